@@ -1,0 +1,2 @@
+"""Analysis: pure functions over run-directory data (latency statistics, steps, resources,
+findings). Reads the run directory; never imports another stage's internals."""

@@ -1,0 +1,393 @@
+"""The run directory: the one contract between erpcap's stages.
+
+A run directory holds ``run.json`` (what ran, where, with what), tables in Parquet
+(``requests``, ``metrics``, ``intervals``, ...), ``events.jsonl`` and the outputs
+(``findings.json``, ``report.html``, ``summary.md``, ``junit.xml``). The layout is documented
+in docs/run-directory.md.
+
+Live writers never rewrite a file in place: a table grows as part files
+(``requests/part-<pid>-<seq>.parquet``), each written to a temporary name and renamed, so a
+killed run keeps every part it flushed, and a reader sees the union of the consolidated
+table and any parts. :meth:`RunDir.consolidate` later merges the parts into one file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from erpcap.errors import RunDirError
+from erpcap.types import SCHEMA_VERSION, TABLE_SCHEMAS
+
+RUN_JSON = "run.json"
+EVENTS = "events.jsonl"
+FINDINGS = "findings.json"
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def iso(ts: datetime | None = None) -> str:
+    """An ISO 8601 UTC timestamp with microseconds.
+
+    >>> iso(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+    '2026-11-25T10:00:00.000000Z'
+    """
+    ts = ts or utcnow()
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def run_folder_name(label: str, when: datetime | None = None) -> str:
+    """The folder name of a new run: its UTC start and a label.
+
+    >>> run_folder_name("peak order!", datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+    '2026-11-25T10-00-00_peak-order'
+    """
+    when = when or utcnow()
+    safe = _SAFE_NAME.sub("-", label).strip("-") or "run"
+    return f"{when.astimezone(UTC).strftime('%Y-%m-%dT%H-%M-%S')}_{safe}"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _major(version: str) -> int:
+    try:
+        return int(str(version).split(".", 1)[0])
+    except ValueError:
+        return -1
+
+
+class PartWriter:
+    """Buffers rows of one table and flushes them as Parquet part files.
+
+    Thread-safe. ``flush()`` is cheap when the buffer is empty; callers flush on a timer
+    (every few seconds) and once more at the end.
+    """
+
+    def __init__(self, folder: Path, schema: pa.Schema, prefix: str = "part") -> None:
+        self._folder = folder
+        self._schema = schema
+        self._prefix = f"{prefix}-{os.getpid()}"
+        self._rows: list[Mapping[str, Any]] = []
+        self._seq = 0
+        self._lock = threading.Lock()
+        self.rows_written = 0
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def append(self, row: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._rows.append(row)
+
+    def extend(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        with self._lock:
+            self._rows.extend(rows)
+
+    @property
+    def pending(self) -> int:
+        return len(self._rows)
+
+    def flush(self) -> int:
+        """Write the buffered rows as one part file; return how many were written."""
+        with self._lock:
+            rows, self._rows = self._rows, []
+            if not rows:
+                return 0
+            self._seq += 1
+            seq = self._seq
+        table = pa.Table.from_pylist(list(rows), schema=self._schema)
+        final = self._folder / f"{self._prefix}-{seq:06d}.parquet"
+        tmp = final.with_name(f".{final.name}.tmp")
+        pq.write_table(table, tmp)
+        os.replace(tmp, final)
+        self.rows_written += len(rows)
+        return len(rows)
+
+
+class RunDir:
+    """A run directory on disk. Create one with :meth:`create`, read one with :meth:`open`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._events_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.path)!r})"
+
+    # -- creation and opening -------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: str | Path, **meta: Any) -> RunDir:
+        """Make a new run directory at ``path`` (which must not hold a run yet)."""
+        folder = Path(path)
+        if (folder / RUN_JSON).exists():
+            raise RunDirError(f"{folder} already holds a run", hint="choose another --out folder")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunDirError(
+                f"cannot create run directory {folder}: {exc.strerror}",
+                hint="check the path and its permissions",
+            ) from exc
+        run = cls(folder)
+        now = iso()
+        doc: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "id": folder.name,
+            "created_at": now,
+            "started_at": None,
+            "ended_at": None,
+            "status": "running",
+            "warnings": [],
+        }
+        doc.update(meta)
+        run.write_meta(doc)
+        return run
+
+    @classmethod
+    def create_in(cls, parent: str | Path, label: str, **meta: Any) -> RunDir:
+        """Make a new run directory named after the time and ``label`` inside ``parent``."""
+        name = run_folder_name(label)
+        folder = Path(parent) / name
+        n = 1
+        while folder.exists():
+            n += 1
+            folder = Path(parent) / f"{name}-{n}"
+        return cls.create(folder, **meta)
+
+    @classmethod
+    def open(cls, path: str | Path) -> RunDir:
+        """Open an existing run directory, checking that this erpcap can read it."""
+        folder = Path(path)
+        if not folder.is_dir():
+            raise RunDirError(
+                f"{folder}: no such folder", hint="give the folder that `erpcap run` printed"
+            )
+        meta_path = folder / RUN_JSON
+        if not meta_path.is_file():
+            raise RunDirError(
+                f"{folder}: not a run directory (no {RUN_JSON})",
+                hint="give the folder that `erpcap run` or `erpcap demo` printed",
+            )
+        run = cls(folder)
+        meta = run.read_meta()
+        version = str(meta.get("schema_version", ""))
+        major = _major(version)
+        if major < 0:
+            raise RunDirError(
+                f"schema_version {version!r} is not a version",
+                path=meta_path,
+                hint="the run.json was edited or damaged",
+            )
+        if major > _major(SCHEMA_VERSION):
+            raise RunDirError(
+                f"run directory schema {version} is newer than this erpcap reads "
+                f"({SCHEMA_VERSION})",
+                path=meta_path,
+                hint="upgrade erpcap",
+            )
+        return run
+
+    # -- run.json ---------------------------------------------------------------------------
+
+    def read_meta(self) -> dict[str, Any]:
+        meta_path = self.path / RUN_JSON
+        try:
+            doc = json.loads(meta_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise RunDirError(
+                f"not valid JSON: {exc.msg}", path=meta_path, line=exc.lineno
+            ) from exc
+        except OSError as exc:
+            raise RunDirError(f"cannot read: {exc.strerror}", path=meta_path) from exc
+        if not isinstance(doc, dict):
+            raise RunDirError("expected a JSON object", path=meta_path, line=1)
+        return doc
+
+    def write_meta(self, doc: Mapping[str, Any]) -> None:
+        data = json.dumps(doc, indent=2, sort_keys=False, default=str).encode()
+        _write_atomic(self.path / RUN_JSON, data + b"\n")
+
+    def update_meta(self, **changes: Any) -> dict[str, Any]:
+        doc = self.read_meta()
+        doc.update(changes)
+        self.write_meta(doc)
+        return doc
+
+    def add_warning(self, message: str) -> None:
+        """Record a warning in run.json and events.jsonl."""
+        doc = self.read_meta()
+        warnings = list(doc.get("warnings") or [])
+        if message not in warnings:
+            warnings.append(message)
+        doc["warnings"] = warnings
+        self.write_meta(doc)
+        self.event("warning", message=message)
+
+    # -- events.jsonl -------------------------------------------------------------------
+
+    def event(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """Append one event line; safe across threads and (O_APPEND) processes."""
+        record = {"ts": iso(), "kind": kind, **fields}
+        line = (json.dumps(record, default=str) + "\n").encode()
+        with self._events_lock:
+            fd = os.open(self.path / EVENTS, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+        return record
+
+    def read_events(self) -> list[dict[str, Any]]:
+        """The events in order; a torn last line (a killed writer) is skipped."""
+        path = self.path / EVENTS
+        if not path.exists():
+            return []
+        events = []
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return events
+
+    # -- tables ---------------------------------------------------------------------------
+
+    def part_writer(self, table: str) -> PartWriter:
+        """A writer that adds part files to ``table`` (one of TABLE_SCHEMAS)."""
+        return PartWriter(self.path / table, _schema(table))
+
+    def _parts(self, table: str) -> list[Path]:
+        folder = self.path / table
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
+
+    def has_table(self, table: str) -> bool:
+        return (self.path / f"{table}.parquet").exists() or bool(self._parts(table))
+
+    def read_table(self, table: str) -> pd.DataFrame:
+        """The whole table: the consolidated file plus any parts; empty if there is none.
+
+        A part that cannot be read (a run killed mid-write leaves only ``.tmp`` files, which
+        are ignored) is reported as a RunDirError naming it.
+        """
+        schema = _schema(table)
+        pieces: list[pa.Table] = []
+        files = []
+        main = self.path / f"{table}.parquet"
+        if main.exists():
+            files.append(main)
+        files.extend(self._parts(table))
+        for file in files:
+            try:
+                pieces.append(pq.read_table(file).cast(schema))
+            except (pa.ArrowInvalid, OSError) as exc:
+                raise RunDirError(
+                    f"cannot read table file: {exc}",
+                    path=file,
+                    hint="remove the damaged file; the other parts still hold the data",
+                ) from exc
+        if not pieces:
+            return schema.empty_table().to_pandas()
+        return pa.concat_tables(pieces).to_pandas()
+
+    def write_table(self, table: str, frame: pd.DataFrame) -> Path:
+        """Replace ``table`` with ``frame`` (used for derived tables such as intervals)."""
+        schema = _schema(table)
+        arrow = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+        path = self.path / f"{table}.parquet"
+        tmp = path.with_name(f".{path.name}.tmp")
+        pq.write_table(arrow, tmp)
+        os.replace(tmp, path)
+        return path
+
+    def consolidate(self, table: str) -> int:
+        """Merge the part files of ``table`` into ``<table>.parquet``; return the row count.
+
+        The merged file is written under a temporary name and renamed once complete; the
+        parts are removed right after. Only a crash inside that last step can leave a part
+        next to the merged file that already holds its rows.
+        """
+        parts = self._parts(table)
+        if not parts:
+            main = self.path / f"{table}.parquet"
+            return pq.read_metadata(main).num_rows if main.exists() else 0
+        frame = self.read_table(table)
+        if "start" in frame.columns:
+            frame = frame.sort_values("start", kind="stable")
+        elif "ts" in frame.columns:
+            frame = frame.sort_values("ts", kind="stable")
+        self.write_table(table, frame)
+        for part in parts:
+            part.unlink(missing_ok=True)
+        folder = self.path / table
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+        return len(frame)
+
+    def count_rows(self, table: str) -> int:
+        """Rows in ``table`` from Parquet footers only (cheap; for progress displays)."""
+        total = 0
+        main = self.path / f"{table}.parquet"
+        files = ([main] if main.exists() else []) + self._parts(table)
+        for file in files:
+            try:
+                total += pq.read_metadata(file).num_rows
+            except (pa.ArrowInvalid, OSError):
+                continue
+        return total
+
+    # -- JSON documents -------------------------------------------------------------------
+
+    def write_json(self, name: str, doc: Any) -> Path:
+        path = self.path / name
+        _write_atomic(
+            path, (json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n").encode()
+        )
+        return path
+
+    def read_json(self, name: str) -> Any:
+        path = self.path / name
+        if not path.exists():
+            raise RunDirError(f"{path}: missing", hint=f"run the stage that writes {name} first")
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise RunDirError(f"not valid JSON: {exc.msg}", path=path, line=exc.lineno) from exc
+
+    def read_findings(self) -> dict[str, Any]:
+        doc = self.read_json(FINDINGS)
+        if not isinstance(doc, dict):
+            raise RunDirError("expected a JSON object", path=self.path / FINDINGS, line=1)
+        return doc
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+
+def _schema(table: str) -> pa.Schema:
+    try:
+        return TABLE_SCHEMAS[table]
+    except KeyError:
+        raise ValueError(f"unknown table {table!r}; known: {sorted(TABLE_SCHEMAS)}") from None
