@@ -1,0 +1,59 @@
+"""Summaries of resource metrics (host and per-process CPU and memory).
+
+Reads the long-format metrics table and reduces each series to mean and maximum. Series are
+keyed by source, metric and the ``role`` label (``erp``, ``locust``, ...), so a new collector
+adds series without any change here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+#: Metrics in bytes that are reported in MiB instead.
+_BYTES_TO_MB = {"rss_bytes": "rss_mb", "memory_used_bytes": "memory_used_mb"}
+
+
+def _role(labels: str) -> str:
+    try:
+        value = json.loads(labels or "{}")
+    except json.JSONDecodeError:
+        return ""
+    return str(value.get("role", "")) if isinstance(value, dict) else ""
+
+
+def _summary(values: pd.Series, scale: float = 1.0) -> dict[str, float]:
+    clean = values.dropna().astype("float64") * scale
+    return {"mean": round(float(clean.mean()), 3), "max": round(float(clean.max()), 3)}
+
+
+def summarize(metrics: pd.DataFrame) -> dict[str, Any]:
+    """``{"host": {metric: {mean, max}}, "processes": [{"role", metric: {mean, max}}]}``.
+
+    Process series are summed over the processes of a role at each sample time first (a
+    server with four workers uses the CPU of all four), then summarized.
+    """
+    result: dict[str, Any] = {"host": {}, "processes": []}
+    if metrics.empty:
+        return result
+    frame = metrics.dropna(subset=["value"])
+    host = frame[frame["source"] == "host"]
+    for metric, part in host.groupby("metric", sort=True):
+        name = _BYTES_TO_MB.get(str(metric), str(metric))
+        scale = 1 / 2**20 if str(metric) in _BYTES_TO_MB else 1.0
+        if part["value"].notna().any():
+            result["host"][name] = _summary(part["value"], scale)
+    procs = frame[frame["source"] == "process"].copy()
+    if not procs.empty:
+        procs["role"] = procs["labels"].map(_role)
+        for role, part in procs.groupby("role", sort=True):
+            entry: dict[str, Any] = {"role": str(role) or "other"}
+            for metric, series in part.groupby("metric", sort=True):
+                per_time = series.groupby("ts")["value"].sum()
+                name = _BYTES_TO_MB.get(str(metric), str(metric))
+                scale = 1 / 2**20 if str(metric) in _BYTES_TO_MB else 1.0
+                entry[name] = _summary(per_time, scale)
+            result["processes"].append(entry)
+    return result

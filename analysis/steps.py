@@ -1,0 +1,97 @@
+"""Load steps: the windows of constant target users, taken from ``step`` events.
+
+A stepped load (a capacity ladder) writes one ``step`` event as each step begins. A step's
+statistics are measured after a warm-up, so that the ramp from the previous step (users
+still logging in, queues filling) does not blur them: the first 20 % of the step, at most
+10 seconds, is left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+#: Fraction of each step left out as warm-up, and its upper bound in seconds.
+WARMUP_FRACTION = 0.2
+WARMUP_MAX_S = 10.0
+
+
+@dataclass(frozen=True)
+class Step:
+    """One window of the load: ``[start, end)``, measured from ``measured_from``."""
+
+    number: int
+    users: int
+    start: datetime
+    end: datetime
+    measured_from: datetime
+
+    @property
+    def duration_s(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+    @property
+    def measured_s(self) -> float:
+        return (self.end - self.measured_from).total_seconds()
+
+
+def _parse_ts(value: Any) -> datetime:
+    return pd.Timestamp(value).to_pydatetime()
+
+
+def steps_from_events(events: list[dict[str, Any]], run_end: datetime | None) -> list[Step]:
+    """The steps announced by ``step`` events, each ending where the next begins.
+
+    The last step ends at ``run_end`` (the last request or the end of the run). Steps that
+    would be empty (an announced step the run never reached) are dropped.
+    """
+    marks = [e for e in events if e.get("kind") == "step" and "ts" in e]
+    marks.sort(key=lambda e: e["ts"])
+    steps: list[Step] = []
+    for i, mark in enumerate(marks):
+        start = _parse_ts(mark["ts"])
+        if i + 1 < len(marks):
+            end = _parse_ts(marks[i + 1]["ts"])
+        elif run_end is not None:
+            end = run_end
+        else:
+            continue
+        if end <= start:
+            continue
+        length = (end - start).total_seconds()
+        warmup = min(WARMUP_MAX_S, WARMUP_FRACTION * length)
+        steps.append(
+            Step(
+                number=int(mark.get("step", i + 1)),
+                users=int(mark.get("users", 0)),
+                start=start,
+                end=end,
+                measured_from=start + timedelta(seconds=warmup),
+            )
+        )
+    return steps
+
+
+def single_step(requests: pd.DataFrame) -> list[Step]:
+    """One step over the whole run, for a load without ``step`` events."""
+    if requests.empty:
+        return []
+    start = requests["start"].min().to_pydatetime()
+    end = requests["start"].max().to_pydatetime()
+    if end <= start:
+        return []
+    users = int(requests["users"].max())
+    length = (end - start).total_seconds()
+    warmup = min(WARMUP_MAX_S, WARMUP_FRACTION * length)
+    return [Step(1, users, start, end, start + timedelta(seconds=warmup))]
+
+
+def requests_in(requests: pd.DataFrame, step: Step) -> pd.DataFrame:
+    """The requests sent inside the measured part of ``step``."""
+    start = pd.Timestamp(step.measured_from)
+    end = pd.Timestamp(step.end)
+    mask = (requests["start"] >= start) & (requests["start"] < end)
+    return requests.loc[mask]
