@@ -1,0 +1,50 @@
+# One set of commands for people and CI.
+#   make demo   the whole pipeline against the bundled reference ERP (virtualenv made on first use)
+#   make test   install what the tests need (Python and Debian packages, services) and run them
+#   make bench  benchmarks; figures go to docs/benchmarks.md
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DEMO_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: demo demo-quick test services lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+demo: $(VENV)/.installed
+	$(BIN)/erpcap demo $(DEMO_ARGS)
+
+demo-quick: $(VENV)/.installed
+	$(BIN)/erpcap demo --quick $(DEMO_ARGS)
+
+services:
+	bash scripts/setup-services.sh
+
+test: $(VENV)/.installed-test services
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(VENV)/.installed-test services
+	$(BIN)/python benchmarks/bench_reference_erp.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

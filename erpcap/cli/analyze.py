@@ -1,0 +1,61 @@
+"""``erpcap analyze RUN_DIR``: compute findings.json and intervals.parquet."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = """\
+Analyse a run directory: per-transaction and per-step statistics (exact percentiles from
+every request), resource summaries, findings with evidence, and a verdict. Writes
+findings.json and intervals.parquet into the run directory.
+
+examples:
+  erpcap analyze runs/2026-11-25T10-00-00_demo
+  erpcap analyze runs/last --slo-p95-ms 500 --error-rate 0.005
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser(
+        "analyze",
+        help="compute findings for a run directory",
+        description=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.add_argument(
+        "--slo-p95-ms",
+        type=float,
+        help="p95 target for online (order/query) transactions, ms (default 1000)",
+    )
+    parser.add_argument(
+        "--error-rate", type=float, help="highest acceptable error rate, 0..1 (default 0.01)"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from erpcap.analysis import Slo, analyze_run
+    from erpcap.errors import BadInput
+    from erpcap.rundir import RunDir
+
+    run_dir = RunDir.open(args.run_dir)
+    slo = Slo()
+    if args.slo_p95_ms is not None:
+        if args.slo_p95_ms <= 0:
+            raise BadInput(f"--slo-p95-ms must be more than 0, got {args.slo_p95_ms}")
+        slo.p95_ms.update(
+            {"order": args.slo_p95_ms, "query": args.slo_p95_ms, "other": args.slo_p95_ms}
+        )
+    if args.error_rate is not None:
+        if not 0 <= args.error_rate <= 1:
+            raise BadInput(f"--error-rate must be between 0 and 1, got {args.error_rate}")
+        slo = Slo(p95_ms=slo.p95_ms, error_rate=args.error_rate)
+    findings = analyze_run(run_dir, slo=slo)
+    verdict = findings["verdict"]
+    print(f"{verdict['status'].upper()}: {verdict['headline']}")
+    for finding in findings["findings"]:
+        print(f"  [{finding['severity']}] {finding['title']}")
+    print(f"findings: {run_dir.file('findings.json')}")
+    return 0

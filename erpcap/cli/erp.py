@@ -1,0 +1,41 @@
+"""``erpcap erp``: the reference ERP's own command line (seed, serve), launched as a child."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+
+HELP = """\
+Run the reference ERP, a separate application bundled with erpcap. Everything after 'erp'
+goes to its own command line; see 'erpcap erp seed --help' and 'erpcap erp serve --help'.
+
+examples:
+  erpcap erp seed --db sqlite:///erp.sqlite --scale 0.1
+  erpcap erp serve --db sqlite:///erp.sqlite --profile legacy --port 8000
+  erpcap erp seed --db postgresql://postgres@127.0.0.1/erp --scale 1
+  erpcap erp serve --db postgresql://postgres@127.0.0.1/erp --profile upgraded --workers 4
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser(
+        "erp",
+        help="seed or serve the bundled reference ERP",
+        description=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+    )
+    parser.add_argument(
+        "erp_args", nargs=argparse.REMAINDER, help="arguments of the reference ERP's CLI"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from erpcap.reference import erp_argv
+
+    forwarded = list(args.erp_args) or ["--help"]
+    try:
+        return subprocess.call(erp_argv(forwarded))
+    except KeyboardInterrupt:
+        return 130

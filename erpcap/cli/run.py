@@ -1,0 +1,127 @@
+"""``erpcap run``: drive a scenario against a target ERP and record a run directory."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = """\
+Drive a Locust scenario against an ERP's HTTP API while collectors sample metrics, then
+analyse the run and write its reports. The run directory is created under --out and keeps
+everything recorded, also when the run is interrupted (Ctrl-C).
+
+Targets other than this machine (127.0.0.1, ::1, localhost) are refused unless you pass
+--allow-remote: a load test is only for systems you are allowed to load.
+
+examples:
+  erpcap run --target http://127.0.0.1:8000 --scenario demo-mix --users 20 --duration 2m
+  erpcap run --target http://127.0.0.1:8000 --shape steps --users 40 --duration 5m
+  erpcap run --target http://127.0.0.1:8000 --shape ladder.yaml --collect psutil:interval=0.5
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser(
+        "run",
+        help="load-test a target and record a run directory",
+        description=HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--target", required=True, help="base URL of the ERP's HTTP API")
+    parser.add_argument("--scenario", default="demo-mix", help="scenario name (default: demo-mix)")
+    parser.add_argument(
+        "--shape", help="steps, constant, ramp, or a YAML shape file (default: constant)"
+    )
+    parser.add_argument(
+        "--users", type=int, help="users (the top of the ladder for --shape steps; default 10)"
+    )
+    parser.add_argument("--duration", help="total duration: 90, 90s, 2m, 1h (default 60s)")
+    parser.add_argument("--spawn-rate", type=float, help="users started per second")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="Locust worker processes (0: one process)"
+    )
+    parser.add_argument(
+        "--collect",
+        action="append",
+        default=None,
+        metavar="SPEC",
+        help="collector spec, repeatable (default: psutil)",
+    )
+    parser.add_argument(
+        "--password", default="erpcap", help="password of the ERP's demo users (default: erpcap)"
+    )
+    parser.add_argument(
+        "--think-scale",
+        type=float,
+        help="multiply think times by this factor (e.g. 0.1 for short tests)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs"),
+        help="parent folder of the run directory (default: runs)",
+    )
+    parser.add_argument(
+        "--label", help="name of the run folder after its timestamp (default: the scenario)"
+    )
+    parser.add_argument(
+        "--allow-remote", action="store_true", help="allow a target that is not on this machine"
+    )
+    parser.add_argument(
+        "--no-report", action="store_true", help="record only; analyse and report later"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from erpcap.collectors.base import parse_collect_spec
+    from erpcap.errors import BadInput
+    from erpcap.pipeline import LoadPlan, analyze_and_report, record_run, require_requests
+    from erpcap.processes import check_reachable, is_loopback, require_http_url
+    from erpcap.progress import Progress
+    from erpcap.rundir import RunDir
+    from erpcap.scenarios.catalog import get_scenario
+    from erpcap.scenarios.shapes import shape_from_args
+
+    require_http_url(args.target)
+    if not is_loopback(args.target) and not args.allow_remote:
+        raise BadInput(
+            f"--target {args.target} is not on this machine",
+            hint="pass --allow-remote if you are allowed to load it",
+        )
+    if args.workers < 0:
+        raise BadInput(f"--workers must be 0 or more, got {args.workers}")
+    if args.think_scale is not None and args.think_scale < 0:
+        raise BadInput(f"--think-scale must be 0 or more, got {args.think_scale}")
+    scenario = get_scenario(args.scenario)
+    shape = shape_from_args(
+        args.shape, users=args.users, duration=args.duration, spawn_rate=args.spawn_rate
+    )
+    collect = tuple(args.collect) if args.collect is not None else ("psutil",)
+    for spec in collect:
+        parse_collect_spec(spec)  # bad specs fail before anything starts
+    check_reachable(args.target)
+
+    extra_env = {}
+    if args.think_scale is not None:
+        extra_env["ERPCAP_THINK_SCALE"] = str(args.think_scale)
+    plan = LoadPlan(
+        target=args.target,
+        scenario=scenario.name,
+        shape=shape,
+        workers=args.workers,
+        password=args.password,
+        collect=collect,
+        extra_env=extra_env,
+    )
+    progress = Progress()
+    run_dir = RunDir.create_in(args.out, args.label or scenario.name)
+    progress.stage(f"run directory {run_dir.path}")
+    status = record_run(run_dir, plan, progress)
+    progress.stage(f"run {status}: {run_dir.count_rows('requests'):,} requests recorded")
+    if not args.no_report:
+        require_requests(run_dir)
+        analyze_and_report(run_dir, progress)
+        print(f"report:   {run_dir.file('report.html')}")
+    print(f"run directory: {run_dir.path}")
+    return 0 if status == "completed" else 130 if status == "interrupted" else 1

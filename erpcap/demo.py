@@ -1,0 +1,84 @@
+"""``erpcap demo``: the whole pipeline against a reference ERP that erpcap starts itself.
+
+It seeds a small reference ERP database (SQLite inside the run directory by default, or a
+PostgreSQL database given by URL), serves it on a free loopback port, drives a stepped
+order-entry and query load through Locust while psutil samples CPU and memory, then
+analyses the run and writes the reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from erpcap.facts import redact_url
+from erpcap.pipeline import LoadPlan, analyze_and_report, record_run, require_requests
+from erpcap.processes import ManagedProcess, free_port
+from erpcap.progress import Progress
+from erpcap.reference import seed, serve
+from erpcap.rundir import RunDir
+from erpcap.scenarios.shapes import steps_shape
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    """The demo's size: the data scale and the user ladder (users, seconds per step)."""
+
+    scale: float
+    steps: tuple[tuple[int, float], ...]
+    #: Think times are scaled down so that a handful of users makes real load.
+    think_scale: float
+
+
+FULL = DemoPlan(
+    scale=0.1, steps=((2, 25.0), (5, 25.0), (10, 25.0), (20, 25.0), (30, 25.0)), think_scale=0.05
+)
+QUICK = DemoPlan(scale=0.03, steps=((2, 10.0), (5, 10.0), (10, 10.0)), think_scale=0.05)
+
+
+def run_demo(
+    out: Path,
+    *,
+    db: str | None,
+    quick: bool,
+    profile: str,
+    progress: Progress,
+    formats: tuple[str, ...] = ("html", "md"),
+    lang: str = "en",
+) -> RunDir:
+    """Run the demo into a new run directory under ``out``; return it."""
+    plan = QUICK if quick else FULL
+    run = RunDir.create_in(out, "demo")
+    db_url = db or f"sqlite:///{(run.path / 'erp.sqlite').resolve()}"
+    run.update_meta(erp={"db": redact_url(db_url), "profile": profile, "scale": plan.scale})
+    progress.stage(f"run directory {run.path}")
+
+    progress.stage(f"seeding the reference ERP (scale {plan.scale}) into {redact_url(db_url)}")
+    seed(db_url, scale=plan.scale, log_path=run.path / "logs" / "seed.log", progress=progress)
+
+    port = free_port()
+    target = f"http://127.0.0.1:{port}"
+    progress.stage(f"starting the reference ERP ({profile} profile) on {target}")
+    erp: ManagedProcess | None = None
+    try:
+        erp = serve(db_url, port=port, profile=profile, log_path=run.path / "logs" / "erp.log")
+        shape = steps_shape(plan.steps, spawn_rate=10)
+        progress.stage(
+            f"driving the demo-mix load: {' → '.join(str(u) for u, _ in plan.steps)} users, "
+            f"{shape.total_duration():.0f} s"
+        )
+        load = LoadPlan(
+            target=target,
+            scenario="demo-mix",
+            shape=shape,
+            extra_env={"ERPCAP_THINK_SCALE": str(plan.think_scale)},
+        )
+        record_run(run, load, progress, watch={"erp": erp.pid})
+        run.update_meta(target={"url": target, "profile": profile, "kind": "reference-erp"})
+    finally:
+        if erp is not None:
+            progress.stage("stopping the reference ERP")
+            erp.stop()
+    require_requests(run)
+    analyze_and_report(run, progress, formats=formats, lang=lang)
+    return run

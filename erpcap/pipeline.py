@@ -1,0 +1,215 @@
+"""The pipeline: record a run (Locust plus collectors), then analyse and report it.
+
+``record_run`` owns the run directory while the load runs. Whatever happens — Locust
+finishing, Ctrl-C, a crashed target or collector — it stops what it started, merges the
+part files that were flushed, and writes the run's final status, so that the run directory
+is valid and keeps every request that was recorded.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from erpcap.collectors.base import Collector, parse_collect_spec
+from erpcap.errors import StageError
+from erpcap.facts import host_facts, redact_url, versions
+from erpcap.processes import ManagedProcess
+from erpcap.progress import Progress
+from erpcap.rundir import RunDir, iso
+from erpcap.scenarios.launch import locust_command
+from erpcap.scenarios.shapes import Shape
+
+#: Seconds Locust may run past the end of its shape before erpcap stops it.
+OVERRUN_GRACE_S = 60.0
+#: Seconds between progress updates while the load runs.
+POLL_S = 0.5
+
+
+@dataclass(frozen=True)
+class LoadPlan:
+    """What to run: the target, the scenario, the shape, and the collectors around it."""
+
+    target: str
+    scenario: str
+    shape: Shape
+    workers: int = 0
+    password: str = "erpcap"
+    collect: tuple[str, ...] = ("psutil",)
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "target": {"url": redact_url(self.target)},
+            "scenario": self.scenario,
+            "shape": self.shape.to_dict(),
+            "parameters": {
+                "workers": self.workers,
+                "collect": list(self.collect),
+                "users": self.shape.max_users(),
+                "duration_s": self.shape.total_duration(),
+            },
+        }
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C, so a killed erpcap still finalizes its run directory."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _start_collectors(run: RunDir, specs: Sequence[str]) -> list[Collector]:
+    started = []
+    for spec in specs:
+        collector = parse_collect_spec(spec)
+        try:
+            collector.start(run)
+        except Exception as exc:  # a collector never fails the run
+            run.add_warning(f"collector {spec!r} did not start: {exc}")
+            continue
+        started.append(collector)
+    return started
+
+
+def _stop_collectors(run: RunDir, collectors: Sequence[Collector]) -> None:
+    for collector in collectors:
+        try:
+            collector.stop()
+        except Exception as exc:
+            run.add_warning(f"collector {collector.name!r} failed while stopping: {exc}")
+
+
+def _watch(collectors: Sequence[Collector], role: str, pid: int) -> None:
+    for collector in collectors:
+        watch = getattr(collector, "watch", None)
+        if watch is not None:
+            watch(role, pid)
+
+
+def _current_step(run: RunDir) -> dict[str, Any] | None:
+    steps = [e for e in run.read_events() if e.get("kind") == "step"]
+    return steps[-1] if steps else None
+
+
+def record_run(
+    run: RunDir,
+    plan: LoadPlan,
+    progress: Progress,
+    *,
+    watch: Mapping[str, int] | None = None,
+) -> str:
+    """Drive ``plan`` against its target, recording into ``run``; return the final status."""
+    argv, env = locust_command(
+        target=plan.target,
+        scenario=plan.scenario,
+        shape=plan.shape,
+        run_dir=run.path,
+        password=plan.password,
+        workers=plan.workers,
+        extra_env=plan.extra_env,
+    )
+    run.update_meta(**plan.describe(), versions=versions(), host=host_facts(), started_at=iso())
+    run.event("run_started", target=redact_url(plan.target), scenario=plan.scenario)
+    collectors = _start_collectors(run, plan.collect)
+    for role, pid in (watch or {}).items():
+        _watch(collectors, role, pid)
+
+    locust = ManagedProcess("locust", argv, log_path=run.path / "logs" / "locust.log", env=env)
+    total = plan.shape.total_duration()
+    steps_total = len(plan.shape.steps)
+    status, reason = "completed", None
+    code: int | None = None
+    started = time.monotonic()
+    try:
+        with sigterm_as_interrupt():
+            locust.start()
+            _watch(collectors, "locust", locust.pid)
+            while (code := locust.poll()) is None:
+                elapsed = time.monotonic() - started
+                if elapsed > total + OVERRUN_GRACE_S:
+                    run.add_warning("Locust ran past its shape's end and was stopped")
+                    code = locust.stop()
+                    break
+                step = _current_step(run)
+                where = (
+                    f"step {step.get('step')}/{steps_total} · {step.get('users')} users"
+                    if step
+                    else "starting users"
+                )
+                requests = run.count_rows("requests")
+                progress.status(
+                    f"{where} · {requests:,} requests recorded",
+                    key=str(step.get("step") if step else ""),
+                    elapsed=elapsed,
+                    total=total,
+                )
+                time.sleep(POLL_S)
+    except KeyboardInterrupt:
+        status, reason = "interrupted", "stopped by the user (Ctrl-C or SIGTERM)"
+        progress.stage("interrupted: stopping the load and keeping what was recorded")
+        with suppress(KeyboardInterrupt):
+            code = locust.stop(grace_s=15.0)
+    finally:
+        with suppress(KeyboardInterrupt):
+            if locust.poll() is None:
+                locust.stop()
+            _stop_collectors(run, collectors)
+            status, reason = _finish(run, status, reason, code, locust)
+    return status
+
+
+def _finish(
+    run: RunDir, status: str, reason: str | None, code: int | None, locust: ManagedProcess
+) -> tuple[str, str | None]:
+    """Merge the part files and write the final status into run.json."""
+    rows = run.consolidate("requests")
+    run.consolidate("metrics")
+    if status == "completed" and rows == 0:
+        status = "failed"
+        reason = f"Locust recorded no requests (exit {code}): {locust.tail(4) or 'no output'}"
+    elif status == "completed" and code not in (0, 1):
+        # Locust exits 1 when some requests failed; anything else is a crash.
+        status = "failed"
+        reason = f"Locust exited with code {code}: {locust.tail(4)}"
+    run.update_meta(status=status, ended_at=iso(), exit_reason=reason, requests=rows)
+    run.event("run_ended", status=status, requests=rows, reason=reason)
+    return status, reason
+
+
+def analyze_and_report(
+    run: RunDir, progress: Progress, *, formats: Sequence[str] = ("html", "md"), lang: str = "en"
+) -> list[Path]:
+    """Analyse a recorded run and render its reports; return the files written."""
+    from erpcap.analysis import analyze_run
+    from erpcap.reports import render_reports
+
+    progress.stage("analysing")
+    findings = analyze_run(run)
+    progress.stage("writing reports")
+    paths = [run.file("findings.json"), *render_reports(run, lang=lang, formats=formats)]
+    progress.done(f"verdict: {findings['verdict']['status']} — {findings['verdict']['headline']}")
+    return paths
+
+
+def require_requests(run: RunDir) -> None:
+    if run.count_rows("requests") == 0:
+        meta = run.read_meta()
+        raise StageError(
+            f"the run recorded no requests ({meta.get('exit_reason') or meta.get('status')})",
+            path=run.path,
+            hint="see logs/locust.log in the run directory",
+        )

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Make this machine ready for erpcap's tests: Debian packages, PostgreSQL with
+# pg_stat_statements preloaded and HypoPG, and the local services (PostgreSQL, MariaDB,
+# Redis, RabbitMQ) running on loopback. Idempotent: a ready machine takes a second or two.
+set -euo pipefail
+
+log() { printf 'setup: %s\n' "$*"; }
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    log "not root and no sudo: install and start the services by hand (see docs/testing.md)"; exit 0
+  fi
+fi
+
+# -- Debian packages -------------------------------------------------------------------
+PG_MAJOR=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1 || true)
+PG_MAJOR=${PG_MAJOR:-15}
+want=()
+dpkg -s "postgresql-${PG_MAJOR}-hypopg" >/dev/null 2>&1 || want+=("postgresql-${PG_MAJOR}-hypopg")
+command -v chromium >/dev/null 2>&1 || want+=(chromium)
+if [ ${#want[@]} -gt 0 ]; then
+  log "installing ${want[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
+fi
+
+# -- PostgreSQL ------------------------------------------------------------------------
+AS_PG="runuser -u postgres --"; [ -n "$SUDO" ] && AS_PG="sudo -u postgres"
+psql_su() { PGOPTIONS="-c client_min_messages=warning" $AS_PG psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+pg_start() { $SUDO pg_ctlcluster --skip-systemctl-redirect "$PG_MAJOR" main "$1" >/dev/null; }
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  log "starting PostgreSQL ${PG_MAJOR}"
+  pg_start start || true
+fi
+for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+preload=$(psql_su -d postgres -Atc "SHOW shared_preload_libraries")
+if [[ "$preload" != *pg_stat_statements* ]]; then
+  log "preloading pg_stat_statements (restarts PostgreSQL)"
+  new=${preload:+$preload,}pg_stat_statements
+  psql_su -d postgres -c "ALTER SYSTEM SET shared_preload_libraries = '${new}'"
+  pg_start restart
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+# Extensions in template1 reach every database the tests create.
+for db in template1 postgres; do
+  psql_su -d "$db" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; CREATE EXTENSION IF NOT EXISTS hypopg"
+done
+
+# -- MariaDB, Redis, RabbitMQ ----------------------------------------------------------
+if ! mariadb-admin -uroot ping >/dev/null 2>&1; then
+  log "starting MariaDB"
+  $SUDO start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+fi
+if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+  log "starting Redis"
+  $SUDO redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+fi
+if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
+  log "starting RabbitMQ"
+  $SUDO rabbitmq-server -detached
+fi
+# Wait for the brokers to accept connections.
+for _ in $(seq 1 60); do
+  redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null && break
+  sleep 1
+done
+log "ready: PostgreSQL ${PG_MAJOR} (pg_stat_statements, hypopg), MariaDB, Redis, RabbitMQ, chromium"
