@@ -1,0 +1,96 @@
+"""The command line's contract: help with examples, one-line errors, exit code 2 for bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from erpcap.cli import COMMANDS, main
+
+
+def erpcap(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "erpcap", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def _one_clean_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c != "erp"])
+def test_every_command_has_help_with_an_example(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "example" in out and f"erpcap {command}" in out
+
+
+def test_unknown_command_exits_2():
+    result = erpcap("launch-rockets")
+    assert result.returncode == 2
+    assert "invalid choice" in _one_clean_line(result)
+
+
+def test_analyze_a_folder_that_is_not_a_run(tmp_path):
+    result = erpcap("analyze", str(tmp_path))
+    assert result.returncode == 2
+    line = _one_clean_line(result)
+    assert "not a run directory" in line and str(tmp_path) in line
+
+
+def test_analyze_with_debug_shows_the_traceback(tmp_path):
+    result = erpcap("--debug", "analyze", str(tmp_path))
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr and "RunDirError" in result.stderr
+
+
+def test_run_refuses_a_remote_target_before_sending_anything(tmp_path):
+    result = erpcap("run", "--target", "http://192.0.2.10:8000", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "--allow-remote" in _one_clean_line(result)
+    assert not any(tmp_path.iterdir())  # no run directory was made
+
+
+def test_run_against_an_unreachable_target(tmp_path):
+    from erpcap.processes import free_port
+
+    port = free_port()
+    result = erpcap("run", "--target", f"http://127.0.0.1:{port}", "--out", str(tmp_path), "--duration", "5s")
+    assert result.returncode == 2
+    assert "cannot reach" in _one_clean_line(result)
+    assert not any(tmp_path.iterdir())
+
+
+def test_run_with_an_unknown_scenario(tmp_path):
+    result = erpcap("run", "--target", "http://127.0.0.1:9", "--scenario", "nope", "--out", str(tmp_path))
+    assert result.returncode == 2
+    line = _one_clean_line(result)
+    assert "unknown scenario 'nope'" in line and "demo-mix" in line
+
+
+def test_run_with_a_malformed_shape_file_names_file_and_line(tmp_path):
+    shape = tmp_path / "ladder.yaml"
+    shape.write_text("steps:\n  - users: 5\n    duration: 10s\n  - users: lots\n    duration: 10s\n")
+    result = erpcap("run", "--target", "http://127.0.0.1:9", "--shape", str(shape), "--out", str(tmp_path))
+    assert result.returncode == 2
+    line = _one_clean_line(result)
+    assert f"{shape}:4" in line
+
+
+def test_run_with_an_unknown_collector(tmp_path):
+    result = erpcap("run", "--target", "http://127.0.0.1:9", "--collect", "oracle-awr", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "oracle-awr" in _one_clean_line(result)
+
+
+def test_erp_passes_its_arguments_to_the_reference_erp():
+    result = erpcap("erp", "serve", "--help")
+    assert result.returncode == 0
+    assert "--profile" in result.stdout and "--lever" in result.stdout
