@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from erpcap.errors import ErpcapError
 from erpcap.facts import redact_url
 from erpcap.pipeline import LoadPlan, analyze_and_report, record_run, require_requests
 from erpcap.processes import ManagedProcess, free_port
@@ -53,6 +54,23 @@ def run_demo(
     run.update_meta(erp={"db": redact_url(db_url), "profile": profile, "scale": plan.scale})
     progress.stage(f"run directory {run.path}")
 
+    try:
+        _record(run, plan, db_url, profile, progress)
+    except KeyboardInterrupt:
+        if run.read_meta().get("status") == "running":
+            run.update_meta(status="interrupted", exit_reason="stopped by the user before the load")
+        raise
+    except ErpcapError as exc:
+        if run.read_meta().get("status") == "running":
+            run.update_meta(status="failed", exit_reason=exc.one_line())
+        raise
+    require_requests(run)
+    analyze_and_report(run, progress, formats=formats, lang=lang)
+    return run
+
+
+def _record(run: RunDir, plan: DemoPlan, db_url: str, profile: str, progress: Progress) -> None:
+    """Seed and start the reference ERP, drive the load, and stop the ERP again."""
     progress.stage(f"seeding the reference ERP (scale {plan.scale}) into {redact_url(db_url)}")
     seed(db_url, scale=plan.scale, log_path=run.path / "logs" / "seed.log", progress=progress)
 
@@ -79,6 +97,3 @@ def run_demo(
         if erp is not None:
             progress.stage("stopping the reference ERP")
             erp.stop()
-    require_requests(run)
-    analyze_and_report(run, progress, formats=formats, lang=lang)
-    return run

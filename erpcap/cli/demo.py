@@ -65,4 +65,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"report:   {report}")
     print(f"summary:  {result.file('summary.md')}")
     print(f"findings: {result.file('findings.json')}")
-    return 0
+    status = result.read_meta().get("status")
+    return 0 if status == "completed" else 130 if status == "interrupted" else 1
