@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
+
 from erpcap.analysis.intervals import per_second
 from erpcap.analysis.latency import grouped_stats, latency_stats
 from erpcap.analysis.resources import summarize
 from erpcap.analysis.rules import DEFAULT_RULES, Context, Rule, Slo
 from erpcap.analysis.steps import Step, requests_in, single_step, steps_from_events
 from erpcap.analysis.verdict import verdict
-
 from erpcap.rundir import FINDINGS, RunDir, iso
 from erpcap.types import FINDINGS_VERSION, SEVERITIES
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from erpcap.analysis.rules import Slo
-
 from erpcap.types import Finding
 
 

@@ -40,7 +40,11 @@ def _modules(folder: str) -> list[Path]:
 
 def test_reference_erp_imports_nothing_of_the_toolkit():
     for path in _modules("reference_erp"):
-        bad = {m for m in _imports(path) if m.startswith("erpcap") and not m.startswith("erpcap.reference_erp")}
+        bad = {
+            m
+            for m in _imports(path)
+            if m.startswith("erpcap") and not m.startswith("erpcap.reference_erp")
+        }
         assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
 
 
@@ -52,8 +56,15 @@ def test_only_scenarios_may_import_locust(folder):
 
 
 def test_stages_do_not_import_each_other():
-    stages = {"analysis": "erpcap.analysis", "reports": "erpcap.reports", "collectors": "erpcap.collectors", "scenarios": "erpcap.scenarios"}
-    allowed = {"reports": {"erpcap.analysis"}}  # reports may use analysis' pure helpers (budgets, latency)
+    stages = {
+        "analysis": "erpcap.analysis",
+        "reports": "erpcap.reports",
+        "collectors": "erpcap.collectors",
+        "scenarios": "erpcap.scenarios",
+    }
+    allowed = {
+        "reports": {"erpcap.analysis"}
+    }  # reports may use analysis' pure helpers (budgets, latency)
     for folder, own in stages.items():
         for path in _modules(folder):
             for module in _imports(path):

@@ -26,7 +26,9 @@ def test_healthy_ladder_passes_with_capacity_at_the_top_step(make_run):
 
 def test_saturating_ladder_is_found_with_evidence(make_run):
     # Throughput stalls at ~40 req/s while latency climbs: the knee is at 10 users.
-    run = make_run([(5, 20, 20, 20, 0), (10, 20, 40, 30, 0), (20, 20, 41, 900, 0), (40, 20, 42, 2500, 0)])
+    run = make_run(
+        [(5, 20, 20, 20, 0), (10, 20, 40, 30, 0), (20, 20, 41, 900, 0), (40, 20, 42, 2500, 0)]
+    )
     doc = analyze_run(run)
     saturated = [f for f in doc["findings"] if f["id"] == "capacity.saturated"]
     assert saturated, doc["findings"]
@@ -51,7 +53,9 @@ def test_errors_over_the_limit_are_critical_with_top_messages(make_run):
 def test_a_stricter_slo_changes_the_verdict(make_run):
     run = make_run([(5, 30, 20, 200, 0)])
     assert analyze_run(run)["verdict"]["status"] == "pass"
-    strict = Slo(p95_ms={"order": 100.0, "query": 100.0, "auth": 100.0, "close": 100.0, "other": 100.0})
+    strict = Slo(
+        p95_ms={"order": 100.0, "query": 100.0, "auth": 100.0, "close": 100.0, "other": 100.0}
+    )
     doc = analyze_run(run, slo=strict)
     assert doc["verdict"]["status"] != "pass"
     assert doc["slo"]["p95_ms"]["order"] == 100.0

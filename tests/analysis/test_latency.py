@@ -17,7 +17,9 @@ def test_percentiles_are_exact_not_bucketed():
 
 
 def test_latency_stats_count_errors_and_rate():
-    frame = pd.DataFrame({"latency_us": [1000, 2000, 3000, 400_000], "ok": [True, True, False, True]})
+    frame = pd.DataFrame(
+        {"latency_us": [1000, 2000, 3000, 400_000], "ok": [True, True, False, True]}
+    )
     stats = latency_stats(frame, seconds=2.0)
     assert stats["count"] == 4
     assert stats["errors"] == 1
@@ -29,7 +31,9 @@ def test_latency_stats_count_errors_and_rate():
 
 
 def test_empty_stats_have_no_latency():
-    frame = pd.DataFrame({"latency_us": pd.Series([], dtype="int64"), "ok": pd.Series([], dtype=bool)})
+    frame = pd.DataFrame(
+        {"latency_us": pd.Series([], dtype="int64"), "ok": pd.Series([], dtype=bool)}
+    )
     stats = latency_stats(frame, seconds=1.0)
     assert stats["count"] == 0 and stats["p95_ms"] is None and stats["rps"] == 0.0
 

@@ -62,14 +62,18 @@ def test_run_against_an_unreachable_target(tmp_path):
     from erpcap.processes import free_port
 
     port = free_port()
-    result = erpcap("run", "--target", f"http://127.0.0.1:{port}", "--out", str(tmp_path), "--duration", "5s")
+    result = erpcap(
+        "run", "--target", f"http://127.0.0.1:{port}", "--out", str(tmp_path), "--duration", "5s"
+    )
     assert result.returncode == 2
     assert "cannot reach" in _one_clean_line(result)
     assert not any(tmp_path.iterdir())
 
 
 def test_run_with_an_unknown_scenario(tmp_path):
-    result = erpcap("run", "--target", "http://127.0.0.1:9", "--scenario", "nope", "--out", str(tmp_path))
+    result = erpcap(
+        "run", "--target", "http://127.0.0.1:9", "--scenario", "nope", "--out", str(tmp_path)
+    )
     assert result.returncode == 2
     line = _one_clean_line(result)
     assert "unknown scenario 'nope'" in line and "demo-mix" in line
@@ -77,15 +81,21 @@ def test_run_with_an_unknown_scenario(tmp_path):
 
 def test_run_with_a_malformed_shape_file_names_file_and_line(tmp_path):
     shape = tmp_path / "ladder.yaml"
-    shape.write_text("steps:\n  - users: 5\n    duration: 10s\n  - users: lots\n    duration: 10s\n")
-    result = erpcap("run", "--target", "http://127.0.0.1:9", "--shape", str(shape), "--out", str(tmp_path))
+    shape.write_text(
+        "steps:\n  - users: 5\n    duration: 10s\n  - users: lots\n    duration: 10s\n"
+    )
+    result = erpcap(
+        "run", "--target", "http://127.0.0.1:9", "--shape", str(shape), "--out", str(tmp_path)
+    )
     assert result.returncode == 2
     line = _one_clean_line(result)
     assert f"{shape}:4" in line
 
 
 def test_run_with_an_unknown_collector(tmp_path):
-    result = erpcap("run", "--target", "http://127.0.0.1:9", "--collect", "oracle-awr", "--out", str(tmp_path))
+    result = erpcap(
+        "run", "--target", "http://127.0.0.1:9", "--collect", "oracle-awr", "--out", str(tmp_path)
+    )
     assert result.returncode == 2
     assert "oracle-awr" in _one_clean_line(result)
 

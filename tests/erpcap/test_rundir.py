@@ -15,10 +15,20 @@ from erpcap.types import SCHEMA_VERSION
 def _row(i: int, t0: datetime) -> dict:
     start = t0 + timedelta(milliseconds=10 * i)
     return {
-        "intended_start": start, "start": start, "name": "get_sales_order", "group": "query",
-        "user_class": "sales", "method": "GET", "status_code": 200, "ok": True,
-        "latency_us": 1000 + i, "service_us": 1000 + i, "bytes": 10, "users": 1,
-        "worker": "w1", "error": None,
+        "intended_start": start,
+        "start": start,
+        "name": "get_sales_order",
+        "group": "query",
+        "user_class": "sales",
+        "method": "GET",
+        "status_code": 200,
+        "ok": True,
+        "latency_us": 1000 + i,
+        "service_us": 1000 + i,
+        "bytes": 10,
+        "users": 1,
+        "worker": "w1",
+        "error": None,
     }
 
 
