@@ -1,0 +1,427 @@
+"""UI strings of the reports in English and Simplified Chinese, and number formatting.
+
+One catalogue holds every string a report prints; content that comes from the analysis
+(headlines, finding titles and fixes) is shown as written. Numbers are formatted the same way
+in both languages (``1,234.5``), so a table reads the same whichever language it is in:
+
+- latencies in milliseconds: no decimals from 100 ms up, one decimal below (``1,234 ms``,
+  ``95.3 ms``);
+- throughput in requests per second with one decimal;
+- error rates as percentages with two decimals (``0.06%``), and ``0%`` when nothing failed;
+- counts with thousands separators.
+
+>>> t = Translator("zh-CN")
+>>> t("verdict.pass")
+'通过'
+>>> t.ms(1234.56), t.ms(95.33), t.ms(None)
+('1,235 ms', '95.3 ms', '–')
+>>> t.percent(0.000625)
+'0.06%'
+>>> Translator("en").duration(3725)
+'1 h 2 min 5 s'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from erpcap.errors import BadInput
+
+#: The languages a report can be written in, the default first.
+LANGUAGES = ("en", "zh-CN")
+
+#: Shown for a number that was not measured.
+MISSING = "–"
+
+_EN: Mapping[str, str] = MappingProxyType(
+    {
+        "title": "Load test report",
+        "subtitle": "erpcap performance and capacity assessment",
+        "verdict": "Verdict",
+        "verdict.pass": "PASS",
+        "verdict.warn": "WARNING",
+        "verdict.fail": "FAIL",
+        "verdict.unknown": "NO VERDICT",
+        "headline.numbers": (
+            "Peak throughput {rps} at {users} users; p95 latency {p95}; {errors} of requests "
+            "failed."
+        ),
+        "headline.numbers_no_users": (
+            "Peak throughput {rps}; p95 latency {p95}; {errors} of requests failed."
+        ),
+        "summary": "Summary",
+        "key_numbers": "Key numbers",
+        "peak_rps": "Peak throughput",
+        "peak_at": "at {users} users (step {step})",
+        "p95": "p95 latency",
+        "p99": "p99 latency",
+        "requests": "Requests",
+        "errors": "Errors",
+        "error_rate": "Error rate",
+        "p95_by_step": "p95 latency at each load step",
+        "run_facts": "Run facts",
+        "fact.run_id": "Run",
+        "fact.target": "Target",
+        "fact.scenario": "Scenario",
+        "fact.shape": "Load shape",
+        "fact.profile": "Profile",
+        "fact.started": "Started (UTC)",
+        "fact.duration": "Duration",
+        "fact.status": "Status",
+        "fact.host": "Load host",
+        "fact.host_value": "{cores} cores, {memory} GB memory",
+        "fact.version": "erpcap",
+        "status.completed": "completed",
+        "status.interrupted": "interrupted",
+        "status.failed": "failed",
+        "status.running": "still running / not finished",
+        "incomplete.title": "This run did not complete",
+        "incomplete.body": (
+            "The run ended with status “{status}”. The numbers below cover only what was "
+            "recorded before it stopped."
+        ),
+        "incomplete.missing": "Missing",
+        "charts": "Over time",
+        "chart.throughput": "Throughput and active users",
+        "chart.latency": "Latency percentiles and active users",
+        "chart.tx_p95": "p95 latency by transaction (busiest {n})",
+        "chart.cpu": "CPU",
+        "chart.memory": "Memory",
+        "chart.no_intervals": (
+            "No per-second data (intervals.parquet): throughput and latency charts are omitted."
+        ),
+        "chart.no_metrics": (
+            "No resource metrics (metrics.parquet): CPU and memory charts are omitted."
+        ),
+        "chart.no_cpu": "No CPU samples in metrics.parquet.",
+        "chart.cpu_note": (
+            "Host CPU is the share of all cores (at most 100 %); a process role's CPU counts "
+            "100 % per busy core, summed over its processes, so it can exceed 100 %."
+        ),
+        "chart.no_memory": "No memory samples in metrics.parquet.",
+        "chart.downsampled": (
+            "Long run: points are {seconds}-second buckets; latency shows the worst second "
+            "of each bucket."
+        ),
+        "axis.time": "time (UTC)",
+        "axis.rps": "requests/s",
+        "axis.ms": "latency (ms)",
+        "axis.users": "active users",
+        "axis.cpu": "CPU (%)",
+        "axis.rss": "process memory (MB)",
+        "axis.mem_percent": "host memory (%)",
+        "series.rps": "throughput",
+        "series.errors": "errors/s",
+        "series.users": "active users",
+        "series.step": "step {step}",
+        "series.host_cpu": "host CPU",
+        "series.proc_cpu": "{role} processes CPU",
+        "series.host_mem": "host memory used",
+        "series.proc_rss": "{role} processes RSS",
+        "transactions": "Transactions",
+        "transactions.top": "Busiest transactions",
+        "col.transaction": "Transaction",
+        "col.group": "Group",
+        "col.count": "Count",
+        "col.errors": "Errors",
+        "col.error_rate": "Error rate",
+        "col.rps": "req/s",
+        "col.p50": "p50",
+        "col.p95": "p95",
+        "col.p99": "p99",
+        "col.max": "max",
+        "col.mean": "mean",
+        "col.step": "Step",
+        "col.users": "Users",
+        "col.duration": "Duration",
+        "col.role": "Role",
+        "col.metric": "Metric",
+        "col.mean_value": "Mean",
+        "col.value": "Value",
+        "total": "Total",
+        "errors.note": "{n} errors",
+        "sep": "; ",
+        "steps.missed": "Red: the step missed the p95 or error-rate targets.",
+        "col.max_value": "Max",
+        "groups": "Transaction groups",
+        "steps": "Load steps",
+        "steps.none": "The run had no load steps (a single constant load).",
+        "steps.note": "Statistics of each step exclude its warm-up (measured from the time shown).",
+        "resources": "Resources",
+        "resources.none": "No resource metrics were recorded.",
+        "findings": "Findings",
+        "findings.none": "No findings: nothing noteworthy was observed.",
+        "severity.critical": "critical",
+        "severity.warning": "warning",
+        "severity.info": "info",
+        "finding.evidence": "Evidence",
+        "finding.fix": "What to do",
+        "data_quality": "Data quality",
+        "dq.requests": "Requests recorded",
+        "dq.metrics": "Metric samples",
+        "dq.missing": "Missing",
+        "dq.warnings": "Warnings",
+        "dq.ok": "Nothing is missing.",
+        "footer": "Generated by erpcap {version} from {run_id} at {generated} (UTC).",
+        "md.full_report": "Full report: `report.html` in the run directory.",
+        "md.more_transactions": "…and {n} more transactions in the HTML report.",
+        "md.more_findings": "…and {n} more findings in the HTML report.",
+        "capacity": "Users within targets",
+        "capacity.note": "{rps} within the p95 and error targets",
+        "capacity.broke": "targets missed from {users} users",
+        "top_errors": "Most frequent errors",
+        "col.status_code": "Status",
+        "col.message": "Message",
+        "metric.cpu_percent": "CPU (%)",
+        "metric.memory_percent": "memory (%)",
+        "metric.rss_mb": "RSS (MB)",
+        "metric.memory_used_mb": "memory used (MB)",
+        "resources.host": "host",
+        "col.slo": "Within targets",
+        "yes": "yes",
+        "no": "no",
+        "noscript": "The charts need JavaScript; the tables below hold the same numbers.",
+        "none": "none",
+    }
+)
+
+_ZH: Mapping[str, str] = MappingProxyType(
+    {
+        "title": "负载测试报告",
+        "subtitle": "erpcap 性能与容量评估",
+        "verdict": "结论",
+        "verdict.pass": "通过",
+        "verdict.warn": "警告",
+        "verdict.fail": "不通过",
+        "verdict.unknown": "无结论",
+        "headline.numbers": (
+            "峰值吞吐量 {rps}（{users} 个并发用户）；p95 延迟 {p95}；失败请求占 {errors}。"
+        ),
+        "headline.numbers_no_users": "峰值吞吐量 {rps}；p95 延迟 {p95}；失败请求占 {errors}。",
+        "summary": "概要",
+        "key_numbers": "关键指标",
+        "peak_rps": "峰值吞吐量",
+        "peak_at": "{users} 个用户（第 {step} 阶）",
+        "p95": "p95 延迟",
+        "p99": "p99 延迟",
+        "requests": "请求数",
+        "errors": "错误数",
+        "error_rate": "错误率",
+        "p95_by_step": "各负载阶梯的 p95 延迟",
+        "run_facts": "运行信息",
+        "fact.run_id": "运行",
+        "fact.target": "目标系统",
+        "fact.scenario": "场景",
+        "fact.shape": "负载形态",
+        "fact.profile": "配置档",
+        "fact.started": "开始时间（UTC）",
+        "fact.duration": "时长",
+        "fact.status": "状态",
+        "fact.host": "压测主机",
+        "fact.host_value": "{cores} 核，{memory} GB 内存",
+        "fact.version": "erpcap",
+        "status.completed": "已完成",
+        "status.interrupted": "已中断",
+        "status.failed": "失败",
+        "status.running": "仍在运行 / 未结束",
+        "incomplete.title": "本次运行未完成",
+        "incomplete.body": "运行以状态“{status}”结束。以下数据仅涵盖停止前记录的部分。",
+        "incomplete.missing": "缺失",
+        "charts": "随时间变化",
+        "chart.throughput": "吞吐量与活跃用户数",
+        "chart.latency": "延迟百分位与活跃用户数",
+        "chart.tx_p95": "各事务 p95 延迟（请求最多的 {n} 个）",
+        "chart.cpu": "CPU",
+        "chart.memory": "内存",
+        "chart.no_intervals": "没有逐秒数据（intervals.parquet）：已省略吞吐量和延迟图表。",
+        "chart.no_metrics": "没有资源指标（metrics.parquet）：已省略 CPU 和内存图表。",
+        "chart.no_cpu": "metrics.parquet 中没有 CPU 采样。",
+        "chart.cpu_note": (
+            "主机 CPU 为全部核心的占用比例（最高 100%）；进程角色的 CPU 按每个繁忙核心 100% "
+            "计算并对其所有进程求和，因此可能超过 100%。"
+        ),
+        "chart.no_memory": "metrics.parquet 中没有内存采样。",
+        "chart.downsampled": "运行时间较长：每个点代表 {seconds} 秒；延迟取该区间内最差的一秒。",
+        "axis.time": "时间（UTC）",
+        "axis.rps": "请求/秒",
+        "axis.ms": "延迟（毫秒）",
+        "axis.users": "活跃用户数",
+        "axis.cpu": "CPU（%）",
+        "axis.rss": "进程内存（MB）",
+        "axis.mem_percent": "主机内存（%）",
+        "series.rps": "吞吐量",
+        "series.errors": "错误/秒",
+        "series.users": "活跃用户数",
+        "series.step": "第 {step} 阶",
+        "series.host_cpu": "主机 CPU",
+        "series.proc_cpu": "{role} 进程 CPU",
+        "series.host_mem": "主机内存占用",
+        "series.proc_rss": "{role} 进程 RSS",
+        "transactions": "事务",
+        "transactions.top": "请求最多的事务",
+        "col.transaction": "事务",
+        "col.group": "分组",
+        "col.count": "次数",
+        "col.errors": "错误",
+        "col.error_rate": "错误率",
+        "col.rps": "请求/秒",
+        "col.p50": "p50",
+        "col.p95": "p95",
+        "col.p99": "p99",
+        "col.max": "最大",
+        "col.mean": "平均",
+        "col.step": "阶梯",
+        "col.users": "用户数",
+        "col.duration": "时长",
+        "col.role": "角色",
+        "col.metric": "指标",
+        "col.mean_value": "平均",
+        "col.value": "数值",
+        "total": "合计",
+        "errors.note": "{n} 个错误",
+        "sep": "；",
+        "steps.missed": "红色：该阶梯未达到 p95 或错误率目标。",
+        "col.max_value": "最大",
+        "groups": "事务分组",
+        "steps": "负载阶梯",
+        "steps.none": "本次运行没有负载阶梯（恒定负载）。",
+        "steps.note": "各阶梯的统计不含预热阶段（从所示时间开始测量）。",
+        "resources": "资源",
+        "resources.none": "未记录资源指标。",
+        "findings": "发现",
+        "findings.none": "没有发现：未观察到值得注意的问题。",
+        "severity.critical": "严重",
+        "severity.warning": "警告",
+        "severity.info": "提示",
+        "finding.evidence": "依据",
+        "finding.fix": "建议",
+        "data_quality": "数据质量",
+        "dq.requests": "已记录请求",
+        "dq.metrics": "指标采样",
+        "dq.missing": "缺失",
+        "dq.warnings": "警告",
+        "dq.ok": "没有缺失数据。",
+        "footer": "由 erpcap {version} 根据 {run_id} 生成于 {generated}（UTC）。",
+        "md.full_report": "完整报告：运行目录中的 `report.html`。",
+        "md.more_transactions": "……另有 {n} 个事务，见 HTML 报告。",
+        "md.more_findings": "……另有 {n} 条发现，见 HTML 报告。",
+        "capacity": "达标并发用户数",
+        "capacity.note": "{rps}，满足 p95 与错误率目标",
+        "capacity.broke": "自 {users} 个用户起未达标",
+        "top_errors": "最常见的错误",
+        "col.status_code": "状态码",
+        "col.message": "错误信息",
+        "metric.cpu_percent": "CPU（%）",
+        "metric.memory_percent": "内存（%）",
+        "metric.rss_mb": "RSS（MB）",
+        "metric.memory_used_mb": "已用内存（MB）",
+        "resources.host": "主机",
+        "col.slo": "是否达标",
+        "yes": "是",
+        "no": "否",
+        "noscript": "图表需要 JavaScript；下方表格包含相同的数据。",
+        "none": "无",
+    }
+)
+
+#: Units per language: milliseconds, requests per second, and duration parts.
+_UNITS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "en": MappingProxyType({"ms": "ms", "rps": "req/s", "h": "h", "min": "min", "s": "s"}),
+        "zh-CN": MappingProxyType(
+            {"ms": "ms", "rps": "请求/秒", "h": "小时", "min": "分", "s": "秒"}
+        ),
+    }
+)
+
+
+def catalogue(lang: str) -> Mapping[str, str]:
+    """The UI strings of ``lang``; raises BadInput for a language erpcap does not have."""
+    if lang == "en":
+        return _EN
+    if lang == "zh-CN":
+        return _ZH
+    raise BadInput(f"unknown report language {lang!r}", hint=f"use one of: {', '.join(LANGUAGES)}")
+
+
+def _number(value: float, decimals: int) -> str:
+    return f"{value:,.{decimals}f}"
+
+
+class Translator:
+    """Strings and number formats of one language; templates call it as ``t("key")``."""
+
+    def __init__(self, lang: str = "en") -> None:
+        self.lang = lang
+        self._strings = catalogue(lang)
+        self._units = _UNITS[lang]
+
+    def __call__(self, key: str, **values: object) -> str:
+        """The string for ``key`` (English if the language lacks it), formatted with values."""
+        text = self._strings.get(key) or _EN.get(key) or key
+        return text.format(**values) if values else text
+
+    # -- numbers -------------------------------------------------------------------------
+
+    @staticmethod
+    def _bad(value: float | int | None) -> bool:
+        return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+    def ms(self, value: float | None, *, unit: bool = True) -> str:
+        """A latency in milliseconds: no decimals from 100 ms up, one below."""
+        if self._bad(value):
+            return MISSING
+        assert value is not None
+        text = _number(value, 0 if abs(value) >= 100 else 1)
+        return f"{text} {self._units['ms']}" if unit else text
+
+    def rps(self, value: float | None, *, unit: bool = True) -> str:
+        """A throughput in requests per second, one decimal."""
+        if self._bad(value):
+            return MISSING
+        assert value is not None
+        text = _number(value, 1)
+        return f"{text} {self._units['rps']}" if unit else text
+
+    def count(self, value: int | float | None) -> str:
+        """A count with thousands separators."""
+        if self._bad(value):
+            return MISSING
+        assert value is not None
+        return _number(value, 0)
+
+    def percent(self, ratio: float | None) -> str:
+        """A ratio (0.0125) as a percentage with two decimals (1.25%); 0 as ``0%``."""
+        if self._bad(ratio):
+            return MISSING
+        assert ratio is not None
+        if ratio == 0:
+            return "0%"
+        return f"{_number(ratio * 100, 2)}%"
+
+    def value(self, value: float | None) -> str:
+        """A plain measurement (CPU %, MB): one decimal."""
+        if self._bad(value):
+            return MISSING
+        assert value is not None
+        return _number(value, 1)
+
+    def duration(self, seconds: float | None) -> str:
+        """A duration in hours, minutes and seconds (``1 h 2 min 5 s``)."""
+        if self._bad(seconds):
+            return MISSING
+        assert seconds is not None
+        total = int(round(seconds))
+        hours, rest = divmod(total, 3600)
+        minutes, secs = divmod(rest, 60)
+        sep = "" if self.lang == "zh-CN" else " "
+        parts = []
+        if hours:
+            parts.append(f"{hours}{sep}{self._units['h']}")
+        if minutes:
+            parts.append(f"{minutes}{sep}{self._units['min']}")
+        if secs or not parts:
+            parts.append(f"{secs}{sep}{self._units['s']}")
+        return " ".join(parts)

@@ -1,0 +1,142 @@
+"""summary.md: the management summary in Markdown, for a CI job summary or a ticket.
+
+The same verdict, sentence, key numbers and per-step p95 as the HTML page (both come from
+:func:`erpcap.reports.summary.build_summary`), the busiest transactions and the findings.
+Text from the run is escaped so that a transaction name cannot break a table or inject
+HTML into a rendered job summary.
+"""
+
+from __future__ import annotations
+
+import re
+from types import MappingProxyType
+
+from erpcap.reports import model
+from erpcap.reports.i18n import Translator
+from erpcap.reports.summary import build_summary
+
+#: Rows of the transactions table and items of the findings list before "…and N more".
+TOP_TRANSACTIONS = 10
+TOP_FINDINGS = 10
+
+_VERDICT_ICONS = MappingProxyType({"pass": "✅", "warn": "⚠️", "fail": "❌", "unknown": "❔"})
+_SEVERITY_ICONS = MappingProxyType({"critical": "🔴", "warning": "🟠", "info": "🔵"})
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#!~])")
+
+
+def md_escape(text: object) -> str:
+    """``text`` as inert Markdown on one line: special characters escaped, HTML disarmed.
+
+    >>> md_escape("a|b <script>")
+    'a\\\\|b \\\\<script\\\\>'
+    """
+    flat = " ".join(str(text).split())
+    return _SPECIAL.sub(r"\\\1", flat)
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    align = ["---:" if i in right else "---" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
+    """The Markdown summary of ``data`` in ``lang``."""
+    t = Translator(lang)
+    s = build_summary(data, t)
+    out: list[str] = [
+        f"# {t('title')}: {md_escape(s.run_id)}",
+        "",
+        f"## {_VERDICT_ICONS[s.verdict]} {t('verdict')}: **{s.verdict_label}**",
+        "",
+    ]
+    # the analysis writes its headline in English: in another language the numbers lead
+    sentences = [s.headline, s.numbers_sentence]
+    if lang != "en":
+        sentences.reverse()
+    out += [line for text in sentences if text for line in (md_escape(text), "")]
+    if s.incomplete:
+        out.append(f"> **{t('incomplete.title')}** — {t('incomplete.body', status=s.status_label)}")
+        if s.missing:
+            missing = "; ".join(md_escape(m) for m in s.missing)
+            out.append(f"> {t('incomplete.missing')}: {missing}")
+        out.append("")
+
+    out += [f"### {t('key_numbers')}", ""]
+    out += _table(
+        [t("col.metric"), t("col.value")],
+        [
+            [n.label, f"**{n.value}**" + (f" — {md_escape(n.note)}" if n.note else "")]
+            for n in s.key_numbers
+        ],
+        set(),
+    )
+    out.append("")
+
+    if s.steps:
+        out += [f"### {t('p95_by_step')}", ""]
+        out += _table(
+            [t("col.step"), t("col.users"), t("col.rps"), t("col.p95"), t("col.error_rate")],
+            [
+                [
+                    r.step + (" ❌" if r.within_slo is False else ""),
+                    r.users,
+                    r.rps,
+                    r.p95,
+                    r.error_rate,
+                ]
+                for r in s.steps
+            ],
+            {0, 1, 2, 3, 4},
+        )
+        out.append("")
+
+    transactions = model.transactions(data)
+    if transactions:
+        out += [f"### {t('transactions.top')}", ""]
+        out += _table(
+            [
+                t("col.transaction"),
+                t("col.count"),
+                t("col.error_rate"),
+                t("col.rps"),
+                f"{t('col.p95')} (ms)",
+                f"{t('col.p99')} (ms)",
+            ],
+            [
+                [
+                    md_escape(tx.get("name", "")),
+                    t.count(tx.get("count")),
+                    t.percent(tx.get("error_rate")),
+                    t.rps(tx.get("rps"), unit=False),
+                    t.ms(tx.get("p95_ms"), unit=False),
+                    t.ms(tx.get("p99_ms"), unit=False),
+                ]
+                for tx in transactions[:TOP_TRANSACTIONS]
+            ],
+            {1, 2, 3, 4, 5},
+        )
+        if len(transactions) > TOP_TRANSACTIONS:
+            out += ["", t("md.more_transactions", n=len(transactions) - TOP_TRANSACTIONS)]
+        out.append("")
+
+    findings = model.findings_list(data)
+    out += [f"### {t('findings')}", ""]
+    if not findings:
+        out.append(t("findings.none"))
+    for finding in findings[:TOP_FINDINGS]:
+        severity = str(finding.get("severity") or "info")
+        icon = _SEVERITY_ICONS.get(severity, "🔵")
+        label = t(f"severity.{severity}") if severity in _SEVERITY_ICONS else md_escape(severity)
+        line = f"- {icon} **{label}** — {md_escape(finding.get('title', ''))}"
+        if finding.get("fix"):
+            line += f" — {t('finding.fix')}: {md_escape(finding['fix'])}"
+        out.append(line)
+    if len(findings) > TOP_FINDINGS:
+        out.append(t("md.more_findings", n=len(findings) - TOP_FINDINGS))
+    out.append("")
+
+    facts = "; ".join(f"{label}: {md_escape(value)}" for label, value in s.facts)
+    out += [f"<sub>{facts}</sub>", "", t("md.full_report"), ""]
+    return "\n".join(out)

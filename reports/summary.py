@@ -1,0 +1,189 @@
+"""The management summary: the same verdict, sentence, key numbers and facts in every format.
+
+:func:`build_summary` formats the numbers once, in the report's language, so that the HTML
+page, summary.md and summary.json cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from erpcap import __version__
+from erpcap.reports import model
+from erpcap.reports.i18n import Translator
+
+
+@dataclass(frozen=True)
+class KeyNumber:
+    """One figure of the summary: a label, the formatted value and a short note."""
+
+    key: str
+    label: str
+    value: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One load step, formatted."""
+
+    step: str
+    users: str
+    rps: str
+    p95: str
+    error_rate: str
+    within_slo: bool | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The summary of one run in one language (every value already formatted)."""
+
+    lang: str
+    run_id: str
+    verdict: str  # pass / warn / fail / unknown
+    verdict_label: str
+    headline: str
+    numbers_sentence: str
+    reasons: list[str]
+    key_numbers: list[KeyNumber]
+    facts: list[tuple[str, str]]
+    steps: list[StepRow]
+    incomplete: bool
+    status: str
+    status_label: str
+    missing: list[str] = field(default_factory=list)
+    generated_at: str = ""
+    version: str = __version__
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+
+def _numbers_sentence(data: model.ReportData, t: Translator) -> str:
+    overall = model.overall(data)
+    if not overall.get("count"):
+        return ""
+    top = model.peak(data)
+    values = {
+        "rps": t.rps(top.get("rps")),
+        "p95": t.ms(overall.get("p95_ms")),
+        "errors": t.percent(overall.get("error_rate")),
+    }
+    if top.get("users"):
+        return t("headline.numbers", users=t.count(top["users"]), **values)
+    return t("headline.numbers_no_users", **values)
+
+
+def _key_numbers(data: model.ReportData, t: Translator) -> list[KeyNumber]:
+    overall = model.overall(data)
+    top = model.peak(data)
+    peak_note = ""
+    if top.get("users") is not None and top.get("step") is not None:
+        peak_note = t("peak_at", users=t.count(top["users"]), step=top["step"])
+    numbers = [KeyNumber("peak_rps", t("peak_rps"), t.rps(top.get("rps")), peak_note)]
+    cap = model.capacity(data)
+    if cap.get("max_users_within_slo") is not None:
+        over = cap.get("first_step_over_slo")
+        note = t("capacity.note", rps=t.rps(cap.get("rps_within_slo")))
+        if isinstance(over, dict) and over.get("users") is not None:
+            note += t("sep") + t("capacity.broke", users=t.count(over["users"]))
+        numbers.append(
+            KeyNumber("capacity", t("capacity"), t.count(cap["max_users_within_slo"]), note)
+        )
+    return numbers + [
+        KeyNumber("p95", t("p95"), t.ms(overall.get("p95_ms"))),
+        KeyNumber("p99", t("p99"), t.ms(overall.get("p99_ms"))),
+        KeyNumber("requests", t("requests"), t.count(overall.get("count"))),
+        KeyNumber(
+            "errors",
+            t("error_rate"),
+            t.percent(overall.get("error_rate")),
+            t("errors.note", n=t.count(overall.get("errors")))
+            if overall.get("errors") is not None
+            else "",
+        ),
+    ]
+
+
+def _facts(data: model.ReportData, t: Translator) -> list[tuple[str, str]]:
+    run = model.run_block(data)
+    facts: list[tuple[str, str]] = [(t("fact.run_id"), data.run_id)]
+    for key, label in (
+        ("target", "fact.target"),
+        ("scenario", "fact.scenario"),
+        ("shape", "fact.shape"),
+        ("profile", "fact.profile"),
+    ):
+        value = run.get(key)
+        if isinstance(value, dict):
+            value = value.get("name") or ", ".join(f"{k}={v}" for k, v in value.items())
+        if value not in (None, ""):
+            facts.append((t(label), str(value)))
+    started = str(run.get("started_at") or "")
+    if started:
+        facts.append((t("fact.started"), started.replace("T", " ")[:19]))
+    facts.append((t("fact.duration"), t.duration(run.get("duration_s"))))
+    facts.append((t("fact.status"), _status_label(model.run_status(data), t)))
+    host = model.host_facts(data)
+    if host["cores"] or host["memory_gb"]:
+        facts.append(
+            (
+                t("fact.host"),
+                t(
+                    "fact.host_value",
+                    cores=host["cores"] if host["cores"] is not None else "?",
+                    memory=host["memory_gb"] if host["memory_gb"] is not None else "?",
+                ),
+            )
+        )
+    return facts
+
+
+def _status_label(status: str, t: Translator) -> str:
+    key = f"status.{status}"
+    label = t(key)
+    return status if label == key else label
+
+
+def _step_rows(data: model.ReportData, t: Translator) -> list[StepRow]:
+    rows = []
+    for step in model.steps(data):
+        within = step.get("within_slo")
+        rows.append(
+            StepRow(
+                step=str(step.get("step", "")),
+                users=t.count(step.get("users")),
+                rps=t.rps(step.get("rps"), unit=False),
+                p95=t.ms(step.get("p95_ms")),
+                error_rate=t.percent(step.get("error_rate")),
+                within_slo=within if isinstance(within, bool) else None,
+            )
+        )
+    return rows
+
+
+def build_summary(data: model.ReportData, t: Translator) -> Summary:
+    """The summary of ``data`` in the language of ``t``."""
+    status = model.run_status(data)
+    verdict = model.verdict_status(data)
+    quality = model.data_quality(data)
+    return Summary(
+        lang=t.lang,
+        run_id=data.run_id,
+        verdict=verdict,
+        verdict_label=t(f"verdict.{verdict}"),
+        headline=model.headline(data),
+        numbers_sentence=_numbers_sentence(data, t),
+        reasons=model.reasons(data),
+        key_numbers=_key_numbers(data, t),
+        facts=_facts(data, t),
+        steps=_step_rows(data, t),
+        incomplete=model.is_incomplete(data),
+        status=status,
+        status_label=_status_label(status, t),
+        missing=quality["missing"],
+        generated_at=str(data.findings.get("generated_at") or "").replace("T", " ")[:19],
+    )

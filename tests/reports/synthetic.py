@@ -1,0 +1,202 @@
+"""Synthetic but realistic run directories for the report and gate tests.
+
+:func:`make_run` writes a capacity-ladder run with the real :class:`RunDir` API: requests
+(a few thousand, lognormal latencies that grow as the load saturates the ERP, errors at the
+top step), host and per-process metrics, step events and run.json; then the real analysis
+(:func:`erpcap.analysis.analyze_run`) writes findings.json and intervals.parquet.
+
+Loaded by path from the conftest of tests/reports and tests/gate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from erpcap.analysis import analyze_run
+from erpcap.rundir import RunDir, iso
+
+START = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
+
+#: (transaction, group, user class, method, weight, base latency ms)
+TRANSACTIONS: tuple[tuple[str, str, str, str, float, float], ...] = (
+    ("check_availability", "query", "sales", "GET", 0.26, 22.0),
+    ("get_sales_order", "query", "sales", "GET", 0.2, 30.0),
+    ("create_sales_order", "order", "sales", "POST", 0.22, 120.0),
+    ("ship_order", "order", "warehouse", "POST", 0.12, 90.0),
+    ("list_customer_orders", "query", "manager", "GET", 0.1, 60.0),
+    ("login", "auth", "sales", "POST", 0.06, 45.0),
+    ("trial_balance", "close", "finance", "GET", 0.04, 900.0),
+)
+
+#: (users, offered requests/s, latency factor, error share) per step of 30 s.
+STEPS: tuple[tuple[int, float, float, float], ...] = (
+    (10, 8.0, 1.0, 0.0),
+    (20, 16.0, 1.2, 0.002),
+    (40, 30.0, 1.9, 0.006),
+    (60, 34.0, 4.5, 0.04),
+)
+STEP_S = 30
+
+XSS_NAME = "<script>alert('tx')</script>"
+XSS_ERROR = "<img src=x onerror=alert('err')> & \"quotes\""
+
+
+def _requests(
+    rng: np.random.Generator, steps: Sequence[tuple[int, float, float, float]], hostile: bool
+) -> pd.DataFrame:
+    names = [t[0] for t in TRANSACTIONS]
+    weights = np.array([t[4] for t in TRANSACTIONS])
+    weights = weights / weights.sum()
+    frames = []
+    for i, (users, rps, factor, error_share) in enumerate(steps):
+        n = int(rps * STEP_S)
+        offsets = np.sort(rng.uniform(0, STEP_S, n)) + i * STEP_S
+        idx = rng.choice(len(TRANSACTIONS), size=n, p=weights)
+        base = np.array([TRANSACTIONS[j][5] for j in idx])
+        service_ms = base * factor * rng.lognormal(0.0, 0.45, n)
+        delay_ms = rng.exponential(2.0 * factor**2, n)
+        failed = rng.random(n) < error_share
+        frames.append(
+            pd.DataFrame(
+                {
+                    "offset_s": offsets,
+                    "tx": idx,
+                    "service_ms": service_ms,
+                    "delay_ms": delay_ms,
+                    "failed": failed,
+                    "users": users,
+                }
+            )
+        )
+    raw = pd.concat(frames, ignore_index=True)
+    intended = pd.Timestamp(START) + pd.to_timedelta(raw["offset_s"], unit="s")
+    start = intended + pd.to_timedelta(raw["delay_ms"], unit="ms")
+    service_us = (raw["service_ms"] * 1000).round().astype("int64")
+    latency_us = service_us + (raw["delay_ms"] * 1000).round().astype("int64")
+    tx_names = [names[j] for j in raw["tx"]]
+    if hostile:  # a target that returns hostile operation names and error texts
+        tx_names = [XSS_NAME if n == "ship_order" else n for n in tx_names]
+    failed = raw["failed"].to_numpy()
+    return pd.DataFrame(
+        {
+            "intended_start": intended.dt.floor("us"),
+            "start": start.dt.floor("us"),
+            "name": tx_names,
+            "group": [TRANSACTIONS[j][1] for j in raw["tx"]],
+            "user_class": [TRANSACTIONS[j][2] for j in raw["tx"]],
+            "method": [TRANSACTIONS[j][3] for j in raw["tx"]],
+            "status_code": np.where(failed, 500, 200).astype("int32"),
+            "ok": ~failed,
+            "latency_us": latency_us,
+            "service_us": service_us,
+            "bytes": rng.integers(300, 5000, len(raw)).astype("int64"),
+            "users": raw["users"].astype("int32"),
+            "worker": "local-0",
+            "error": np.where(
+                failed,
+                XSS_ERROR if hostile else "HTTP 500: deadlock detected while waiting for lock",
+                None,
+            ),
+        }
+    )
+
+
+def _metrics(rng: np.random.Generator, seconds: int, hostile: bool) -> pd.DataFrame:
+    rows = []
+    erp_role = "<b>erp</b>" if hostile else "erp"
+    for s in range(seconds):
+        ts = pd.Timestamp(START) + pd.Timedelta(seconds=s)
+        load = min(1.0, 0.15 + s / seconds)
+        rows.append((ts, "host", "cpu_percent", "{}", 100 * load * rng.uniform(0.85, 1.0)))
+        rows.append((ts, "host", "memory_percent", "{}", 41 + 12 * load + rng.normal(0, 0.3)))
+        for pid in (101, 102):
+            labels = json.dumps({"role": erp_role, "pid": pid})
+            rows.append((ts, "process", "cpu_percent", labels, 90 * load * rng.uniform(0.8, 1)))
+            rows.append((ts, "process", "rss_bytes", labels, (180 + 60 * load) * 2**20))
+        labels = json.dumps({"role": "locust", "pid": 200})
+        rows.append((ts, "process", "cpu_percent", labels, 25 * load * rng.uniform(0.8, 1)))
+        rows.append((ts, "process", "rss_bytes", labels, 95 * 2**20))
+    return pd.DataFrame(rows, columns=["ts", "source", "metric", "labels", "value"])
+
+
+def make_run(
+    folder: Path,
+    *,
+    hostile: bool = False,
+    status: str = "completed",
+    metrics: bool = True,
+    steps: Sequence[tuple[int, float, float, float]] = STEPS,
+    seed: int = 7,
+    analyze: bool = True,
+) -> RunDir:
+    """A run directory at ``folder`` holding a capacity-ladder run, analysed."""
+    rng = np.random.default_rng(seed)
+    run = RunDir.create(
+        folder,
+        scenario="peak-order",
+        shape="ladder",
+        target={"url": "http://127.0.0.1:8765", "profile": "legacy"},
+        host={"cores": 8, "memory_bytes": 16 * 2**30},
+        erpcap_version="0.1.0",
+    )
+    requests = _requests(rng, steps, hostile)
+    run.write_table("requests", requests)
+    seconds = STEP_S * len(steps)
+    if metrics:
+        run.write_table("metrics", _metrics(rng, seconds, hostile))
+    for i, (users, *_rest) in enumerate(steps):
+        with open(run.file("events.jsonl"), "a", encoding="utf-8") as fh:
+            ts = iso(START + timedelta(seconds=i * STEP_S))
+            fh.write(json.dumps({"ts": ts, "kind": "step", "step": i + 1, "users": users}) + "\n")
+    run.update_meta(
+        started_at=iso(START),
+        ended_at=iso(START + timedelta(seconds=seconds)),
+        status=status,
+        warnings=["locust worker 2 lost for 3 s"] if status != "completed" else [],
+    )
+    if analyze:
+        analyze_run(run)
+    return run
+
+
+def minimal_findings(**overrides: object) -> dict[str, object]:
+    """A hand-written findings.json with only the blocks docs/findings.md requires."""
+    doc: dict[str, object] = {
+        "schema_version": "1.0",
+        "run_id": "hand-made",
+        "generated_at": "2026-11-25T10:03:12.000000Z",
+        "run": {
+            "scenario": "demo-mix",
+            "target": "http://127.0.0.1:8765",
+            "status": "completed",
+            "duration_s": 62.1,
+        },
+        "verdict": {"status": "pass", "headline": "All good.", "reasons": []},
+        "overall": {
+            "count": 100,
+            "errors": 1,
+            "error_rate": 0.01,
+            "rps": 10.0,
+            "mean_ms": 40.0,
+            "min_ms": 2.0,
+            "p50_ms": 30.0,
+            "p75_ms": 44.0,
+            "p90_ms": 70.0,
+            "p95_ms": 95.0,
+            "p99_ms": 180.0,
+            "max_ms": 700.0,
+        },
+        "transactions": [],
+        "groups": [],
+        "steps": [],
+        "findings": [],
+        "data_quality": {"requests": 100, "metrics": 0, "missing": [], "warnings": []},
+    }
+    doc.update(overrides)
+    return doc

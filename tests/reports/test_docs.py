@@ -1,0 +1,33 @@
+"""The ``>>>`` examples in the docstrings of reports and budgets run."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = (
+    "erpcap.reports.i18n",
+    "erpcap.reports.formats",
+    "erpcap.reports.markdown",
+    "erpcap.reports.html",
+    "erpcap.reports.console",
+    "erpcap.analysis.budgets",
+)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests(name: str) -> None:
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
+
+
+def test_public_api_is_exported() -> None:
+    import erpcap.reports as reports
+
+    assert sorted(reports.__all__) == sorted(reports._EXPORTS)
+    for name in reports.__all__:
+        assert getattr(reports, name) is not None, name
+        assert name in dir(reports)
