@@ -18,6 +18,8 @@ PG_MAJOR=${PG_MAJOR:-15}
 want=()
 dpkg -s "postgresql-${PG_MAJOR}-hypopg" >/dev/null 2>&1 || want+=("postgresql-${PG_MAJOR}-hypopg")
 command -v chromium >/dev/null 2>&1 || want+=(chromium)
+# CJK fonts so that headless Chromium renders the zh-CN report readably.
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || want+=(fonts-noto-cjk)
 if [ ${#want[@]} -gt 0 ]; then
   log "installing ${want[*]}"
   $SUDO apt-get update -qq
