@@ -1,0 +1,38 @@
+"""erpcap's locustfile: ``locust -f`` this file through :func:`erpcap.scenarios.launch.locust_command`.
+
+Locust finds user and shape classes among this module's names, so it builds them when
+imported, from the ``ERPCAP_*`` environment (see :mod:`erpcap.scenarios.launch`): one user
+class per role of the scenario, and a shape that follows ``ERPCAP_SHAPE``. The ``init``
+listener attaches the request recorder in every process that sends requests (after
+``--processes`` has forked, so each worker writes parts under its own pid).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from locust import events
+
+from erpcap.rundir import RunDir
+from erpcap.scenarios.catalog import resolve_scenario
+from erpcap.scenarios.launch import LoadSettings
+from erpcap.scenarios.locust_shape import shape_class
+from erpcap.scenarios.recorder import RequestRecorder, broadcast_users
+from erpcap.scenarios.users import user_classes
+
+_settings = LoadSettings.from_env(os.environ)
+_run = RunDir(_settings.run_dir)
+
+globals().update(user_classes(resolve_scenario(_settings.scenario), _settings))
+ErpcapShape = shape_class(_settings.shape, _run)
+
+
+@events.init.add_listener
+def _on_init(environment: Any, **_: Any) -> None:
+    """Record requests where they are made; on a master, tell workers the user count."""
+    kind = type(environment.runner).__name__
+    if kind == "MasterRunner":
+        broadcast_users(environment)
+    else:
+        RequestRecorder(_run).attach(environment)

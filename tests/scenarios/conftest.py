@@ -1,0 +1,91 @@
+"""Fixtures for the scenario tests: a stub ERP server and a Locust process runner."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from erpcap.rundir import RunDir
+from erpcap.scenarios.launch import locust_command
+from erpcap.scenarios.shapes import Shape
+
+STUB = Path(__file__).with_name("stub_erp.py")
+
+
+def stop_process(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL after ``grace_s``: the way the pipeline stops its children."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(grace_s)
+
+
+@pytest.fixture
+def stub_erp() -> Iterator[str]:
+    """A stub ERP in its own process on 127.0.0.1; yields its base URL."""
+    proc = subprocess.Popen(
+        [sys.executable, str(STUB)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().decode().split()
+        assert line[:1] == ["PORT"], f"stub ERP did not start: {line}"
+        yield f"http://127.0.0.1:{line[1]}"
+    finally:
+        stop_process(proc)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+LocustStarter = Callable[..., tuple[subprocess.Popen[bytes], RunDir]]
+
+
+@pytest.fixture
+def start_locust(tmp_path: Path) -> Iterator[LocustStarter]:
+    """Start Locust the way the pipeline does; every process is stopped at teardown."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(
+        target: str, shape: Shape, *, scenario: str = "demo-mix", workers: int = 0,
+        think_scale: float = 0.05, password: str = "erpcap",
+    ) -> tuple[subprocess.Popen[bytes], RunDir]:  # fmt: skip
+        run = RunDir.create(tmp_path / f"run{len(started) + 1}", scenario=scenario)
+        argv, env = locust_command(
+            target=target, scenario=scenario, shape=shape, run_dir=run.path, password=password,
+            workers=workers, think_scale=think_scale, seed=11,
+        )  # fmt: skip
+        proc = subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp_path
+        )
+        started.append(proc)
+        return proc, run
+
+    yield start
+    for proc in started:
+        stop_process(proc)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Poll ``predicate`` every 0.1 s until true; fail naming ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+@pytest.fixture
+def wait() -> Callable[[Callable[[], bool], float, str], None]:
+    return wait_for
