@@ -64,7 +64,7 @@ def run_folder_name(label: str, when: datetime | None = None) -> str:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
 
@@ -128,6 +128,9 @@ class RunDir:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._events_lock = threading.Lock()
+        # run.json is read, changed and rewritten; collector threads add warnings while the
+        # pipeline writes the status, so every read-modify-write holds this lock.
+        self._meta_lock = threading.RLock()
 
     def __repr__(self) -> str:
         return f"RunDir({str(self.path)!r})"
@@ -224,22 +227,25 @@ class RunDir:
 
     def write_meta(self, doc: Mapping[str, Any]) -> None:
         data = json.dumps(doc, indent=2, sort_keys=False, default=str).encode()
-        _write_atomic(self.path / RUN_JSON, data + b"\n")
+        with self._meta_lock:
+            _write_atomic(self.path / RUN_JSON, data + b"\n")
 
     def update_meta(self, **changes: Any) -> dict[str, Any]:
-        doc = self.read_meta()
-        doc.update(changes)
-        self.write_meta(doc)
-        return doc
+        with self._meta_lock:
+            doc = self.read_meta()
+            doc.update(changes)
+            self.write_meta(doc)
+            return doc
 
     def add_warning(self, message: str) -> None:
         """Record a warning in run.json and events.jsonl."""
-        doc = self.read_meta()
-        warnings = list(doc.get("warnings") or [])
-        if message not in warnings:
-            warnings.append(message)
-        doc["warnings"] = warnings
-        self.write_meta(doc)
+        with self._meta_lock:
+            doc = self.read_meta()
+            warnings = list(doc.get("warnings") or [])
+            if message not in warnings:
+                warnings.append(message)
+            doc["warnings"] = warnings
+            self.write_meta(doc)
         self.event("warning", message=message)
 
     # -- events.jsonl -------------------------------------------------------------------

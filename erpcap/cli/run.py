@@ -28,7 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--target", required=True, help="base URL of the ERP's HTTP API")
-    parser.add_argument("--scenario", default="demo-mix", help="scenario name (default: demo-mix)")
+    parser.add_argument(
+        "--scenario", default="demo-mix", help="scenario name or YAML file (default: demo-mix)"
+    )
     parser.add_argument(
         "--shape", help="steps, constant, ramp, or a YAML shape file (default: constant)"
     )
@@ -80,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from erpcap.processes import check_reachable, is_loopback, require_http_url
     from erpcap.progress import Progress
     from erpcap.rundir import RunDir
-    from erpcap.scenarios.catalog import get_scenario
+    from erpcap.scenarios.catalog import resolve_scenario, scenario_names
     from erpcap.scenarios.shapes import shape_from_args
 
     require_http_url(args.target)
@@ -93,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput(f"--workers must be 0 or more, got {args.workers}")
     if args.think_scale is not None and args.think_scale < 0:
         raise BadInput(f"--think-scale must be 0 or more, got {args.think_scale}")
-    scenario = get_scenario(args.scenario)
+    scenario = resolve_scenario(args.scenario)
     shape = shape_from_args(
         args.shape, users=args.users, duration=args.duration, spawn_rate=args.spawn_rate
     )
@@ -105,9 +107,12 @@ def run(args: argparse.Namespace) -> int:
     extra_env = {}
     if args.think_scale is not None:
         extra_env["ERPCAP_THINK_SCALE"] = str(args.think_scale)
+    # Locust resolves the scenario again in its own process: a name, or an absolute path.
+    builtin = args.scenario in scenario_names()
+    scenario_ref = args.scenario if builtin else str(Path(args.scenario).resolve())
     plan = LoadPlan(
         target=args.target,
-        scenario=scenario.name,
+        scenario=scenario_ref,
         shape=shape,
         workers=args.workers,
         password=args.password,

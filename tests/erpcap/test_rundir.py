@@ -136,3 +136,31 @@ def test_warnings_go_to_run_json_and_events(tmp_path):
     run.add_warning("collector 'psutil' stopped")
     assert run.read_meta()["warnings"] == ["collector 'psutil' stopped"]
     assert [e["kind"] for e in run.read_events()] == ["warning", "warning"]
+
+
+def test_concurrent_warnings_and_updates_are_all_kept(tmp_path):
+    """Collector threads add warnings while the pipeline updates run.json."""
+    import threading
+
+    run = RunDir.create(tmp_path / "r")
+    barrier = threading.Barrier(8)
+
+    def warn(i: int) -> None:
+        barrier.wait()
+        for j in range(10):
+            run.add_warning(f"collector {i} gap {j}")
+
+    def update() -> None:
+        barrier.wait()
+        for j in range(10):
+            run.update_meta(**{f"key{j}": j})
+
+    threads = [threading.Thread(target=warn, args=(i,)) for i in range(7)]
+    threads.append(threading.Thread(target=update))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    meta = run.read_meta()
+    assert len(meta["warnings"]) == 70
+    assert all(meta[f"key{j}"] == j for j in range(10))
