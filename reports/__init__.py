@@ -8,7 +8,8 @@ Public API::
     junit_xml(results, ...)                                 -> JUnit XML of a gate
 
 Each format is one module (``html``, ``markdown``, ``junit``); the chart figures live in
-``charts`` and the UI strings of both languages in ``i18n``. The pipeline (``erpcap demo``,
+``charts``, the UI strings of both languages in ``i18n``, and ``localize`` says the
+analysis's English findings and verdict in the report's language. The pipeline (``erpcap demo``,
 ``erpcap run``) calls :func:`render_reports` after the analysis; ``erpcap report`` does the
 same for a run directory made elsewhere.
 """

@@ -81,6 +81,18 @@ def _bucket_seconds(first: pd.Timestamp, last: pd.Timestamp) -> int:
     return int(math.ceil(span / MAX_POINTS))
 
 
+#: Time-axis labels in numeric, locale-independent formats (plotly's defaults name months in
+#: English: "Nov 25, 2026"), by the distance between ticks in milliseconds.
+_TIME_TICKS = (
+    {"dtickrange": [None, 1000], "value": "%H:%M:%S.%L"},
+    {"dtickrange": [1000, 60_000], "value": "%H:%M:%S"},
+    {"dtickrange": [60_000, 86_400_000], "value": "%H:%M"},
+    {"dtickrange": [86_400_000, None], "value": "%Y-%m-%d"},
+)
+#: The time the unified hover label shows, to the second.
+_TIME_HOVER = "%Y-%m-%d %H:%M:%S"
+
+
 def _layout(t: Translator, *, y_title: str, y2_title: str | None = None) -> dict[str, Any]:
     layout: dict[str, Any] = {
         "template": "plotly_white",
@@ -89,7 +101,13 @@ def _layout(t: Translator, *, y_title: str, y2_title: str | None = None) -> dict
         "font": {"family": _FONT, "size": 12, "color": "#1f2937"},
         "hovermode": "x unified",
         "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "xanchor": "left"},
-        "xaxis": {"title": {"text": t("axis.time")}, "showgrid": True},
+        "xaxis": {
+            "title": {"text": t("axis.time")},
+            "showgrid": True,
+            "type": "date",
+            "tickformatstops": [dict(stop) for stop in _TIME_TICKS],
+            "hoverformat": _TIME_HOVER,
+        },
         "yaxis": {"title": {"text": y_title}, "rangemode": "tozero"},
     }
     if y2_title:

@@ -20,6 +20,7 @@ from erpcap.errors import BadInput
 from erpcap.reports import model
 from erpcap.reports.html import render_html
 from erpcap.reports.i18n import Translator
+from erpcap.reports.localize import localize_findings
 from erpcap.reports.markdown import render_markdown
 from erpcap.reports.summary import build_summary
 from erpcap.rundir import RunDir
@@ -29,7 +30,8 @@ _Renderer = Callable[[model.ReportData, str], str]
 
 def render_summary_json(data: model.ReportData, *, lang: str = "en") -> str:
     """summary.json: the summary's formatted values plus the raw numbers they come from."""
-    summary = build_summary(data, Translator(lang)).to_dict()
+    t = Translator(lang)
+    summary = build_summary(data, t).to_dict()
     doc: dict[str, Any] = {
         "schema_version": "1.0",
         "summary": summary,
@@ -40,7 +42,7 @@ def render_summary_json(data: model.ReportData, *, lang: str = "en") -> str:
             {k: v for k, v in step.items() if k != "transactions"} for step in model.steps(data)
         ],
         "transactions": model.transactions(data),
-        "findings": model.findings_list(data),
+        "findings": localize_findings(model.findings_list(data), data.findings, t),
         "data_quality": model.data_quality(data),
     }
     return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"

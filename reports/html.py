@@ -18,7 +18,8 @@ from plotly.offline import get_plotlyjs, get_plotlyjs_version
 
 from erpcap.reports import model
 from erpcap.reports.charts import Charts, build_charts
-from erpcap.reports.i18n import Translator
+from erpcap.reports.i18n import PLOTLY_STRINGS, Translator
+from erpcap.reports.localize import localize_findings, localize_missing
 from erpcap.reports.summary import build_summary
 
 TEMPLATE = "report.html.j2"
@@ -135,6 +136,7 @@ def render_html(data: model.ReportData, *, lang: str = "en") -> str:
     charts = build_charts(data, t)
     summary = build_summary(data, t)
     by_id = {chart.id: chart for chart in charts.charts}
+    quality = model.data_quality(data)
     context = {
         "t": t,
         "lang": lang,
@@ -148,14 +150,18 @@ def render_html(data: model.ReportData, *, lang: str = "en") -> str:
         "resource_rows": resource_rows(model.resources(data), t),
         "findings": [
             {**finding, "evidence_items": evidence_items(finding.get("evidence"))}
-            for finding in model.findings_list(data)
+            for finding in localize_findings(model.findings_list(data), data.findings, t)
         ],
-        "quality": model.data_quality(data),
+        "quality": quality,
+        "missing": [localize_missing(item, t) for item in quality["missing"]],
         "time_charts": [by_id[i] for i in ("chart-throughput", "chart-latency") if i in by_id],
         "resource_charts": [by_id[i] for i in ("chart-cpu", "chart-memory") if i in by_id],
         "chart_notes": charts.notes,
         "charts_json": _charts_payload(charts),
         "plotly_js": _plotly_js() if charts.charts else "",
         "plotly_version": get_plotlyjs_version(),
+        "plotly_locale": json.dumps(
+            {"locale": lang, "dictionary": dict(PLOTLY_STRINGS.get(lang, {}))}, ensure_ascii=False
+        ),
     }
     return environment().get_template(TEMPLATE).render(context)

@@ -1,8 +1,11 @@
 """UI strings of the reports in English and Simplified Chinese, and number formatting.
 
-One catalogue holds every string a report prints; content that comes from the analysis
-(headlines, finding titles and fixes) is shown as written. Numbers are formatted the same way
-in both languages (``1,234.5``), so a table reads the same whichever language it is in:
+One catalogue holds every string a report prints. The analysis writes findings.json in
+English; :data:`ANALYSIS_TEXT` holds, per language, the templates that say the same things
+(finding titles, details and fixes by finding id, the verdict headline, what is missing),
+filled in by :mod:`erpcap.reports.localize` from the finding's evidence. Numbers are
+formatted the same way in both languages (``1,234.5``), so a table reads the same whichever
+language it is in:
 
 - latencies in milliseconds: no decimals from 100 ms up, one decimal below (``1,234 ms``,
   ``95.3 ms``);
@@ -143,6 +146,7 @@ _EN: Mapping[str, str] = MappingProxyType(
         "total": "Total",
         "errors.note": "{n} errors",
         "sep": "; ",
+        "colon": ": ",
         "steps.missed": "Red: the step missed the p95 or error-rate targets.",
         "col.max_value": "Max",
         "groups": "Transaction groups",
@@ -282,6 +286,7 @@ _ZH: Mapping[str, str] = MappingProxyType(
         "total": "合计",
         "errors.note": "{n} 个错误",
         "sep": "；",
+        "colon": "：",
         "steps.missed": "红色：该阶梯未达到 p95 或错误率目标。",
         "col.max_value": "最大",
         "groups": "事务分组",
@@ -326,6 +331,111 @@ _ZH: Mapping[str, str] = MappingProxyType(
     }
 )
 
+#: The analysis's sentences (findings.json is English) in other languages: finding texts by
+#: finding id (``<id>.title``, ``.detail``, ``.fix``; see analysis/rules.py for the evidence
+#: each one fills in), the parts of the verdict headline (analysis/verdict.py) and what the
+#: data lacks (analysis/run.py). English needs none: the analysis's own text is shown. A key
+#: a language lacks leaves that text in English.
+_ANALYSIS_ZH: Mapping[str, str] = MappingProxyType(
+    {
+        "errors.rate_high.title": "请求失败率 {rate}（上限 {limit}）",
+        "errors.rate_high.detail": "失败最多的事务：{worst}",
+        "errors.rate_high.worst": "{name}（{count} 次中 {errors} 次失败）",
+        "errors.rate_high.fix": (
+            "先查看最常见的错误信息；负载下的失败通常意味着连接耗尽、锁等待超时或工作进程"
+            "超时——请检查 ERP 在同一时段的日志。"
+        ),
+        "latency.p95_over_target.title": "{transaction}：p95 为 {p95}，超过目标值 {target}",
+        "latency.p95_over_target.detail": (
+            "在整个运行期间，{count} 次 {transaction} 请求中有 5% 耗时超过 {p95}"
+            "（p99 {p99}，最大 {max}）。"
+        ),
+        "latency.p95_over_target.fix": (
+            "先检查该事务的 SQL 和锁（慢 SQL 分析）；如果延迟随用户数增加而 CPU 占用不高，"
+            "说明请求在锁或连接池上排队。"
+        ),
+        "capacity.saturated.title": "吞吐量趋于平稳，约为 {rps}（{users} 个用户）",
+        "capacity.saturated.detail": (
+            "用户数从 {users_from} 增加到 {users_to} 时，吞吐量仅变化 {gain}，而 p95 从 "
+            "{p95_from} 升至 {p95_to}：新增的用户在排队，而不是完成更多工作。"
+        ),
+        "capacity.saturated.fix": (
+            "在资源图表中找出已饱和的资源（CPU、数据库、连接池或某个锁）；升级应从那里着手。"
+        ),
+        "resources.host_cpu_high.title": "主机 CPU 达到 {max}%（平均 {mean}%）",
+        "resources.host_cpu_high.detail": (
+            "运行期间这台机器的 CPU 已经用尽；超过这一点后，延迟反映的是 CPU 排队。"
+        ),
+        "resources.host_cpu_high.fix": (
+            "查看是哪个进程占用了 CPU（各进程 CPU）；如果压测程序与 ERP 共用一台主机，"
+            "请在另一台机器上运行压测以获得容量数据。"
+        ),
+        "generator.saturated.title": "负载生成器过于繁忙（每个进程占用一个核心的 {percent}%）",
+        "generator.saturated.detail": (
+            "已饱和的 Locust 进程会推迟发送请求；此时的延迟和吞吐量描述的是负载生成器，而不是 ERP。"
+        ),
+        "generator.saturated.fix": "增加 Locust 工作进程（--workers）或在另一台机器上运行。",
+        "run.incomplete.title": "本次运行未完成（状态：{status}）",
+        "run.incomplete.detail": "运行提前结束；数据仅涵盖已记录的部分。",
+        "run.incomplete.reason": "运行提前结束：{reason}",
+        "run.incomplete.fix": "请完整地重新运行后再得出容量结论。",
+        "data.few_samples.title": "{n} 个事务的请求少于 {min_samples} 次",
+        "data.few_samples.detail": "它们的百分位数所依据的样本太少，无法据此判断：{names}",
+        "data.few_samples.fix": "延长运行时间或增加用户数，以覆盖这些事务。",
+        "list.sep": "、",
+        "headline.nothing": "未记录到任何请求，因此无法作出判断。",
+        "headline.within": (
+            "在目标范围内（在线业务 p95 ≤ {target}，错误率 ≤ {error_limit}）支撑了 {users} "
+            "个并发用户（{rps}）"
+        ),
+        "headline.none_within": "即使最轻的负载阶梯也未达到目标",
+        "headline.broke": "在 {users} 个用户时突破目标",
+        "headline.peak": "峰值吞吐量 {rps}（{users} 个用户）",
+        "headline.errors": "总体错误率 {rate}",
+        "headline.sep": "；",
+        "headline.end": "。",
+        "missing.no_requests": "未记录到任何请求",
+        "missing.no_metrics": "未采集到资源指标",
+        "missing.ended_early": "运行提前结束（{status}）",
+    }
+)
+
+#: Language -> the analysis's sentences in it (English: none, the analysis writes English).
+ANALYSIS_TEXT: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {"en": MappingProxyType({}), "zh-CN": _ANALYSIS_ZH}
+)
+
+#: plotly.js's own words (tool-bar tips, notices) per language, keyed by plotly's English, as
+#: its locale dictionaries are; given to ``Plotly.newPlot`` as ``config.locales``.
+PLOTLY_STRINGS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "en": MappingProxyType({}),
+        "zh-CN": MappingProxyType(
+            {
+                "Autoscale": "自动缩放",
+                "Box Select": "矩形框选",
+                "Compare data on hover": "悬停时比较数据",
+                "Double-click on legend to isolate one trace": "双击图例可只显示该条曲线",
+                "Double-click to zoom back out": "双击可还原缩放",
+                "Download plot": "下载图表",
+                "Download plot as a PNG": "下载图表为 PNG 图片",
+                "Image download succeeded": "图片下载成功",
+                "Lasso Select": "套索选择",
+                "Pan": "平移",
+                "Preparing image - this may take a few seconds": "正在生成图片，可能需要几秒钟",
+                "Reset axes": "重置坐标轴",
+                "Show closest data on hover": "悬停时显示最近的数据",
+                "Sorry, there was a problem downloading your image!": "抱歉，图片下载失败！",
+                "Toggle Spike Lines": "切换辅助线",
+                "Toggle show closest data on hover": "切换悬停时显示最近的数据",
+                "Zoom": "缩放",
+                "Zoom in": "放大",
+                "Zoom out": "缩小",
+            }
+        ),
+    }
+)
+
 #: Units per language: milliseconds, requests per second, and duration parts.
 _UNITS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
@@ -362,6 +472,10 @@ class Translator:
         """The string for ``key`` (English if the language lacks it), formatted with values."""
         text = self._strings.get(key) or _EN.get(key) or key
         return text.format(**values) if values else text
+
+    def unit(self, key: str) -> str:
+        """The unit ``key`` (``ms``, ``rps``, ``h``, ``min``, ``s``) in this language."""
+        return self._units[key]
 
     # -- numbers -------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from types import MappingProxyType
 
 from erpcap.reports import model
 from erpcap.reports.i18n import Translator
+from erpcap.reports.localize import localize_findings
 from erpcap.reports.summary import build_summary
 
 #: Rows of the transactions table and items of the findings list before "…and N more".
@@ -46,21 +47,18 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
     t = Translator(lang)
     s = build_summary(data, t)
     out: list[str] = [
-        f"# {t('title')}: {md_escape(s.run_id)}",
+        f"# {t('title')}{t('colon')}{md_escape(s.run_id)}",
         "",
-        f"## {_VERDICT_ICONS[s.verdict]} {t('verdict')}: **{s.verdict_label}**",
+        f"## {_VERDICT_ICONS[s.verdict]} {t('verdict')}{t('colon')}**{s.verdict_label}**",
         "",
     ]
-    # the analysis writes its headline in English: in another language the numbers lead
     sentences = [s.headline, s.numbers_sentence]
-    if lang != "en":
-        sentences.reverse()
     out += [line for text in sentences if text for line in (md_escape(text), "")]
     if s.incomplete:
         out.append(f"> **{t('incomplete.title')}** — {t('incomplete.body', status=s.status_label)}")
         if s.missing:
-            missing = "; ".join(md_escape(m) for m in s.missing)
-            out.append(f"> {t('incomplete.missing')}: {missing}")
+            missing = t("sep").join(md_escape(m) for m in s.missing)
+            out.append(f"> {t('incomplete.missing')}{t('colon')}{missing}")
         out.append("")
 
     out += [f"### {t('key_numbers')}", ""]
@@ -121,7 +119,7 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
             out += ["", t("md.more_transactions", n=len(transactions) - TOP_TRANSACTIONS)]
         out.append("")
 
-    findings = model.findings_list(data)
+    findings = localize_findings(model.findings_list(data), data.findings, t)
     out += [f"### {t('findings')}", ""]
     if not findings:
         out.append(t("findings.none"))
@@ -131,12 +129,12 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
         label = t(f"severity.{severity}") if severity in _SEVERITY_ICONS else md_escape(severity)
         line = f"- {icon} **{label}** — {md_escape(finding.get('title', ''))}"
         if finding.get("fix"):
-            line += f" — {t('finding.fix')}: {md_escape(finding['fix'])}"
+            line += f" — {t('finding.fix')}{t('colon')}{md_escape(finding['fix'])}"
         out.append(line)
     if len(findings) > TOP_FINDINGS:
         out.append(t("md.more_findings", n=len(findings) - TOP_FINDINGS))
     out.append("")
 
-    facts = "; ".join(f"{label}: {md_escape(value)}" for label, value in s.facts)
+    facts = t("sep").join(f"{label}{t('colon')}{md_escape(value)}" for label, value in s.facts)
     out += [f"<sub>{facts}</sub>", "", t("md.full_report"), ""]
     return "\n".join(out)

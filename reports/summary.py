@@ -1,7 +1,8 @@
 """The management summary: the same verdict, sentence, key numbers and facts in every format.
 
 :func:`build_summary` formats the numbers once, in the report's language, so that the HTML
-page, summary.md and summary.json cannot disagree.
+page, summary.md and summary.json cannot disagree. The verdict's headline and reasons are
+said in that language too (:mod:`erpcap.reports.localize`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from erpcap import __version__
 from erpcap.reports import model
 from erpcap.reports.i18n import Translator
+from erpcap.reports.localize import localize_headline, localize_missing, localize_reasons
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class Summary:
     run_id: str
     verdict: str  # pass / warn / fail / unknown
     verdict_label: str
-    headline: str
+    headline: str  # in ``headline_lang``: the analysis's English when it cannot be said again
     numbers_sentence: str
     reasons: list[str]
     key_numbers: list[KeyNumber]
@@ -56,6 +58,7 @@ class Summary:
     missing: list[str] = field(default_factory=list)
     generated_at: str = ""
     version: str = __version__
+    headline_lang: str = "en"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -170,20 +173,23 @@ def build_summary(data: model.ReportData, t: Translator) -> Summary:
     status = model.run_status(data)
     verdict = model.verdict_status(data)
     quality = model.data_quality(data)
+    headline = localize_headline(data.findings, t)
+    reasons = localize_reasons(model.reasons(data), model.findings_list(data), data.findings, t)
     return Summary(
         lang=t.lang,
         run_id=data.run_id,
         verdict=verdict,
         verdict_label=t(f"verdict.{verdict}"),
-        headline=model.headline(data),
+        headline=headline.text,
+        headline_lang=headline.lang,
         numbers_sentence=_numbers_sentence(data, t),
-        reasons=model.reasons(data),
+        reasons=[reason.text for reason in reasons],
         key_numbers=_key_numbers(data, t),
         facts=_facts(data, t),
         steps=_step_rows(data, t),
         incomplete=model.is_incomplete(data),
         status=status,
         status_label=_status_label(status, t),
-        missing=quality["missing"],
+        missing=[localize_missing(item, t).text for item in quality["missing"]],
         generated_at=str(data.findings.get("generated_at") or "").replace("T", " ")[:19],
     )

@@ -200,3 +200,96 @@ def minimal_findings(**overrides: object) -> dict[str, object]:
     }
     doc.update(overrides)
     return doc
+
+
+def every_finding_doc() -> dict[str, object]:
+    """A findings.json whose findings come from the real default rules, each rule firing once.
+
+    The statistics are made up to trip every rule of analysis/rules.py: errors above the
+    limit, a slow order transaction, a saturating step, a busy host and load generator, an
+    interrupted run and a transaction with few samples. The verdict is the real one too.
+    """
+    from erpcap.analysis.rules import DEFAULT_RULES, Context, Slo
+    from erpcap.analysis.verdict import verdict
+
+    slo = Slo()
+
+    def tx(name: str, group: str, count: int, errors: int, p95: float) -> dict[str, object]:
+        return {
+            "name": name,
+            "group": group,
+            "count": count,
+            "errors": errors,
+            "error_rate": errors / count,
+            "rps": count / 120,
+            "mean_ms": p95 / 3,
+            "p50_ms": p95 / 3,
+            "p95_ms": p95,
+            "p99_ms": p95 * 1.7,
+            "max_ms": p95 * 2.6,
+        }
+
+    transactions = [
+        tx("check_availability", "query", 1200, 10, 210.0),
+        tx("create_sales_order", "order", 900, 60, 1520.0),
+        tx("trial_balance", "close", 12, 0, 9100.0),
+    ]
+    count, errors = sum(t["count"] for t in transactions), sum(t["errors"] for t in transactions)
+    overall = {
+        "count": count,
+        "errors": errors,
+        "error_rate": errors / count,
+        "rps": count / 120,
+        "p95_ms": 980.0,
+        "p99_ms": 2400.0,
+    }
+    steps = [
+        {"step": 1, "users": 20, "count": 900, "rps": 30.2, "p95_ms": 104.0, "within_slo": True},
+        {"step": 2, "users": 40, "count": 1212, "rps": 31.1, "p95_ms": 612.0, "within_slo": False},
+    ]
+    resources = {
+        "host": {"cpu_percent": {"mean": 61.3, "max": 97.4}},
+        "processes": [{"role": "locust", "cpu_percent": {"mean": 86.2, "max": 99.0}}],
+    }
+    ctx = Context(
+        meta={"status": "interrupted", "parameters": {"workers": 1}},
+        overall=overall,
+        transactions=transactions,
+        steps=steps,
+        resources=resources,
+        errors=[
+            {
+                "transaction": "create_sales_order",
+                "status_code": 500,
+                "error": "HTTP 500: deadlock detected",
+                "count": 60,
+            }
+        ],
+        slo=slo,
+    )
+    findings = [f for rule in DEFAULT_RULES for f in rule(ctx)]
+    capacity = {
+        "peak": {"rps": 31.1, "step": 2, "users": 40},
+        "max_users_within_slo": 20,
+        "rps_within_slo": 30.2,
+        "first_step_over_slo": {"step": 2, "users": 40},
+    }
+    quality = {
+        "requests": count,
+        "metrics": 0,
+        "missing": ["no resource metrics were collected", "the run ended early (interrupted)"],
+        "warnings": [],
+    }
+    return minimal_findings(
+        run={"scenario": "demo-mix", "status": "interrupted", "duration_s": 120.0},
+        slo=slo.to_dict(),
+        verdict=verdict(overall, capacity, findings, quality, slo),
+        overall=overall,
+        transactions=transactions,
+        steps=steps,
+        peak=capacity["peak"],
+        capacity=capacity,
+        resources=resources,
+        findings=[f.to_dict() for f in findings],
+        data_quality=quality,
+    )

@@ -14,6 +14,9 @@ MODULES = (
     "erpcap.reports.html",
     "erpcap.reports.console",
     "erpcap.analysis.budgets",
+    "erpcap.analysis.budget_model",
+    "erpcap.analysis.budget_syntax",
+    "erpcap.analysis.budget_measure",
 )
 
 

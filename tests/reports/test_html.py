@@ -118,6 +118,16 @@ def test_report_in_chinese(run_copy: RunDir) -> None:
         assert text in html
     charts = _charts(_parse(html))
     assert charts[0]["figure"]["layout"]["yaxis"]["title"]["text"] == "请求/秒"
+    # dates in numbers only: plotly's default tick labels name the month in English
+    for chart in charts:
+        xaxis = chart["figure"]["layout"]["xaxis"]
+        formats = [stop["value"] for stop in xaxis["tickformatstops"]]
+        assert formats == ["%H:%M:%S.%L", "%H:%M:%S", "%H:%M", "%Y-%m-%d"]
+        assert xaxis["hoverformat"] == "%Y-%m-%d %H:%M:%S"
+    # plotly's tool-bar tips in Chinese
+    [main] = [attrs for tag, attrs in _parse(html).tags if tag == "main"]
+    locale = json.loads(main["data-plotly-locale"] or "{}")
+    assert locale["locale"] == "zh-CN" and locale["dictionary"]["Zoom in"] == "放大"
 
 
 def test_interrupted_run_says_so(synthetic: ModuleType, tmp_path: Path) -> None:

@@ -1,0 +1,223 @@
+"""zh-CN reports say the analysis's findings and verdict in Chinese (reports/localize.py)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import string
+from types import ModuleType
+from typing import Any
+
+import markupsafe
+import pytest
+
+from erpcap.analysis.rules import Slo
+from erpcap.analysis.verdict import verdict
+from erpcap.reports import ReportData, Translator, render_html, render_markdown
+from erpcap.reports.formats import render_summary_json
+from erpcap.reports.i18n import ANALYSIS_TEXT
+from erpcap.reports.localize import (
+    KNOWN_FINDINGS,
+    PARTS,
+    localize_finding,
+    localize_headline,
+    localize_missing,
+)
+
+ZH = Translator("zh-CN")
+
+#: The Chinese title of each finding of synthetic.every_finding_doc().
+ZH_TITLES = {
+    "run.incomplete": "本次运行未完成（状态：已中断）",
+    "errors.rate_high": "请求失败率 3.3%（上限 1.0%）",
+    "latency.p95_over_target": "create_sales_order：p95 为 1.52 秒，超过目标值 1.00 秒",
+    "capacity.saturated": "吞吐量趋于平稳，约为 30.2 请求/秒（20 个用户）",
+    "resources.host_cpu_high": "主机 CPU 达到 97%（平均 61%）",
+    "generator.saturated": "负载生成器过于繁忙（每个进程占用一个核心的 86%）",
+    "data.few_samples": "1 个事务的请求少于 20 次",
+}
+
+_NUMBER = re.compile(r"\d[\d,]*(?:\.\d+)?")
+
+
+def _numbers(text: str) -> list[str]:
+    """The numbers of a sentence, in order of value (words and units differ by language)."""
+    return sorted(_NUMBER.findall(text))
+
+
+@pytest.fixture()
+def doc(synthetic: ModuleType) -> dict[str, Any]:
+    return synthetic.every_finding_doc()
+
+
+def _data(doc: dict[str, Any]) -> ReportData:
+    return ReportData(run_id="every-finding", meta={"status": "interrupted"}, findings=doc)
+
+
+def test_every_default_rule_fires_and_is_known(doc: dict[str, Any]) -> None:
+    ids = [f["id"] for f in doc["findings"]]
+    assert sorted(ids) == sorted(ZH_TITLES) == sorted(KNOWN_FINDINGS)
+
+
+def test_zh_templates_exist_for_every_known_finding() -> None:
+    texts = ANALYSIS_TEXT["zh-CN"]
+    for fid in KNOWN_FINDINGS:
+        for part in PARTS:
+            assert f"{fid}.{part}" in texts, (fid, part)
+    for key, text in texts.items():
+        words = "".join(literal for literal, *_ in string.Formatter().parse(text))
+        english = set(re.findall(r"[A-Za-z]{4,}", words)) - {"Locust", "workers"}
+        assert not english, (key, english)  # names (SQL, ERP, --workers) may stay
+
+
+def test_each_finding_is_said_in_chinese_with_the_same_numbers(doc: dict[str, Any]) -> None:
+    for finding in doc["findings"]:
+        said = localize_finding(finding, doc, ZH)
+        assert said["text_lang"] == "zh-CN", finding["id"]
+        assert said["title"] == ZH_TITLES[finding["id"]]
+        for part in ("title", "detail"):
+            assert _numbers(said[part]) == _numbers(finding[part]), (finding["id"], part)
+        assert said["evidence"] == finding["evidence"] and said["severity"] == finding["severity"]
+
+
+def test_zh_html_report_has_no_english_finding_text(doc: dict[str, Any]) -> None:
+    html = render_html(_data(doc), lang="zh-CN")
+    for title in ZH_TITLES.values():
+        assert title in html
+    for finding in doc["findings"]:
+        for part in PARTS:
+            english = finding[part]
+            assert english not in html and _escaped(english) not in html, (finding["id"], part)
+    headline = doc["verdict"]["headline"]
+    assert headline not in html and _escaped(headline) not in html
+    assert "在目标范围内（在线业务 p95 ≤ 1.00 秒，错误率 ≤ 1%）支撑了 20 个并发用户" in html
+    assert 'lang="en"' not in html
+    assert "运行提前结束（已中断）" in html and "未采集到资源指标" in html
+
+
+def test_zh_markdown_and_json_have_no_english_finding_text(doc: dict[str, Any]) -> None:
+    text = render_markdown(_data(doc), lang="zh-CN")
+    summary = json.loads(render_summary_json(_data(doc), lang="zh-CN"))
+    blob = text + json.dumps(summary, ensure_ascii=False)
+    for finding in doc["findings"]:
+        for part in ("title", "fix"):
+            assert finding[part] not in blob, (finding["id"], part)
+    assert doc["verdict"]["headline"] not in blob
+    for reason in doc["verdict"]["reasons"]:
+        assert reason not in blob
+    assert summary["summary"]["reasons"][0] == ZH_TITLES["run.incomplete"]
+    assert summary["summary"]["headline_lang"] == "zh-CN"
+    assert "p95 为 1.52 秒" in text
+
+
+def test_english_report_shows_the_analysis_text(doc: dict[str, Any]) -> None:
+    html = render_html(_data(doc), lang="en")
+    for finding in doc["findings"]:
+        assert _escaped(finding["title"]) in html
+    assert _escaped(doc["verdict"]["headline"]) in html
+    assert not any(title in html for title in ZH_TITLES.values())
+
+
+def test_unknown_finding_id_falls_back_to_english(doc: dict[str, Any]) -> None:
+    plugin = {
+        "id": "acme.queue_deep",
+        "severity": "warning",
+        "title": "Message queue depth above 1,000",
+        "detail": "The order queue backed up.",
+        "evidence": {"depth": 1234},
+        "fix": "Add consumers.",
+    }
+    doc["findings"].append(plugin)
+    doc["verdict"]["reasons"].append(plugin["title"])
+    html = render_html(_data(doc), lang="zh-CN")
+    assert '<span class="title" lang="en">Message queue depth above 1,000</span>' in html
+    assert '<p lang="en">The order queue backed up.</p>' in html
+    assert '<span lang="en">Add consumers.</span>' in html
+    assert "Message queue depth above 1,000</li>" in html  # the reason stays, too
+    for title in ZH_TITLES.values():
+        assert title in html
+    text = render_markdown(_data(doc), lang="zh-CN")
+    assert "Message queue depth above 1,000" in text
+
+
+@pytest.mark.parametrize(
+    ("fid", "damage"),
+    [
+        ("latency.p95_over_target", lambda ev: ev.pop("p95_ms")),
+        ("capacity.saturated", lambda ev: ev.update(rps=[0.0, 3.0])),
+        ("resources.host_cpu_high", lambda ev: ev.update(cpu_percent="high")),
+        ("data.few_samples", lambda ev: ev.update(transactions="trial_balance")),
+    ],
+)
+def test_evidence_that_lacks_a_number_falls_back_to_english(
+    doc: dict[str, Any], fid: str, damage: Any
+) -> None:
+    finding = copy.deepcopy(next(f for f in doc["findings"] if f["id"] == fid))
+    damage(finding["evidence"])
+    said = localize_finding(finding, doc, ZH)
+    assert said["text_lang"] == "en"
+    assert [said[p] for p in PARTS] == [finding[p] for p in PARTS]
+
+
+def test_a_run_note_in_free_text_is_kept_in_the_detail(doc: dict[str, Any]) -> None:
+    finding = next(f for f in doc["findings"] if f["id"] == "run.incomplete")
+    said = localize_finding({**finding, "detail": "stopped by SIGINT"}, doc, ZH)
+    assert said["detail"] == "运行提前结束：stopped by SIGINT"
+
+
+@pytest.mark.parametrize(
+    "capacity",
+    [
+        {
+            "peak": {"rps": 31.1, "step": 2, "users": 40},
+            "max_users_within_slo": 20,
+            "rps_within_slo": 30.2,
+            "first_step_over_slo": {"step": 2, "users": 40},
+        },
+        {
+            "peak": {"rps": 30.2, "step": 1, "users": 20},
+            "max_users_within_slo": 20,
+            "rps_within_slo": 30.2,
+            "first_step_over_slo": None,
+        },
+        {
+            "peak": {"rps": 12.5, "step": 3, "users": 60},
+            "max_users_within_slo": 0,
+            "rps_within_slo": 0.0,
+            "first_step_over_slo": {"step": 1, "users": 10},
+        },
+        {},
+    ],
+)
+def test_headline_says_what_the_english_says(capacity: dict[str, Any]) -> None:
+    slo = Slo(error_rate=0.02)
+    overall = {"count": 5120, "error_rate": 0.0123}
+    quality = {"missing": []}
+    english = verdict(overall, capacity, [], quality, slo)
+    doc = {"verdict": english, "overall": overall, "capacity": capacity, "slo": slo.to_dict()}
+    said = localize_headline(doc, ZH)
+    assert said.lang == "zh-CN"
+    assert _numbers(said.text) == _numbers(english["headline"])
+    assert said.text.endswith("。") and "总体错误率 1.23%" in said.text
+
+
+def test_headline_of_an_empty_run_and_of_a_document_without_blocks() -> None:
+    slo = Slo()
+    empty = verdict({"count": 0}, {}, [], {"missing": []}, slo)
+    doc = {"verdict": empty, "overall": {"count": 0}, "capacity": {}, "slo": slo.to_dict()}
+    assert localize_headline(doc, ZH).text == "未记录到任何请求，因此无法作出判断。"
+    old = {"verdict": {"headline": "All good."}}
+    assert localize_headline(old, ZH) == localize_headline(old, Translator("en"))
+    assert localize_headline(old, ZH).lang == "en"
+
+
+def test_missing_notes_of_the_analysis_are_translated() -> None:
+    assert localize_missing("no requests were recorded", ZH).text == "未记录到任何请求"
+    assert localize_missing("the run ended early (failed)", ZH).text == "运行提前结束（失败）"
+    assert localize_missing("collector pg failed", ZH).lang == "en"
+
+
+def _escaped(text: str) -> str:
+    """``text`` as jinja2's autoescaping writes it into the page."""
+    return str(markupsafe.escape(text))
