@@ -111,6 +111,20 @@ def _key_numbers(data: model.ReportData, t: Translator) -> list[KeyNumber]:
     ]
 
 
+def _shape_text(shape: dict[str, Any], t: Translator) -> str:
+    """``steps: 2 → 5 → 10 users, 10 s per step`` from run.json's shape document."""
+    steps = [s for s in shape.get("steps") or [] if isinstance(s, dict)]
+    if not steps:
+        return str(shape.get("kind") or "")
+    users = " → ".join(str(s.get("users")) for s in steps)
+    durations = {float(s.get("duration_s") or 0) for s in steps}
+    kind = str(shape.get("kind") or "")
+    if len(steps) > 1 and len(durations) == 1:
+        return t("fact.shape_steps", kind=kind, users=users, duration=t.duration(durations.pop()))
+    total = sum(float(s.get("duration_s") or 0) for s in steps)
+    return t("fact.shape_total", kind=kind, users=users, duration=t.duration(total))
+
+
 def _facts(data: model.ReportData, t: Translator) -> list[tuple[str, str]]:
     run = model.run_block(data)
     facts: list[tuple[str, str]] = [(t("fact.run_id"), data.run_id)]
@@ -121,7 +135,9 @@ def _facts(data: model.ReportData, t: Translator) -> list[tuple[str, str]]:
         ("profile", "fact.profile"),
     ):
         value = run.get(key)
-        if isinstance(value, dict):
+        if key == "shape" and isinstance(value, dict):
+            value = _shape_text(value, t)
+        elif isinstance(value, dict):
             value = value.get("name") or ", ".join(f"{k}={v}" for k, v in value.items())
         if value not in (None, ""):
             facts.append((t(label), str(value)))
