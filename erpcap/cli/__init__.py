@@ -60,6 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
+    # `erpcap erp ...` belongs to the reference ERP's own CLI, --help included.
+    if "erp" in args_list:
+        at = args_list.index("erp")
+        if all(a == "--debug" for a in args_list[:at]):
+            from erpcap.cli.erp import forward
+
+            return forward(args_list[at + 1 :])
     parser = build_parser()
     args = parser.parse_args(args_list)
     try:

@@ -32,10 +32,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    return forward(list(args.erp_args))
+
+
+def forward(erp_args: list[str]) -> int:
+    """Run the reference ERP's CLI with ``erp_args``; its exit code is erpcap's."""
     from erpcap.reference import erp_argv
 
-    forwarded = list(args.erp_args) or ["--help"]
+    if not erp_args or erp_args[0] in ("-h", "--help"):
+        print(HELP)
+        erp_args = ["--help"]
     try:
-        return subprocess.call(erp_argv(forwarded))
+        return subprocess.call(erp_argv(erp_args))
     except KeyboardInterrupt:
         return 130

@@ -104,3 +104,15 @@ def test_erp_passes_its_arguments_to_the_reference_erp():
     result = erpcap("erp", "serve", "--help")
     assert result.returncode == 0
     assert "--profile" in result.stdout and "--lever" in result.stdout
+
+
+def test_erp_help_shows_examples_and_the_reference_erps_commands():
+    result = erpcap("erp", "--help")
+    assert result.returncode == 0
+    assert "erpcap erp seed --db" in result.stdout and "{seed,serve}" in result.stdout
+
+
+def test_erp_bad_arguments_exit_2_in_one_line():
+    result = erpcap("erp", "seed", "--db")
+    assert result.returncode == 2
+    assert "--db" in _one_clean_line(result)
