@@ -1,0 +1,226 @@
+"""Database access: engines per lever, read and write transactions, retries, counters.
+
+Both dialects run the same SQLAlchemy Core ``text()`` SQL; the few differences are data in
+:class:`Dialect` (row locks, ``SKIP LOCKED``), never ``if`` chains in the routes.
+
+On SQLite, the service uses WAL, a busy timeout and ``BEGIN IMMEDIATE`` for writes, so writers
+queue up instead of failing halfway. On PostgreSQL, writers lock the stock rows they need
+``FOR UPDATE`` in a stable order and retry on deadlock or serialization failure.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+T = TypeVar("T")
+
+#: Per-request statement counter (a one-element list) set by the metrics middleware.
+STATEMENT_COUNTER: ContextVar[list[int] | None] = ContextVar("erp_statement_counter", default=None)
+
+
+def normalize_url(url: str) -> str:
+    """Return a SQLAlchemy URL using the psycopg 3 driver for PostgreSQL.
+
+    >>> normalize_url("postgresql://postgres@127.0.0.1/erp")
+    'postgresql+psycopg://postgres@127.0.0.1/erp'
+    >>> normalize_url("sqlite:////tmp/x.sqlite")
+    'sqlite:////tmp/x.sqlite'
+    """
+    for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    if url.startswith(("postgresql+psycopg://", "sqlite:///")):
+        return url
+    raise ValueError(
+        f"unsupported database URL {redact(url)!r}: use sqlite:///PATH or postgresql://..."
+    )
+
+
+def redact(url: str) -> str:
+    """Hide the password of a URL for messages and ``/profile``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a message helper must not fail
+        return "<unparsable URL>"
+
+
+def dialect_name(url: str) -> str:
+    """``sqlite`` or ``postgresql``."""
+    return "sqlite" if normalize_url(url).startswith("sqlite") else "postgresql"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """SQL fragments that differ between the two databases."""
+
+    name: str
+    for_update: str
+    for_share: str
+    skip_locked: str
+
+
+DIALECTS: dict[str, Dialect] = {
+    "sqlite": Dialect("sqlite", "", "", ""),
+    "postgresql": Dialect("postgresql", " FOR UPDATE", " FOR SHARE", " FOR UPDATE SKIP LOCKED"),
+}
+
+
+class Database:
+    """One engine plus the transaction helpers the routes use.
+
+    Args:
+        url: database URL (``sqlite:///...`` or ``postgresql://...``).
+        pooled: the ``pool`` lever: a connection pool, or a new connection per request.
+        pool_size: pooled connections kept per worker process.
+    """
+
+    def __init__(
+        self, url: str, *, pooled: bool, pool_size: int = 8, max_overflow: int = 8
+    ) -> None:
+        self.url = normalize_url(url)
+        self.dialect = DIALECTS[dialect_name(url)]
+        self.pooled = pooled
+        self._in_use = 0
+        self._lock = threading.Lock()
+        kwargs: dict[str, Any] = {}
+        if not pooled:
+            kwargs["poolclass"] = NullPool
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=max_overflow, pool_timeout=20)
+        if self.dialect.name == "sqlite":
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        else:
+            kwargs["connect_args"] = {"application_name": "erpcap-reference-erp"}
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        self._install_events()
+
+    # ------------------------------------------------------------------ events
+    def _install_events(self) -> None:
+        engine = self.engine
+        if self.dialect.name == "sqlite":
+
+            @event.listens_for(engine, "connect")
+            def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+                dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
+
+            @event.listens_for(engine, "begin")
+            def _sqlite_begin(conn: Connection) -> None:
+                immediate = conn.get_execution_options().get("erp_immediate", False)
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _count(*_args: Any) -> None:
+            counter = STATEMENT_COUNTER.get()
+            if counter is not None:
+                counter[0] += 1
+
+        @event.listens_for(engine, "checkout")
+        def _checkout(*_args: Any) -> None:
+            with self._lock:
+                self._in_use += 1
+
+        @event.listens_for(engine, "checkin")
+        def _checkin(*_args: Any) -> None:
+            with self._lock:
+                self._in_use -= 1
+
+    @property
+    def connections_in_use(self) -> int:
+        """Connections currently checked out of this worker's engine."""
+        return self._in_use
+
+    # ------------------------------------------------------------------ transactions
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads; its implicit transaction is rolled back at the end."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success."""
+        with self.engine.connect() as conn:
+            conn.execution_options(erp_immediate=True)
+            with conn.begin():
+                yield conn
+
+    def run_write(self, fn: Callable[[Connection], T], attempts: int = 5) -> T:
+        """Run ``fn`` in a write transaction, retrying deadlocks and serialization failures.
+
+        Whatever ``fn`` raises rolls the whole transaction back: nothing is half-written.
+        """
+        for attempt in range(attempts):
+            try:
+                with self.write() as conn:
+                    return fn(conn)
+            except DBAPIError as exc:
+                if attempt + 1 < attempts and self._retryable(exc):
+                    time.sleep(random.uniform(0.001, 0.01) * (attempt + 1))  # jittered backoff
+                    continue
+                raise
+        raise AssertionError("unreachable")
+
+    def _retryable(self, exc: DBAPIError) -> bool:
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate in ("40P01", "40001", "55P03"):
+            return True
+        return "database is locked" in str(exc.orig)
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self.engine.dispose()
+
+
+# ---------------------------------------------------------------------- query helpers
+def rows(
+    conn: Connection, sql: str, params: Mapping[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Run ``sql`` and return every row as a dict."""
+    return [dict(r) for r in conn.execute(text(sql), dict(params or {})).mappings()]
+
+
+def one(
+    conn: Connection, sql: str, params: Mapping[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """Run ``sql`` and return the first row as a dict, or None."""
+    row = conn.execute(text(sql), dict(params or {})).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def scalar(conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+    """Run ``sql`` and return the first column of the first row."""
+    return conn.execute(text(sql), dict(params or {})).scalar()
+
+
+def execute(
+    conn: Connection, sql: str, params: Mapping[str, Any] | list[dict[str, Any]] | None = None
+) -> int:
+    """Run a DML statement (or executemany with a list) and return the row count."""
+    if isinstance(params, list):
+        if not params:
+            return 0
+        return conn.execute(text(sql), params).rowcount
+    return conn.execute(text(sql), dict(params or {})).rowcount
+
+
+def insert_returning_id(conn: Connection, sql: str, params: Mapping[str, Any]) -> int:
+    """Run an ``INSERT ... RETURNING id`` and return the new id."""
+    return int(conn.execute(text(sql + " RETURNING id"), dict(params)).scalar_one())
