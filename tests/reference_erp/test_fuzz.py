@@ -21,9 +21,13 @@ from .conftest import AS_OF, ErpServer
 
 ST = Path(sys.executable).with_name("st")
 
-needs_st = pytest.mark.skipif(
-    not ST.exists() and shutil.which("st") is None, reason="schemathesis CLI not installed"
-)
+# schemathesis is a test dependency (pyproject's `test` extra): a missing CLI is a failure.
+needs_st = pytest.mark.usefixtures("schemathesis_cli")
+
+
+@pytest.fixture(scope="session")
+def schemathesis_cli() -> None:
+    assert ST.exists() or shutil.which("st"), "schemathesis CLI missing: pip install -e '.[test]'"
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 import time
@@ -17,16 +16,6 @@ from erpcap.scenarios.shapes import steps_shape
 pytestmark = pytest.mark.slow
 
 
-def _reference_erp_cli_missing() -> str | None:
-    for module in ("erpcap.reference_erp.__main__", "erpcap.reference_erp.cli"):
-        try:
-            if importlib.util.find_spec(module) is None:
-                return f"{module} is not there yet"
-        except ImportError as exc:
-            return f"{module} cannot be imported: {exc}"
-    return None
-
-
 def _free_port() -> int:
     import socket
 
@@ -38,9 +27,6 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def reference_erp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``python -m erpcap.reference_erp`` seeded at scale 0.02 and served on 127.0.0.1."""
-    missing = _reference_erp_cli_missing()
-    if missing:
-        pytest.skip(f"reference ERP not available: {missing}")
     folder = tmp_path_factory.mktemp("erp")
     db = f"sqlite:///{folder / 'erp.sqlite'}"
     cli = [sys.executable, "-m", "erpcap.reference_erp"]
