@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from erpcap.errors import ErpcapError
+from erpcap.errors import BadInput, ErpcapError
 from erpcap.facts import redact_url
 from erpcap.pipeline import LoadPlan, analyze_and_report, record_run, require_requests
 from erpcap.processes import ManagedProcess, free_port
@@ -34,6 +34,9 @@ class DemoPlan:
 #: About 2.5 minutes: a ladder that takes the legacy profile past its knee on two cores
 #: (measured: within targets at 10 users, p95 above 1 s from 20 users, throughput flat).
 FULL = DemoPlan(scale=0.3, steps=((5, 30.0), (10, 30.0), (20, 30.0), (40, 30.0)), think_scale=0.02)
+#: Database URLs the reference ERP accepts.
+DB_SCHEMES = ("sqlite:///", "postgresql://", "postgresql+psycopg://", "postgres://")
+
 #: Under a minute: the same pipeline on less data and a shorter ladder.
 QUICK = DemoPlan(scale=0.05, steps=((3, 10.0), (6, 10.0), (12, 10.0)), think_scale=0.03)
 
@@ -50,6 +53,11 @@ def run_demo(
 ) -> RunDir:
     """Run the demo into a new run directory under ``out``; return it."""
     plan = QUICK if quick else FULL
+    if db is not None and not db.startswith(DB_SCHEMES):
+        raise BadInput(
+            f"--db {redact_url(db)!r} is not a database the reference ERP runs on",
+            hint="use sqlite:///PATH or postgresql://USER@HOST:PORT/DB",
+        )
     run = RunDir.create_in(out, "demo")
     db_url = db or f"sqlite:///{(run.path / 'erp.sqlite').resolve()}"
     run.update_meta(erp={"db": redact_url(db_url), "profile": profile, "scale": plan.scale})

@@ -116,3 +116,13 @@ def test_erp_bad_arguments_exit_2_in_one_line():
     result = erpcap("erp", "seed", "--db")
     assert result.returncode == 2
     assert "--db" in _one_clean_line(result)
+
+
+def test_demo_refuses_an_unsupported_database_before_creating_a_run(tmp_path):
+    result = erpcap(
+        "demo", "--quick", "--db", "mysql://root:pw@127.0.0.1/erp", "--out", str(tmp_path)
+    )
+    assert result.returncode == 2
+    line = _one_clean_line(result)
+    assert "sqlite:///" in line and "pw" not in line  # the password is redacted
+    assert not any(tmp_path.iterdir())
