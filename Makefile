@@ -1,6 +1,6 @@
 # One set of commands for people and CI.
 #   make demo   the whole pipeline against the bundled reference ERP (virtualenv made on first use)
-#   make test   install what the tests need (Python and Debian packages, services) and run them
+#   make test   install what the tests need (Python and Debian packages, services), lint, run the tests
 #   make bench  benchmarks; figures go to docs/benchmarks.md
 
 PYTHON ?= python3
@@ -33,6 +33,8 @@ services:
 	bash scripts/setup-services.sh
 
 test: $(VENV)/.installed-test services
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
