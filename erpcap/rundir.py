@@ -131,6 +131,7 @@ class RunDir:
         # run.json is read, changed and rewritten; collector threads add warnings while the
         # pipeline writes the status, so every read-modify-write holds this lock.
         self._meta_lock = threading.RLock()
+        self._row_counts: dict[tuple[str, int, int], int] = {}
 
     def __repr__(self) -> str:
         return f"RunDir({str(self.path)!r})"
@@ -353,13 +354,21 @@ class RunDir:
         return len(frame)
 
     def count_rows(self, table: str) -> int:
-        """Rows in ``table`` from Parquet footers only (cheap; for progress displays)."""
+        """Rows in ``table`` from Parquet footers only (cheap; for progress displays).
+
+        A part file never changes once renamed into place, so its count is read once and
+        remembered: polling a long run (thousands of parts) reads only the new footers.
+        The consolidated file is keyed by its size and mtime, since consolidation rewrites it.
+        """
         total = 0
         main = self.path / f"{table}.parquet"
         files = ([main] if main.exists() else []) + self._parts(table)
         for file in files:
             try:
-                total += pq.read_metadata(file).num_rows
+                key = (str(file), *_stamp(file)) if file == main else (str(file), 0, 0)
+                if key not in self._row_counts:
+                    self._row_counts[key] = pq.read_metadata(file).num_rows
+                total += self._row_counts[key]
             except (pa.ArrowInvalid, OSError):
                 continue
         return total
@@ -390,6 +399,11 @@ class RunDir:
 
     def file(self, name: str) -> Path:
         return self.path / name
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns
 
 
 def _schema(table: str) -> pa.Schema:

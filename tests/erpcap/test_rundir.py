@@ -164,3 +164,24 @@ def test_concurrent_warnings_and_updates_are_all_kept(tmp_path):
     meta = run.read_meta()
     assert len(meta["warnings"]) == 70
     assert all(meta[f"key{j}"] == j for j in range(10))
+
+
+def test_count_rows_follows_new_parts_and_consolidation(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    run = RunDir.create(tmp_path / "r")
+    t0 = datetime(2026, 11, 25, 10, tzinfo=UTC)
+    writer = run.part_writer("requests")
+    for batch in range(3):
+        writer.extend(_row(i, t0) for i in range(batch * 4, batch * 4 + 4))
+        writer.flush()
+    assert run.count_rows("requests") == 12
+    reads = []
+    real = pq.read_metadata
+    monkeypatch.setattr(pq, "read_metadata", lambda f: reads.append(f) or real(f))
+    writer.extend(_row(i, t0) for i in range(12, 15))
+    writer.flush()
+    assert run.count_rows("requests") == 15
+    assert len(reads) == 1  # only the new part's footer was read
+    run.consolidate("requests")
+    assert run.count_rows("requests") == 15
