@@ -24,6 +24,17 @@ PERCENTILES: tuple[tuple[str, float], ...] = (
 )
 
 
+def format_ms(value: float | None) -> str:
+    """A latency for people: milliseconds below one second, seconds above.
+
+    >>> format_ms(147.2), format_ms(1530.0), format_ms(None)
+    ('147 ms', '1.53 s', 'n/a')
+    """
+    if value is None:
+        return "n/a"
+    return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
+
+
 def percentile_ms(latency_us: Sequence[int] | np.ndarray | pd.Series, q: float) -> float | None:
     """The ``q``-th percentile (0–100) in milliseconds, or None when there is no sample.
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from erpcap.analysis.latency import format_ms
 from erpcap.types import Finding
 
 #: Transactions with fewer requests than this get no latency verdict of their own.
@@ -60,12 +61,6 @@ class Context:
 Rule = Callable[[Context], Iterable[Finding]]
 
 
-def _ms(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
-
-
 def error_rate(ctx: Context) -> Iterable[Finding]:
     rate = ctx.overall.get("error_rate") or 0.0
     if rate <= ctx.slo.error_rate:
@@ -100,9 +95,9 @@ def slow_transactions(ctx: Context) -> Iterable[Finding]:
         yield Finding(
             id="latency.p95_over_target",
             severity="critical" if p95 > 3 * target else "warning",
-            title=f"{tx['name']}: p95 {_ms(p95)} exceeds the {_ms(target)} target",
+            title=f"{tx['name']}: p95 {format_ms(p95)} exceeds the {format_ms(target)} target",
             detail=f"Over the whole run, 5 % of {tx['count']} {tx['name']} requests took "
-            f"longer than {_ms(p95)} (p99 {_ms(tx.get('p99_ms'))}, max {_ms(tx.get('max_ms'))}).",
+            f"longer than {format_ms(p95)} (p99 {format_ms(tx.get('p99_ms'))}, max {format_ms(tx.get('max_ms'))}).",
             evidence={
                 "transaction": tx["name"],
                 "group": tx.get("group"),
@@ -132,7 +127,7 @@ def saturation(ctx: Context) -> Iterable[Finding]:
                 title=f"Throughput levels off at about {prev['rps']:.1f} req/s "
                 f"({prev['users']} users)",
                 detail=f"From {prev['users']} to {cur['users']} users throughput rose only "
-                f"{rps_gain:+.0%} while p95 went from {_ms(p95_prev)} to {_ms(p95_cur)}: "
+                f"{rps_gain:+.0%} while p95 went from {format_ms(p95_prev)} to {format_ms(p95_cur)}: "
                 "extra users queue instead of getting work done.",
                 evidence={
                     "from_step": prev["step"],

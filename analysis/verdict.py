@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from erpcap.analysis.latency import format_ms
 from erpcap.analysis.rules import Slo
 from erpcap.types import Finding
-
-
-def _ms(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
 
 
 def verdict(
@@ -41,7 +36,7 @@ def verdict(
     if within:
         parts.append(
             f"Handled {within} concurrent users ({capacity['rps_within_slo']:.1f} req/s) "
-            f"within the targets (p95 ≤ {_ms(target)} for online work, "
+            f"within the targets (p95 ≤ {format_ms(target)} for online work, "
             f"errors ≤ {slo.error_rate:.0%})"
         )
     elif capacity:
