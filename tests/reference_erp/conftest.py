@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
+from erpcap.processes import free_port
 from erpcap.reference_erp import gs1
 from erpcap.reference_erp.context import namespace_for
 from erpcap.reference_erp.db import normalize_url
@@ -36,13 +36,6 @@ PG_BASE = "postgresql://postgres@127.0.0.1:5432"
 ROLES = ("sales", "warehouse", "qa", "finance", "manager", "integration")
 SCALE = 0.02
 AS_OF = date.today()
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def drop_pg_database(name: str) -> None:

@@ -11,10 +11,9 @@ import time
 import httpx
 import pytest
 
+from erpcap.processes import free_port
 from erpcap.reference_erp.cli import main
 from erpcap.reference_erp.server import is_loopback
-
-from .conftest import free_port
 
 CMD = [sys.executable, "-m", "erpcap.reference_erp"]
 

@@ -11,17 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
+from erpcap.processes import free_port
 from erpcap.scenarios.shapes import steps_shape
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +27,7 @@ def reference_erp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         [*cli, "seed", "--db", db, "--scale", "0.02"], capture_output=True, text=True, timeout=180
     )
     assert seeded.returncode == 0, f"seed failed:\n{seeded.stdout}\n{seeded.stderr}"
-    port = _free_port()
+    port = free_port()
     log = (folder / "serve.log").open("wb")
     server = subprocess.Popen(
         [*cli, "serve", "--db", db, "--host", "127.0.0.1", "--port", str(port)],
