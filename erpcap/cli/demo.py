@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from erpcap.cli._options import add_out
 from erpcap.progress import Progress
 
 HELP = """\
@@ -27,12 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description=HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("runs"),
-        help="parent folder of the run directory (default: runs)",
-    )
+    add_out(parser)
     parser.add_argument(
         "--db", help="database URL for the reference ERP (default: SQLite inside the run directory)"
     )

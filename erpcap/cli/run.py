@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from erpcap.cli._options import add_out
+
 HELP = """\
 Drive a Locust scenario against an ERP's HTTP API while collectors sample metrics, then
 analyse the run and write its reports. The run directory is created under --out and keeps
@@ -57,12 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         type=float,
         help="multiply think times by this factor (e.g. 0.1 for short tests)",
     )
-    parser.add_argument(
-        "--out",
-        type=Path,
-        default=Path("runs"),
-        help="parent folder of the run directory (default: runs)",
-    )
+    add_out(parser)
     parser.add_argument(
         "--label", help="name of the run folder after its timestamp (default: the scenario)"
     )
