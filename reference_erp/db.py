@@ -210,6 +210,30 @@ def scalar(conn: Connection, sql: str, params: Mapping[str, Any] | None = None) 
     return conn.execute(text(sql), dict(params or {})).scalar()
 
 
+def page(
+    conn: Connection,
+    columns: str,
+    table: str,
+    filters: Mapping[str, Any],
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    """One page of ``table`` by id and the total count: ``{"items": [...], "total": n}``.
+
+    ``filters`` maps column names (from code, never from a request) to the values that must
+    match; None values are left out.
+    """
+    params: dict[str, Any] = {k: v for k, v in filters.items() if v is not None}
+    cond = " AND ".join(f"{k} = :{k}" for k in params) or "1 = 1"
+    found = rows(
+        conn,
+        f"SELECT {columns} FROM {table} WHERE {cond} ORDER BY id LIMIT :_limit OFFSET :_offset",
+        {**params, "_limit": limit, "_offset": offset},
+    )
+    total = scalar(conn, f"SELECT COUNT(*) FROM {table} WHERE {cond}", params)
+    return {"items": found, "total": int(total)}
+
+
 def execute(
     conn: Connection, sql: str, params: Mapping[str, Any] | list[dict[str, Any]] | None = None
 ) -> int:

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from . import orders
 from .auth import Principal, require
 from .context import AppContext
-from .db import rows, scalar
+from .db import page
 from .models import MAX_ID, SalesOrderIn
 from .routes_system import get_ctx
 
@@ -96,13 +96,7 @@ def list_customers(
 ) -> dict[str, Any]:
     """Customers by id."""
     with ctx.db.read() as conn:
-        found = rows(
-            conn,
-            "SELECT id, code, name, segment FROM customer ORDER BY id LIMIT :l OFFSET :o",
-            {"l": limit, "o": offset},
-        )
-        total = scalar(conn, "SELECT COUNT(*) FROM customer")
-    return {"items": found, "total": int(total)}
+        return page(conn, "id, code, name, segment", "customer", {}, limit, offset)
 
 
 @router.get("/items", operation_id="list_items", tags=["discovery"])
@@ -114,13 +108,8 @@ def list_items(
 ) -> dict[str, Any]:
     """Items by id."""
     with ctx.db.read() as conn:
-        found = rows(
-            conn,
-            "SELECT id, sku, name, category, serial_controlled FROM item ORDER BY id LIMIT :l OFFSET :o",
-            {"l": limit, "o": offset},
-        )
-        total = scalar(conn, "SELECT COUNT(*) FROM item")
-    return {"items": found, "total": int(total)}
+        columns = "id, sku, name, category, serial_controlled"
+        return page(conn, columns, "item", {}, limit, offset)
 
 
 @router.get("/sales-orders", operation_id="list_sales_orders", tags=["discovery"])

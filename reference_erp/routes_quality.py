@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from . import quality
 from .auth import Principal, require
 from .context import AppContext
-from .db import rows, scalar
+from .db import page
 from .models import MAX_ID, ReceiptIn, ReleaseIn
 from .routes_orders import Limit, Offset
 from .routes_system import get_ctx
@@ -71,15 +71,6 @@ def list_lots(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     """Lots, optionally by item and status."""
-    where, params = ["1 = 1"], {"l": limit, "o": offset}
-    if item_id is not None:
-        where.append("item_id = :item")
-        params["item"] = item_id
-    if status is not None:
-        where.append("status = :status")
-        params["status"] = status
-    cond = " AND ".join(where)
     with ctx.db.read() as conn:
-        found = rows(conn, f"SELECT * FROM lot WHERE {cond} ORDER BY id LIMIT :l OFFSET :o", params)
-        total = scalar(conn, f"SELECT COUNT(*) FROM lot WHERE {cond}", params)
-    return {"items": [lot_view(r) for r in found], "total": int(total)}
+        found = page(conn, "*", "lot", {"item_id": item_id, "status": status}, limit, offset)
+    return {"items": [lot_view(r) for r in found["items"]], "total": found["total"]}
