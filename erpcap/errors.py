@@ -10,12 +10,15 @@ The tree::
     └── StageError              a stage failed on valid input (exit code 1)
 
 Every error renders as one line: ``where: what (how to fix)``, where ``where`` is
-``file:line`` when the input is a file.
+``file:line`` when the input is a file. The line never shows a secret: passwords in URLs and
+secret query values are replaced by ``***`` (:func:`erpcap.redact.redact_url`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from erpcap.redact import redact_url
 
 
 class ErpcapError(Exception):
@@ -44,12 +47,14 @@ class ErpcapError(Exception):
         "unknown scenario 'x' (use one of: peak-order)"
         >>> BadInput("expected a list", path="b.yaml", line=3).one_line()
         'b.yaml:3: expected a list'
+        >>> TargetError("cannot reach http://admin:pw@10.0.0.5/").one_line()
+        'cannot reach http://admin:***@10.0.0.5/'
         """
         where = ""
         if self.path is not None:
             where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
         hint = f" ({self.hint})" if self.hint else ""
-        return f"{where}{self.message}{hint}"
+        return redact_url(f"{where}{self.message}{hint}")
 
     def __str__(self) -> str:
         return self.one_line()

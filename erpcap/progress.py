@@ -6,10 +6,35 @@ import sys
 import time
 from typing import TextIO
 
+from erpcap.redact import redact_url
+
 
 def _clock(seconds: float) -> str:
     seconds = max(0, int(seconds))
     return f"{seconds // 60:d}:{seconds % 60:02d}"
+
+
+def timing(elapsed: float, total: float) -> str:
+    """``elapsed/total`` as a clock; past the planned total, the overrun is shown apart.
+
+    >>> timing(12, 30), timing(33.4, 30), timing(75, 0)
+    ('0:12/0:30', '0:30/0:30 +0:03', '1:15')
+    """
+    if not total:
+        return _clock(elapsed)
+    if elapsed <= total:
+        return f"{_clock(elapsed)}/{_clock(total)}"
+    return f"{_clock(total)}/{_clock(total)} +{_clock(elapsed - total)}"
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``count`` and the noun, singular for exactly one.
+
+    >>> plural(1, "user"), plural(40, "user"), plural(2, "budget"), plural(1, "budget")
+    ('1 user', '40 users', '2 budgets', '1 budget')
+    """
+    word = noun if count == 1 else (nouns or f"{noun}s")
+    return f"{count:,} {word}"
 
 
 class Progress:
@@ -31,14 +56,13 @@ class Progress:
     def stage(self, message: str) -> None:
         """A new stage: always printed on its own line."""
         self._end_live()
-        print(f"erpcap: {message}", file=self._stream, flush=True)
+        print(f"erpcap: {redact_url(message)}", file=self._stream, flush=True)
 
     def status(
         self, message: str, *, key: str = "", elapsed: float = 0.0, total: float = 0.0
     ) -> None:
         """The current state of a long stage; ``key`` changing forces a plain line."""
-        timing = f"{_clock(elapsed)}/{_clock(total)}" if total else _clock(elapsed)
-        line = f"  [{timing}] {message}"
+        line = f"  [{timing(elapsed, total)}] {redact_url(message)}"
         now = time.monotonic()
         if self._tty:
             self._stream.write("\r\x1b[2K" + line)
@@ -58,4 +82,4 @@ class Progress:
 
     def done(self, message: str) -> None:
         self._end_live()
-        print(f"erpcap: {message}", file=self._stream, flush=True)
+        print(f"erpcap: {redact_url(message)}", file=self._stream, flush=True)

@@ -1,18 +1,33 @@
 """Starting the reference ERP from the toolkit: it is a separate application, so erpcap only
-launches it (``python -m erpcap.reference_erp``) as child processes and talks HTTP to it."""
+launches it (``python -m erpcap.reference_erp``) as child processes and talks HTTP to it.
+
+The database URL travels in the child's environment (``ERPCAP_ERP_DB``), never on its
+command line, where ``ps`` would show its password to every user of the machine.
+"""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from erpcap.errors import StageError
-from erpcap.processes import ManagedProcess, ensure_port_free, wait_http_ok
+from erpcap.processes import ManagedProcess, die_with_parent, ensure_port_free, wait_http_ok
 from erpcap.progress import Progress
 
 MODULE = "erpcap.reference_erp"
+
+#: The reference ERP's environment variables (reference_erp/settings.py; it imports nothing of
+#: erpcap, so the names are written twice): the database URL, and the command's name in help.
+ENV_DB = "ERPCAP_ERP_DB"
+ENV_PROG = "ERPCAP_ERP_PROG"
+
+
+def erp_env(db: str) -> dict[str, str]:
+    """This process's environment plus the database URL for the reference ERP."""
+    return {**os.environ, ENV_DB: db, ENV_PROG: "erpcap erp"}
 
 
 def erp_argv(args: Sequence[str]) -> list[str]:
@@ -22,15 +37,16 @@ def erp_argv(args: Sequence[str]) -> list[str]:
 
 def seed(db: str, *, scale: float, log_path: Path, progress: Progress, seed: int = 1) -> None:
     """Create and fill the reference ERP's database, showing its progress lines."""
-    argv = erp_argv(["seed", "--db", db, "--scale", str(scale), "--seed", str(seed)])
+    argv = erp_argv(["seed", "--scale", str(scale), "--seed", str(seed)])
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("w", encoding="utf-8") as log:
         proc = subprocess.Popen(
-            argv,
+            die_with_parent(argv),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             text=True,
+            env=erp_env(db),
             start_new_session=True,
         )
         assert proc.stdout is not None
@@ -62,12 +78,14 @@ def serve(
 ) -> ManagedProcess:
     """Start the reference ERP on ``host:port`` and wait until ``/health`` answers."""
     ensure_port_free(host, port)
-    args = ["serve", "--db", db, "--profile", profile, "--host", host, "--port", str(port)]
+    args = ["serve", "--profile", profile, "--host", host, "--port", str(port)]
     for lever in levers:
         args += ["--lever", lever]
     if workers:
         args += ["--workers", str(workers)]
-    proc = ManagedProcess("reference-erp", erp_argv(args), log_path=log_path).start()
+    proc = ManagedProcess(
+        "reference-erp", erp_argv(args), log_path=log_path, env=erp_env(db)
+    ).start()
     try:
         wait_http_ok(
             f"http://{host}:{port}/health",

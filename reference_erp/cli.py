@@ -1,33 +1,45 @@
 """Command line of the reference ERP: ``seed`` and ``serve``.
 
 Bad input ends in one line on stderr and exit code 2; no traceback.
+
+Secrets stay off the command line, where ``ps`` shows them to every user of the machine:
+``--db`` and ``--replica-db`` may be left out and given in the environment instead
+(``ERPCAP_ERP_DB``, ``ERPCAP_ERP_REPLICA_DB``), which is how erpcap itself starts the service.
+``ERPCAP_ERP_PROG`` names the command in help and messages (erpcap sets ``erpcap erp``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from datetime import date
 from typing import NoReturn
 
-from .settings import LEVERS, PROFILES, Settings, parse_lever
+from .settings import ENV_DB, ENV_REPLICA_DB, LEVERS, PROFILES, Settings, parse_lever, prog_name
 
-PROG = "python -m erpcap.reference_erp"
-
-SEED_EXAMPLES = f"""examples:
+SEED_EXAMPLES = """examples:
   {PROG} seed --db sqlite:///erp.sqlite --scale 0.05
   {PROG} seed --db postgresql://postgres@127.0.0.1:5432/erp --scale 1 --seed 7 --demo-password 'S3cure!'
 """
-SERVE_EXAMPLES = f"""examples:
+SERVE_EXAMPLES = """examples:
   {PROG} serve --db sqlite:///erp.sqlite --port 8765
   {PROG} serve --db postgresql://postgres@127.0.0.1/erp --profile upgraded --workers 5
   {PROG} serve --db postgresql://postgres@127.0.0.1/erp --profile legacy --lever indexes=on
   {PROG} serve --db postgresql://postgres@127.0.0.1/erp --profile upgraded \\
       --replica-db postgresql://postgres@127.0.0.1/erp_replica
 
-levers ({", ".join(LEVERS)}): legacy switches all off, upgraded all on; --lever NAME=on|off
+levers ({LEVERS}): legacy switches all off, upgraded all on; --lever NAME=on|off
 overrides one. The token secret comes from ERPCAP_ERP_SECRET or is generated per start.
+A database URL with a password is best given as ERPCAP_ERP_DB (and ERPCAP_ERP_REPLICA_DB)
+in the environment instead of --db: the command line is visible to every user in `ps`.
 """
+
+
+DB_HELP = (
+    f"sqlite:///PATH or postgresql://USER@HOST:PORT/DB (or ${ENV_DB}, which keeps a password "
+    "out of ps)"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,26 +51,25 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
+    prog = prog_name()
     parser = _Parser(
-        prog=PROG,
+        prog=prog,
         description="The reference ERP that erpcap load-tests: a medical-device ERP core (order to cash, "
         "inventory, quality, finance) on SQLite or PostgreSQL.",
-        epilog=f"examples:\n  {PROG} seed --db sqlite:///erp.sqlite --scale 0.05\n"
-        f"  {PROG} serve --db sqlite:///erp.sqlite --port 8765",
+        epilog=f"examples:\n  {prog} seed --db sqlite:///erp.sqlite --scale 0.05\n"
+        f"  {prog} serve --db sqlite:///erp.sqlite --port 8765",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="{seed,serve}")
     seed = sub.add_parser(
         "seed",
         help="drop, recreate and load the database",
-        epilog=SEED_EXAMPLES,
+        epilog=SEED_EXAMPLES.format(PROG=prog, LEVERS=", ".join(LEVERS)),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Generate a deterministic company (same scale and seed, same data) "
         "and bulk-load it. An existing database is dropped and recreated.",
     )
-    seed.add_argument(
-        "--db", required=True, help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
-    )
+    seed.add_argument("--db", help=DB_HELP)
     seed.add_argument(
         "--scale",
         type=float,
@@ -79,13 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve",
         help="run the HTTP service",
-        epilog=SERVE_EXAMPLES,
+        epilog=SERVE_EXAMPLES.format(PROG=prog, LEVERS=", ".join(LEVERS)),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Serve the ERP API (OpenAPI at /openapi.json, metrics at /metrics).",
     )
-    serve.add_argument(
-        "--db", required=True, help="sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
-    )
+    serve.add_argument("--db", help=DB_HELP)
     serve.add_argument(
         "--profile", choices=sorted(PROFILES), default="legacy", help="default legacy"
     )
@@ -117,14 +126,24 @@ def build_parser() -> argparse.ArgumentParser:
         "amqp://guest:guest@127.0.0.1:5672/%%2F; SQLite without it uses an in-process queue)",
     )
     serve.add_argument(
-        "--replica-db", default=None, help="database for reports when the replica lever is on"
+        "--replica-db",
+        default=None,
+        help=f"database for reports when the replica lever is on (or ${ENV_REPLICA_DB})",
     )
     return parser
 
 
 def _fail(message: str) -> int:
-    sys.stderr.write(f"{PROG}: error: {message}\n")
+    sys.stderr.write(f"{prog_name()}: error: {message}\n")
     return 2
+
+
+def _db_url(given: str | None) -> str:
+    """``--db`` or, when it is left out, ``$ERPCAP_ERP_DB``; ValueError when neither."""
+    url = given or os.environ.get(ENV_DB)
+    if not url:
+        raise ValueError(f"--db is required (or set {ENV_DB} in the environment)")
+    return url
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,8 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    try:
+        args.db = _db_url(args.db)
+    except ValueError as exc:
+        return _fail(str(exc))
     if args.command == "seed":
         return _seed(args)
+    args.replica_db = args.replica_db or os.environ.get(ENV_REPLICA_DB) or None
     return _serve(args)
 
 

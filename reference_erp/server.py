@@ -27,7 +27,7 @@ from sqlalchemy import text
 
 from .db import Database, redact
 from .passwords import verify_password
-from .settings import ENV_SECRET, ENV_SETTINGS, LEVERS, Settings
+from .settings import ENV_SECRET, ENV_SETTINGS, LEVERS, Settings, prog_name
 
 DEMO_USERS = ("sales", "warehouse", "qa", "finance", "manager", "integration")
 DEFAULT_DEMO_PASSWORD = "erpcap"
@@ -73,7 +73,7 @@ def check_database(settings: Settings, *, check_passwords: bool = True) -> bool:
         text_ = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "no such table" in text_ or "does not exist" in text_ or "UndefinedTable" in text_:
             raise ServeError(
-                f"database {redact(settings.db_url)} is not seeded: run `python -m erpcap.reference_erp "
+                f"database {redact(settings.db_url)} is not seeded: run `{prog_name()} "
                 "seed --db URL` first"
             ) from None
         raise ServeError(f"cannot open database {redact(settings.db_url)}: {text_}") from None

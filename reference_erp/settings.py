@@ -27,6 +27,19 @@ PROFILES: dict[str, dict[str, bool]] = {
 
 ENV_SETTINGS = "ERPCAP_ERP_SETTINGS"
 ENV_SECRET = "ERPCAP_ERP_SECRET"
+#: The database URLs, when not given on the command line (where ``ps`` would show a password).
+ENV_DB = "ERPCAP_ERP_DB"
+ENV_REPLICA_DB = "ERPCAP_ERP_REPLICA_DB"
+#: How help and messages name the command (erpcap sets ``erpcap erp``).
+ENV_PROG = "ERPCAP_ERP_PROG"
+DEFAULT_PROG = "python -m erpcap.reference_erp"
+
+
+def prog_name() -> str:
+    """The command as the user typed it: ``erpcap erp`` when erpcap started the reference ERP."""
+    return os.environ.get(ENV_PROG) or DEFAULT_PROG
+
+
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
