@@ -4,6 +4,10 @@ Each child runs in its own session (process group), so a Ctrl-C in the terminal 
 erpcap alone, and erpcap stops the whole group — uvicorn or Locust workers included — with
 SIGTERM, then SIGKILL after a grace period. Output goes to a log file in the run directory,
 whose tail explains a child that died.
+
+A child must not outlive erpcap even when erpcap cannot stop it (``kill -9``, the OOM
+killer): on Linux each child asks the kernel for SIGTERM the moment its parent dies
+(:func:`die_with_parent`).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -22,6 +27,31 @@ from urllib.parse import urlsplit
 import httpx
 
 from erpcap.errors import BadInput, TargetError
+
+#: Run by a child's own Python before it becomes the real program: ask the kernel for SIGTERM
+#: when the parent dies (prctl PR_SET_PDEATHSIG = 1, kept across exec), then check that the
+#: parent did not die before that (the child would have been re-parented already), then exec.
+_LIFELINE = (
+    "import ctypes, os, signal, sys\n"
+    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)\n"
+    "os.getppid() == int(sys.argv[1]) or sys.exit(143)\n"
+    "os.execvp(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def die_with_parent(argv: Sequence[str]) -> list[str]:
+    """``argv`` run so that the kernel sends it SIGTERM when this process dies.
+
+    Linux's parent-death signal, set by a few lines of Python just before they exec ``argv``
+    (it survives the exec, so the pid stays the program's own). Elsewhere ``argv`` is
+    returned unchanged and the child relies on erpcap's own stop.
+
+    >>> die_with_parent(["locust", "-f", "x.py"])[-3:] if sys.platform == "linux" else ["locust", "-f", "x.py"]
+    ['locust', '-f', 'x.py']
+    """
+    if not sys.platform.startswith("linux"):
+        return list(argv)
+    return [sys.executable, "-I", "-S", "-c", _LIFELINE, str(os.getpid()), *argv]
 
 
 class ManagedProcess:
@@ -48,7 +78,7 @@ class ManagedProcess:
         log = self.log_path.open("ab")
         try:
             self._proc = subprocess.Popen(
-                self.argv,
+                die_with_parent(self.argv),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -15,12 +15,13 @@ from fastapi import FastAPI
 from . import __version__
 from .context import build_context
 from .errors import install_error_handlers
+from .lifeline import exit_with_parent
 from .metrics import MetricsMiddleware
 from .routes_finance import router as finance_router
 from .routes_orders import router as orders_router
 from .routes_quality import router as quality_router
 from .routes_system import router as system_router
-from .settings import ENV_SETTINGS, Settings
+from .settings import ENV_SETTINGS, Settings, prog_name
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -57,6 +58,9 @@ def create_app_from_env() -> FastAPI:
     raw = os.environ.get(ENV_SETTINGS)
     if not raw:
         raise RuntimeError(
-            f"{ENV_SETTINGS} is not set: start the service with `python -m erpcap.reference_erp serve`"
+            f"{ENV_SETTINGS} is not set: start the service with `{prog_name()} serve`"
         )
-    return create_app(Settings.from_json(raw))
+    settings = Settings.from_json(raw)
+    if settings.workers > 1:  # a worker of uvicorn's supervisor: die with it
+        exit_with_parent()
+    return create_app(settings)

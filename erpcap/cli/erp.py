@@ -1,9 +1,15 @@
-"""``erpcap erp``: the reference ERP's own command line (seed, serve), launched as a child."""
+"""``erpcap erp``: the reference ERP's own command line (seed, serve), in this very process.
+
+``forward`` replaces the ``erpcap`` process with the reference ERP's CLI (``exec``), so the pid
+a user gets from ``erpcap erp serve … &`` is the server's own: ``kill`` stops the server, and
+no wrapper is left to orphan it. Its messages and help call it ``erpcap erp``.
+"""
 
 from __future__ import annotations
 
 import argparse
-import subprocess
+import os
+import sys
 
 HELP = """\
 Run the reference ERP, a separate application bundled with erpcap. Everything after 'erp'
@@ -36,13 +42,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def forward(erp_args: list[str]) -> int:
-    """Run the reference ERP's CLI with ``erp_args``; its exit code is erpcap's."""
-    from erpcap.reference import erp_argv
+    """Become the reference ERP's CLI with ``erp_args`` (never returns)."""
+    from erpcap.reference import ENV_PROG, erp_argv
 
     if not erp_args or erp_args[0] in ("-h", "--help"):
         print(HELP)
         erp_args = ["--help"]
-    try:
-        return subprocess.call(erp_argv(erp_args))
-    except KeyboardInterrupt:
-        return 130
+    sys.stdout.flush()
+    sys.stderr.flush()
+    argv = erp_argv(erp_args)
+    os.execve(argv[0], argv, {**os.environ, ENV_PROG: "erpcap erp"})
