@@ -21,7 +21,7 @@ from erpcap.collectors.base import Collector, parse_collect_spec
 from erpcap.errors import StageError
 from erpcap.facts import host_facts, redact_url, versions
 from erpcap.processes import ManagedProcess
-from erpcap.progress import Progress
+from erpcap.progress import Progress, plural
 from erpcap.rundir import RunDir, iso
 from erpcap.scenarios.launch import locust_command
 from erpcap.scenarios.shapes import Shape
@@ -146,13 +146,16 @@ def record_run(
                     break
                 step = _current_step(run)
                 where = (
-                    f"step {step.get('step')}/{steps_total} · {step.get('users')} users"
+                    f"step {step.get('step')}/{steps_total} · "
+                    + plural(int(step.get("users") or 0), "user")
                     if step
                     else "starting users"
                 )
+                if elapsed > total:
+                    where += " · shape complete, stopping users"
                 requests = run.count_rows("requests")
                 progress.status(
-                    f"{where} · {requests:,} requests recorded",
+                    f"{where} · {plural(requests, 'request')} recorded",
                     key=str(step.get("step") if step else ""),
                     elapsed=elapsed,
                     total=total,

@@ -31,6 +31,8 @@ from erpcap.errors import RunDirError
 from erpcap.types import SCHEMA_VERSION, TABLE_SCHEMAS
 
 RUN_JSON = "run.json"
+#: The link, next to the run folders, that names the newest run (``runs/latest``).
+LATEST = "latest"
 EVENTS = "events.jsonl"
 FINDINGS = "findings.json"
 
@@ -175,7 +177,9 @@ class RunDir:
         while folder.exists():
             n += 1
             folder = Path(parent) / f"{name}-{n}"
-        return cls.create(folder, **meta)
+        run = cls.create(folder, **meta)
+        _point_latest(Path(parent), folder.name)
+        return run
 
     @classmethod
     def open(cls, path: str | Path) -> RunDir:
@@ -399,6 +403,22 @@ class RunDir:
 
     def file(self, name: str) -> Path:
         return self.path / name
+
+
+def _point_latest(parent: Path, name: str) -> None:
+    """Make ``parent/latest`` a relative link to the run folder ``name`` (atomically).
+
+    A ``latest`` that is not a link (a user's own folder) is left alone; so is a file system
+    without symbolic links.
+    """
+    link = parent / LATEST
+    if link.exists() and not link.is_symlink():
+        return
+    tmp = parent / f".{LATEST}.{os.getpid()}.tmp"
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(name, target_is_directory=True)
+        os.replace(tmp, link)
 
 
 def _stamp(path: Path) -> tuple[int, int]:

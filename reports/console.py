@@ -11,6 +11,7 @@ import re
 from types import MappingProxyType
 
 from erpcap.analysis.budgets import FAIL, MISSING, GateResult, format_value
+from erpcap.progress import plural
 
 #: Widest selector shown before it is shortened with "…".
 MAX_SELECTOR = 56
@@ -39,7 +40,7 @@ def gate_table(result: GateResult) -> str:
     """
     breaches = len(result.breaches)
     verdict = "PASS" if result.passed else "FAIL"
-    header = f"gate: {verdict} — {len(result.results)} budgets, {breaches} breached"
+    header = f"gate: {verdict} — {plural(len(result.results), 'budget')}, {breaches} breached"
     if not result.results:
         return header + "\n"
     rows = [("", "metric", "budget", "measured", "where / why")]

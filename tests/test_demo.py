@@ -33,8 +33,9 @@ def _demo(out: Path, *extra: str, timeout: float = 300) -> subprocess.CompletedP
 
 
 def _only_run(out: Path) -> RunDir:
-    runs = [p for p in out.iterdir() if (p / "run.json").exists()]
+    runs = [p for p in out.iterdir() if (p / "run.json").exists() and not p.is_symlink()]
     assert len(runs) == 1, runs
+    assert (out / "latest").resolve() == runs[0].resolve()  # runs/latest names the newest run
     return RunDir.open(runs[0])
 
 
@@ -140,7 +141,9 @@ def test_ctrl_c_keeps_what_was_recorded(tmp_path):
         deadline = time.monotonic() + 180
         seen = 0
         while time.monotonic() < deadline and proc.poll() is None:
-            runs = [p for p in tmp_path.iterdir() if (p / "run.json").exists()]
+            runs = [
+                p for p in tmp_path.iterdir() if (p / "run.json").exists() and not p.is_symlink()
+            ]
             if runs:
                 seen = RunDir(runs[0]).count_rows("requests")
                 if seen >= 20:

@@ -7,7 +7,7 @@ Each subcommand is one module of this package with two functions:
 - ``run(args) -> int`` does the work and returns the exit code.
 
 Errors derived from :class:`erpcap.errors.ErpcapError` print as one line and exit with
-their code (2 for bad input); ``--debug`` shows the traceback instead.
+their code (2 for bad input); ``--debug``, anywhere on the line, shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from erpcap import __version__
 from erpcap.errors import ErpcapError
+from erpcap.redact import redact_url
 
 #: The subcommand modules, in the order ``erpcap --help`` lists them.
 COMMANDS = ("demo", "erp", "run", "analyze", "report", "gate")
@@ -36,7 +37,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but usage errors end in one line and exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, redact_url(f"{self.prog}: error: {message} (see '{self.prog} --help')\n"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"erpcap {__version__}")
     parser.add_argument(
-        "--debug", action="store_true", help="show tracebacks instead of one-line errors"
+        "--debug",
+        action="store_true",
+        help="show tracebacks instead of one-line errors (accepted anywhere on the line)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -58,17 +61,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    # `erpcap erp ...` belongs to the reference ERP's own CLI, --help included.
-    if "erp" in args_list:
-        at = args_list.index("erp")
-        if all(a == "--debug" for a in args_list[:at]):
-            from erpcap.cli.erp import forward
+def _take_debug(args: list[str]) -> tuple[list[str], bool]:
+    """``args`` without ``--debug`` (before any ``--``), and whether it was there.
 
-            return forward(args_list[at + 1 :])
+    >>> _take_debug(["analyze", "runs/x", "--debug"])
+    (['analyze', 'runs/x'], True)
+    """
+    end = args.index("--") if "--" in args else len(args)
+    head = [a for a in args[:end] if a != "--debug"]
+    return head + args[end:], len(head) < end
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list, debug = _take_debug(list(sys.argv[1:] if argv is None else argv))
+    # `erpcap erp ...` belongs to the reference ERP's own CLI, --help included.
+    if args_list[:1] == ["erp"]:
+        from erpcap.cli.erp import forward
+
+        return forward(args_list[1:])
     parser = build_parser()
     args = parser.parse_args(args_list)
+    args.debug = debug
     try:
         return int(args.func(args) or 0)
     except ErpcapError as exc:

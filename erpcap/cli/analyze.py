@@ -12,7 +12,7 @@ findings.json and intervals.parquet into the run directory.
 
 examples:
   erpcap analyze runs/2026-11-25T10-00-00_demo
-  erpcap analyze runs/last --slo-p95-ms 500 --error-rate 0.005
+  erpcap analyze runs/latest --slo-p95-ms 500 --error-rate 0.005
 """
 
 

@@ -17,7 +17,7 @@ EPILOG = """\
 examples:
   erpcap gate runs/2026-11-25T10-00-00_demo --budgets examples/budgets.yaml
   erpcap gate runs/latest --budgets budgets.yaml --junit junit.xml
-  erpcap gate runs/new --budgets budgets.yaml --baseline runs/last-release
+  erpcap gate runs/latest --budgets budgets.yaml --baseline runs/2026-11-20T09-00-00_release-1.4
 
 budgets.yaml:
   thresholds:

@@ -126,3 +126,31 @@ def test_demo_refuses_an_unsupported_database_before_creating_a_run(tmp_path):
     line = _one_clean_line(result)
     assert "sqlite:///" in line and "pw" not in line  # the password is redacted
     assert not any(tmp_path.iterdir())
+
+
+def test_debug_is_accepted_after_the_subcommand(tmp_path):
+    result = erpcap("analyze", str(tmp_path), "--debug")
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr and "RunDirError" in result.stderr
+
+
+def test_erp_help_calls_itself_erpcap_erp():
+    result = erpcap("erp", "serve", "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: erpcap erp serve")
+    assert "python -m erpcap.reference_erp" not in result.stdout
+
+
+def test_no_message_echoes_a_url_password(tmp_path):
+    from erpcap.processes import free_port
+
+    remote = erpcap(
+        "run", "--target", "http://admin:hunter2@192.0.2.10:8000", "--out", str(tmp_path)
+    )
+    unreachable = erpcap(
+        "run", "--target", f"http://admin:hunter2@127.0.0.1:{free_port()}", "--out", str(tmp_path)
+    )
+    for result in (remote, unreachable):
+        assert result.returncode == 2
+        line = _one_clean_line(result)
+        assert "hunter2" not in line and "admin:***@" in line

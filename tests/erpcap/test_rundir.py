@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -185,3 +187,18 @@ def test_count_rows_follows_new_parts_and_consolidation(tmp_path, monkeypatch):
     assert len(reads) == 1  # only the new part's footer was read
     run.consolidate("requests")
     assert run.count_rows("requests") == 15
+
+
+def test_runs_latest_links_the_newest_run(tmp_path):
+    first = RunDir.create_in(tmp_path, "a")
+    assert (tmp_path / "latest").resolve() == first.path.resolve()
+    second = RunDir.create_in(tmp_path, "b")
+    link = tmp_path / "latest"
+    assert link.is_symlink() and not Path(os.readlink(link)).is_absolute()  # survives a move
+    assert RunDir.open(link).read_meta()["id"] == second.path.name
+
+
+def test_a_users_own_latest_folder_is_left_alone(tmp_path):
+    (tmp_path / "latest").mkdir()
+    RunDir.create_in(tmp_path, "a")
+    assert not (tmp_path / "latest").is_symlink()
