@@ -175,6 +175,13 @@ def record_run(
     return status
 
 
+def in_flight_at_stop(run: RunDir) -> int | None:
+    """Requests sent but never finished when the load stopped, summed over the Locust
+    processes' ``in_flight`` events; None when no process reported (it was killed)."""
+    counts = [int(e.get("requests") or 0) for e in run.read_events() if e.get("kind") == "in_flight"]
+    return sum(counts) if counts else None
+
+
 def _finish(
     run: RunDir, status: str, reason: str | None, code: int | None, locust: ManagedProcess
 ) -> tuple[str, str | None]:
@@ -188,8 +195,11 @@ def _finish(
         # Locust exits 1 when some requests failed; anything else is a crash.
         status = "failed"
         reason = f"Locust exited with code {code}: {locust.tail(4)}"
-    run.update_meta(status=status, ended_at=iso(), exit_reason=reason, requests=rows)
-    run.event("run_ended", status=status, requests=rows, reason=reason)
+    in_flight = in_flight_at_stop(run)
+    run.update_meta(
+        status=status, ended_at=iso(), exit_reason=reason, requests=rows, in_flight=in_flight
+    )
+    run.event("run_ended", status=status, requests=rows, reason=reason, in_flight=in_flight)
     return status, reason
 
 

@@ -199,12 +199,30 @@ def _overall_series(data: model.ReportData) -> tuple[pd.DataFrame, int] | None:
     return rows, size
 
 
-def _users_trace(rows: pd.DataFrame, t: Translator) -> go.Scatter | None:
-    if "users" not in rows or rows["users"].isna().all():
+def _step_users(data: model.ReportData) -> tuple[list[Any], list[int]] | None:
+    """The load's user count as a step line: each step's users from its start, to the last
+    step's end. None when the run had no steps with times."""
+    steps = [s for s in model.steps(data) if s.get("start") and s.get("end")]
+    if not steps:
+        return None
+    times = [s["start"] for s in steps] + [steps[-1]["end"]]
+    users = [int(s.get("users") or 0) for s in steps]
+    return list(_naive_utc(pd.Series(times))), [*users, users[-1]]
+
+
+def _users_trace(data: model.ReportData, rows: pd.DataFrame, t: Translator) -> go.Scatter | None:
+    """Active users on the second axis: from the load steps (what the shape asked for, at
+    the moment each step began), else the highest count tagged on the requests per bucket."""
+    line = _step_users(data)
+    if line is not None:
+        x, y = line
+    elif "users" in rows and not rows["users"].isna().all():
+        x, y = rows["ts"], rows["users"]
+    else:
         return None
     return go.Scatter(
-        x=rows["ts"],
-        y=rows["users"],
+        x=x,
+        y=y,
         name=t("series.users"),
         yaxis="y2",
         mode="lines",
@@ -213,7 +231,7 @@ def _users_trace(rows: pd.DataFrame, t: Translator) -> go.Scatter | None:
 
 
 def _throughput(data: model.ReportData, t: Translator, rows: pd.DataFrame) -> go.Figure:
-    users = _users_trace(rows, t)
+    users = _users_trace(data, rows, t)
     layout = _layout(t, y_title=t("axis.rps"), y2_title=t("axis.users") if users else None)
     layout["shapes"] = _step_shapes(data, t)
     fig = go.Figure(layout=layout)
@@ -242,7 +260,7 @@ def _throughput(data: model.ReportData, t: Translator, rows: pd.DataFrame) -> go
 
 
 def _latency(data: model.ReportData, t: Translator, rows: pd.DataFrame) -> go.Figure:
-    users = _users_trace(rows, t)
+    users = _users_trace(data, rows, t)
     layout = _layout(t, y_title=t("axis.ms"), y2_title=t("axis.users") if users else None)
     layout["shapes"] = _step_shapes(data, t)
     fig = go.Figure(layout=layout)

@@ -18,7 +18,7 @@ from erpcap.rundir import RunDir
 from erpcap.scenarios.catalog import resolve_scenario
 from erpcap.scenarios.launch import LoadSettings
 from erpcap.scenarios.locust_shape import shape_class
-from erpcap.scenarios.recorder import RequestRecorder, broadcast_users
+from erpcap.scenarios.recorder import RequestRecorder, broadcast_users, stop_gracefully_on
 from erpcap.scenarios.users import user_classes
 
 _settings = LoadSettings.from_env(os.environ)
@@ -30,9 +30,15 @@ ErpcapShape = shape_class(_settings.shape, _run)
 
 @events.init.add_listener
 def _on_init(environment: Any, **_: Any) -> None:
-    """Record requests where they are made; on a master, tell workers the user count."""
+    """Record requests where they are made; on a master, tell workers the user count.
+
+    In the process that erpcap signals (the only one, or the master), SIGTERM stops the
+    users gracefully instead of killing Locust before its shutdown (see the recorder).
+    """
     kind = type(environment.runner).__name__
     if kind == "MasterRunner":
         broadcast_users(environment)
     else:
         RequestRecorder(_run).attach(environment)
+    if kind != "WorkerRunner":
+        stop_gracefully_on(environment)

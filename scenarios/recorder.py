@@ -15,6 +15,18 @@ Context keys the user classes set: ``user_class``; ``intended_start`` (epoch sec
 arrival-paced users; ``outcome`` for a business outcome recorded on a successful request
 (e.g. ``insufficient_stock``).
 
+Active users: Locust fires ``request`` when a request *ends*, so the count then may already
+be the next step's. The recorder keeps a timeline of the user count (sampled every 0.1 s and
+at every request) and tags each row with the count at its intended start.
+
+Stopping: with a shape class, Locust installs its own SIGTERM handler only after the shape
+has finished, so a SIGTERM during the load would kill it at once, losing the rows not yet
+flushed. :func:`stop_gracefully_on` installs a handler from the start: it stops the runner
+(users get ``--stop-timeout`` to finish their request), which lets Locust shut down its
+normal way, firing ``quitting`` and ``quit``, where the recorder flushes. Requests cut off
+by the stop are counted: users that call through :meth:`RequestRecorder.in_flight` (erpcap's
+own) are tracked, and an ``in_flight`` event records how many never finished.
+
 With ``--processes`` the master process does not send requests; every worker records its own
 parts, and learns the total user count from the master through the ``erpcap_users``
 message, sent every second (each worker only knows its own users).
@@ -22,9 +34,14 @@ message, sent every second (each worker only knows its own users).
 
 from __future__ import annotations
 
+import bisect
 import logging
 import os
+import signal
 import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,6 +59,9 @@ FLUSH_EVERY_S = 2.0
 MAX_ERROR_CHARS = 500
 
 USERS_MESSAGE = "erpcap_users"
+
+#: Seconds between two samples of the active user count.
+USERS_SAMPLE_S = 0.1
 
 
 def worker_id() -> str:
@@ -64,6 +84,13 @@ class RequestRecorder:
         self._environment: Any = None
         self._total_users: int | None = None  # from the master, when this is a worker
         self._loop: gevent.Greenlet | None = None
+        self._sampler: gevent.Greenlet | None = None
+        # The user count over time: at _user_times[i] (epoch s) it became _user_counts[i].
+        self._user_times: list[float] = []
+        self._user_counts: list[int] = []
+        self._in_flight = 0
+        self._cut_off = 0  # requests whose user was stopped before they finished
+        self._reported = False
 
     @property
     def rows_written(self) -> int:
@@ -82,13 +109,68 @@ class RequestRecorder:
         runner = environment.runner
         if runner is not None and type(runner).__name__ == "WorkerRunner":
             runner.register_message(USERS_MESSAGE, self._on_users_message)
+        environment.erpcap_recorder = self  # users find it here for in_flight()
         self._loop = gevent.spawn(self._flush_loop)
+        self._sampler = gevent.spawn(self._sample_loop)
 
     def _on_users_message(self, environment: Any, msg: Any, **_: Any) -> None:
         try:
             self._total_users = int(msg.data)
         except (TypeError, ValueError):
             return
+        self.note_users()
+
+    def _sample_loop(self) -> None:
+        while True:
+            self.note_users()
+            gevent.sleep(USERS_SAMPLE_S)
+
+    def note_users(self, now: float | None = None) -> int:
+        """Add the current user count to the timeline (when it changed); return it."""
+        count = self.current_users()
+        if not self._user_counts or self._user_counts[-1] != count:
+            self._user_times.append(time.time() if now is None else now)
+            self._user_counts.append(count)
+        return count
+
+    def users_at(self, when: float) -> int:
+        """The active user count at epoch second ``when``, from the timeline.
+
+        Before the first sample, the first known count; with no timeline, the count now.
+        Samples are :data:`USERS_SAMPLE_S` apart, so a request sent within that time after a
+        change may carry the count before it.
+        """
+        if not self._user_counts:
+            return self.current_users()
+        i = max(bisect.bisect_right(self._user_times, when) - 1, 0)
+        # A request means a user was active: a 0 is a sample taken just before the spawn.
+        if self._user_counts[i] == 0 and i + 1 < len(self._user_counts):
+            i += 1
+        return self._user_counts[i]
+
+    @contextmanager
+    def in_flight(self) -> Iterator[None]:
+        """Wrap one request: counts it as in flight, and as cut off if its user is killed."""
+        self._in_flight += 1
+        try:
+            yield
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # GreenletExit: the user was stopped
+                self._cut_off += 1
+            raise
+        finally:
+            self._in_flight -= 1
+
+    def report_in_flight(self) -> None:
+        """Once, at the end: an ``in_flight`` event with the requests that never finished."""
+        if self._reported:
+            return
+        self._reported = True
+        lost = self._cut_off + self._in_flight
+        try:
+            self._run.event("in_flight", requests=lost, worker=self._worker)
+        except OSError:
+            log.exception("could not write the in_flight event to %s", self._run.path)
 
     def _flush_loop(self) -> None:
         while True:
@@ -99,9 +181,11 @@ class RequestRecorder:
         self.flush()
 
     def _on_quit(self, **_: Any) -> None:
-        if self._loop is not None:
-            self._loop.kill(block=False)
+        for greenlet in (self._loop, self._sampler):
+            if greenlet is not None:
+                greenlet.kill(block=False)
         self.flush()
+        self.report_in_flight()
 
     def flush(self) -> int:
         """Write buffered rows as one part file; never raises (a lost part is logged)."""
@@ -133,6 +217,10 @@ class RequestRecorder:
         **_: Any,
     ) -> None:
         """The ``request`` listener: buffer one row."""
+        self.note_users()
+        due = (context or {}).get("intended_start")
+        sent_at = start_time if start_time is not None else time.time()
+        began = float(due) if isinstance(due, int | float) and due < sent_at else sent_at
         self._writer.append(
             request_row(
                 request_type=request_type,
@@ -143,7 +231,7 @@ class RequestRecorder:
                 context=context or {},
                 exception=exception,
                 start_time=start_time,
-                users=self.current_users(),
+                users=self.users_at(began),
                 worker=self._worker,
             )
         )
@@ -211,6 +299,28 @@ def _error_text(exception: BaseException) -> str:
     text = str(exception) or type(exception).__name__
     # Locust wraps failure messages as CatchResponseError('...'); the text is what we set.
     return text[:MAX_ERROR_CHARS]
+
+
+def stop_gracefully_on(environment: Any, signals: tuple[int, ...] = (signal.SIGTERM,)) -> None:
+    """On ``signals``, stop the runner so that Locust shuts down its normal way.
+
+    Locust (2.47, headless with a shape) installs its SIGTERM handler only after the shape
+    greenlet has ended; until then the signal's default action kills the process, and the
+    rows buffered since the last flush are lost. Stopping the runner ends the shape greenlet,
+    and Locust's own shutdown follows (``quitting``, the summary, ``quit``).
+    """
+
+    def handler() -> None:
+        runner = environment.runner
+        log.info("erpcap: stop requested; stopping the users")
+        recorder = getattr(environment, "erpcap_recorder", None)  # a master has none
+        if recorder is not None:
+            recorder.flush()
+        if runner is not None:
+            gevent.spawn(runner.quit)
+
+    for sig in signals:
+        gevent.signal_handler(sig, handler)
 
 
 def broadcast_users(environment: Any, *, every_s: float = 1.0) -> gevent.Greenlet:

@@ -22,6 +22,7 @@ import random
 import time
 import uuid
 from collections.abc import Mapping
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -127,17 +128,22 @@ class ErpUser(HttpUser):
         if paced and self._intended is not None:
             context["intended_start"] = self._intended
             self._intended = None
-        with self.client.request(
-            method,
-            path,
-            name=op,
-            json=json,
-            params=params,
-            headers=all_headers,
-            timeout=self.settings.timeout_s,
-            catch_response=True,
-            context=context,
-        ) as response:
+        recorder = getattr(self.environment, "erpcap_recorder", None)
+        tracking = recorder.in_flight() if recorder is not None else nullcontext()
+        with (
+            tracking,
+            self.client.request(
+                method,
+                path,
+                name=op,
+                json=json,
+                params=params,
+                headers=all_headers,
+                timeout=self.settings.timeout_s,
+                catch_response=True,
+                context=context,
+            ) as response,
+        ):
             status = int(response.status_code or 0)
             if 200 <= status < 400:
                 response.success()

@@ -75,3 +75,25 @@ def test_intervals_without_an_all_row(synthetic: ModuleType, tmp_path: Path) -> 
     rps = json.loads(charts.charts[0].figure_json)["data"][0]
     expected = table.groupby("ts")["count"].sum().tolist()
     assert _values(rps["y"]) == expected
+
+
+def test_the_user_line_follows_the_load_steps(make_run) -> None:
+    from erpcap.analysis import analyze_run
+
+    run = make_run(
+        [(5, 20, 10, 50, 0), (10, 20, 20, 60, 0), (20, 20, 30, 80, 0), (40, 20, 30, 400, 0)]
+    )
+    # Rows tagged with a wrong count (as when the count at the end of a request was taken)
+    # must not move the line: it comes from the steps.
+    requests = run.read_table("requests")
+    run.write_table("requests", requests.assign(users=40))
+    analyze_run(run)
+    charts = {
+        c.id: json.loads(c.figure_json)
+        for c in build_charts(load_report_data(run), Translator("en")).charts
+    }
+    for chart_id in ("chart-throughput", "chart-latency"):
+        users = [tr for tr in charts[chart_id]["data"] if tr.get("yaxis") == "y2"]
+        assert len(users) == 1
+        assert _values(users[0]["y"]) == [5, 10, 20, 40, 40]
+        assert users[0]["line"]["shape"] == "hv"

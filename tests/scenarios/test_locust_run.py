@@ -45,7 +45,15 @@ def check_run(run: RunDir, frame: pd.DataFrame) -> None:
     events = run.read_events()
     steps = [e for e in events if e["kind"] == "step"]
     assert [(e["step"], e["users"], e["duration_s"]) for e in steps] == [(1, 2, 4.0), (2, 4, 4.0)]
-    assert [e["kind"] for e in events][-1] == "stop"
+    # Each row carries the users active when it was sent, not when it finished: nothing sent
+    # before the second step began counts its 4 users, and well into it everything does.
+    second = pd.Timestamp(steps[1]["ts"])
+    assert (frame.loc[frame["intended_start"] < second, "users"] <= 2).all()
+    assert (
+        frame.loc[frame["intended_start"] > second + pd.Timedelta(seconds=1), "users"] == 4
+    ).all()
+    assert [e["kind"] for e in events if e["kind"] != "in_flight"][-1] == "stop"
+    assert [e["kind"] for e in events].count("in_flight") == 1  # reported once, at the end
     parts = sorted((run.path / "requests").glob("part-*.parquet"))
     assert len(parts) >= 2  # flushed every 2 s while running, not only at the end
     assert not list((run.path / "requests").glob(".*"))  # no torn temporary files
@@ -77,12 +85,20 @@ def test_sigterm_keeps_what_was_recorded(
 ) -> None:
     proc, run = start_locust(stub_erp, steps_shape([(3, 60.0)]))
     wait(lambda: run.count_rows("requests") > 0, 20.0, "the first flushed requests")
+    flushed = run.count_rows("requests")
     proc.send_signal(signal.SIGTERM)
-    _finish(proc, timeout_s=15)
+    output = _finish(proc, timeout_s=20)
     frame = run.read_table("requests")
-    assert len(frame) >= run.count_rows("requests") > 0
+    assert len(frame) >= flushed > 0
     assert frame["ok"].any()
     assert not list((run.path / "requests").glob(".*"))
+    # Locust shut down its normal way and counted what erpcap recorded: nothing was lost
+    # between the last timed flush and the stop.
+    totals = [line.split() for line in output.splitlines() if line.strip().startswith("Aggregated")]
+    assert totals, output[-2000:]
+    assert int(totals[0][1]) == len(frame)
+    in_flight = [e for e in run.read_events() if e["kind"] == "in_flight"]
+    assert len(in_flight) == 1 and in_flight[0]["requests"] >= 0
 
 
 def test_login_failures_do_not_crash(stub_erp: str, start_locust: Callable[..., Any]) -> None:
