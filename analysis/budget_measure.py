@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from erpcap.analysis.budget_model import Selector, Threshold
-from erpcap.analysis.latency import percentile_ms
+from erpcap.analysis.latency import RESPONSE, percentile_ms, with_response
 from erpcap.errors import RunDirError
 from erpcap.rundir import FINDINGS, RunDir
 
@@ -138,7 +138,7 @@ class RunMeasurer:
         if part.empty:
             return Measurement(None, _not_run(threshold.selector, self.label), "requests")
         metric, agg = threshold.selector.metric, threshold.aggregation
-        latency = part["latency_us"].to_numpy(dtype=np.float64)
+        latency = with_response(part)[RESPONSE].to_numpy(dtype=np.float64)
         value: float | None
         if metric == "http_req_duration":
             if threshold.quantile is not None:

@@ -35,6 +35,29 @@ def format_ms(value: float | None) -> str:
     return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
 
 
+def format_percent(ratio: float | None) -> str:
+    """A ratio as a percentage with as many decimals as it needs (at most two).
+
+    >>> format_percent(0.01), format_percent(0.005), format_percent(0.1234), format_percent(0)
+    ('1%', '0.5%', '12.34%', '0%')
+    """
+    if ratio is None:
+        return "n/a"
+    text = f"{ratio * 100:.2f}".rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def format_change(ratio: float) -> str:
+    """A relative change in words: ``rose 5%``, ``fell 12%``, ``did not change``.
+
+    >>> format_change(0.05), format_change(-0.12), format_change(0.001)
+    ('rose 5%', 'fell 12%', 'did not change')
+    """
+    if abs(ratio) < 0.005:
+        return "did not change"
+    return f"{'rose' if ratio > 0 else 'fell'} {abs(ratio):.0%}"
+
+
 def percentile_ms(latency_us: Sequence[int] | np.ndarray | pd.Series, q: float) -> float | None:
     """The ``q``-th percentile (0–100) in milliseconds, or None when there is no sample.
 
@@ -49,14 +72,53 @@ def percentile_ms(latency_us: Sequence[int] | np.ndarray | pd.Series, q: float) 
     return float(np.percentile(values, q, method="linear")) / 1000.0
 
 
-def latency_stats(
-    frame: pd.DataFrame, seconds: float | None, *, column: str = "latency_us"
-) -> dict[str, Any]:
+#: Response time (what a user felt) is judged; it is built once per analysis (:func:`with_response`).
+RESPONSE = "response_us"
+
+
+def with_response(requests: pd.DataFrame) -> pd.DataFrame:
+    """``requests`` plus ``response_us``: the latency a target is judged on.
+
+    For a request sent on an arrival schedule (``paced``: the open model) that is
+    ``latency_us``, from when it was due, so that a stall in the generator cannot hide
+    (coordinated omission); for every other request it is ``service_us``, from when it was
+    sent — in the closed model a user waits for the answer before the next request, so the
+    two are the same there.
+    """
+    paced = requests["paced"].to_numpy(dtype=bool) if "paced" in requests else False
+    response = np.where(paced, requests["latency_us"], requests["service_us"])
+    return requests.assign(**{RESPONSE: response.astype("int64")})
+
+
+def _percentile_block(values: np.ndarray) -> dict[str, float | None]:
+    """mean, p50…p99 and max in milliseconds (None for every field when empty)."""
+    fields = ("mean_ms", "min_ms", *(f for f, _ in PERCENTILES), "max_ms")
+    if not values.size:
+        return dict.fromkeys(fields)
+    quantiles = np.percentile(values, [q for _, q in PERCENTILES], method="linear")
+    block: dict[str, float | None] = {
+        "mean_ms": round(float(values.mean()) / 1000.0, 3),
+        "min_ms": round(float(values.min()) / 1000.0, 3),
+    }
+    for (field, _), value in zip(PERCENTILES, quantiles, strict=True):
+        block[field] = round(float(value) / 1000.0, 3)
+    block["max_ms"] = round(float(values.max()) / 1000.0, 3)
+    return block
+
+
+def latency_stats(frame: pd.DataFrame, seconds: float | None) -> dict[str, Any]:
     """Count, errors, throughput and exact latency statistics of a set of requests.
 
-    ``seconds`` is the span the throughput is measured over; None leaves ``rps`` out.
-    Latency statistics cover every request, failed ones included (a timeout is what the
-    user felt), so that errors cannot make a system look faster.
+    ``seconds`` is the span the throughput is measured over; None leaves the rates out.
+    ``rps`` counts every request, ``ok_rps`` only the successful ones (the work done).
+
+    The top-level percentiles are of the **response time** (``response_us``, see
+    :func:`with_response`; ``latency_us`` when the frame lacks it). ``service`` holds the same
+    percentiles of the **service time** (sent to answered), ``queue`` the wait between when a
+    paced request was due and when it was sent (p95 and max, and the share of requests that
+    were late by more than a millisecond), and ``paced_share`` the share of requests sent on
+    an arrival schedule. Latency statistics cover every request, failed ones included (a
+    timeout is what the user felt), so that errors cannot make a system look faster.
     """
     count = len(frame)
     errors = int((~frame["ok"]).sum()) if count else 0
@@ -67,17 +129,26 @@ def latency_stats(
     }
     if seconds is not None:
         stats["rps"] = round(count / seconds, 4) if seconds > 0 else 0.0
-    values = frame[column].to_numpy(dtype=np.float64) if count else np.empty(0)
-    if values.size:
-        quantiles = np.percentile(values, [q for _, q in PERCENTILES], method="linear")
-        stats["mean_ms"] = round(float(values.mean()) / 1000.0, 3)
-        stats["min_ms"] = round(float(values.min()) / 1000.0, 3)
-        for (field, _), value in zip(PERCENTILES, quantiles, strict=True):
-            stats[field] = round(float(value) / 1000.0, 3)
-        stats["max_ms"] = round(float(values.max()) / 1000.0, 3)
+        stats["ok_rps"] = round((count - errors) / seconds, 4) if seconds > 0 else 0.0
+    column = RESPONSE if RESPONSE in frame else "latency_us"
+    empty = np.empty(0)
+    stats.update(_percentile_block(frame[column].to_numpy(dtype=np.float64) if count else empty))
+    # Frames made by hand (tests, importers) may lack a column: fall back to what they have.
+    sent = "service_us" if "service_us" in frame else column
+    due = "latency_us" if "latency_us" in frame else sent
+    service = frame[sent].to_numpy(dtype=np.float64) if count else empty
+    stats["service"] = _percentile_block(service)
+    delay = frame[due].to_numpy(dtype=np.float64) - service if count else empty
+    paced = frame["paced"].to_numpy(dtype=bool) if count and "paced" in frame else empty
+    stats["paced_share"] = round(float(paced.mean()), 4) if paced.size else 0.0
+    if delay.size:
+        stats["queue"] = {
+            "p95_ms": round(float(np.percentile(delay, 95, method="linear")) / 1000.0, 3),
+            "max_ms": round(float(delay.max()) / 1000.0, 3),
+            "late_share": round(float((delay > 1000).mean()), 4),
+        }
     else:
-        for field in ("mean_ms", "min_ms", *(f for f, _ in PERCENTILES), "max_ms"):
-            stats[field] = None
+        stats["queue"] = {"p95_ms": None, "max_ms": None, "late_share": 0.0}
     return stats
 
 

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from erpcap.analysis.latency import format_ms
+from erpcap.analysis.latency import format_change, format_ms, format_percent
+from erpcap.progress import plural
 from erpcap.types import Finding
 
 #: Transactions with fewer requests than this get no latency verdict of their own.
@@ -56,9 +57,46 @@ class Context:
     resources: dict[str, Any]
     errors: list[dict[str, Any]]
     slo: Slo
+    #: Failed requests per cause (analysis/errors.py): connection, timeout, auth, …
+    error_causes: dict[str, int] = field(default_factory=dict)
 
 
 Rule = Callable[[Context], Iterable[Finding]]
+
+
+#: What to do about failures, by the cause most of them point to (analysis/errors.py).
+ERROR_FIXES: dict[str, str] = {
+    "connection": "The target stopped answering (connection refused or reset): it crashed, "
+    "restarted or ran out of sockets or file handles. Check that its processes survived "
+    "the load and read its log for the minute the errors began.",
+    "timeout": "Requests waited longer than the client's time-out: the ERP queued them (an "
+    "exhausted connection pool, too few workers, a lock held by a long transaction). Look "
+    "at pool and lock waits at the same time; more time-out only hides the queue.",
+    "auth": "The ERP refused the credentials (401/403): check the scenario's password "
+    "(--password) and the users' rights, and whether tokens expire during the run.",
+    "server": "The ERP failed internally (5xx) under load: read its log for the same minutes; "
+    "the usual causes are an exhausted connection pool, statement or lock time-outs and "
+    "deadlocks.",
+    "client": "The ERP refused what the scenario sent (4xx): most often test data that ran "
+    "out under load (stock, open orders) or an endpoint the target does not have. Read the "
+    "messages; refresh the data or fix the scenario.",
+    "other": "Read the top error messages; failures under load usually mean exhausted "
+    "connections, lock timeouts or worker time-outs — check the ERP's logs for the same "
+    "minutes.",
+}
+
+
+def main_cause(causes: dict[str, int]) -> str:
+    """The cause behind at least 60 % of the failures, else ``other`` (a mix).
+
+    >>> main_cause({"server": 90, "timeout": 10}), main_cause({"server": 5, "client": 5})
+    ('server', 'other')
+    """
+    total = sum(causes.values())
+    if not total:
+        return "other"
+    cause, count = max(causes.items(), key=lambda kv: kv[1])
+    return cause if count >= 0.6 * total else "other"
 
 
 def error_rate(ctx: Context) -> Iterable[Finding]:
@@ -67,20 +105,21 @@ def error_rate(ctx: Context) -> Iterable[Finding]:
         return
     worst = sorted(ctx.transactions, key=lambda t: -t["errors"])[:3]
     samples = [e for e in ctx.errors if e["count"] > 0][:5]
+    cause = main_cause(ctx.error_causes)
     yield Finding(
         id="errors.rate_high",
         severity="critical" if rate > 5 * ctx.slo.error_rate else "warning",
-        title=f"{rate:.1%} of requests failed (limit {ctx.slo.error_rate:.1%})",
+        title=f"{rate:.1%} of requests failed (limit {format_percent(ctx.slo.error_rate)})",
         detail="Failing most: "
         + ", ".join(f"{t['name']} ({t['errors']} of {t['count']})" for t in worst if t["errors"]),
         evidence={
             "error_rate": rate,
             "errors": ctx.overall.get("errors"),
+            "cause": cause,
+            "causes": dict(ctx.error_causes),
             "top_errors": samples,
         },
-        fix="Read the top error messages; failures under load usually mean exhausted "
-        "connections, lock timeouts or worker time-outs — check the ERP's logs for the "
-        "same minutes.",
+        fix=ERROR_FIXES[cause],
     )
 
 
@@ -112,34 +151,86 @@ def slow_transactions(ctx: Context) -> Iterable[Finding]:
 
 
 def saturation(ctx: Context) -> Iterable[Finding]:
-    """Throughput stops growing while users grow and latency rises: the knee of the curve."""
-    steps = [s for s in ctx.steps if s["count"] > 0 and s.get("rps")]
+    """Offered load rose, throughput did not, and latency did: the knee of the curve.
+
+    In a closed system each user cycles through a request and a think time, so with the
+    response time of step A the users of step B would deliver ``X_A · N_B / N_A`` (Little's
+    law: ``X = N / (R + Z)``). The rule fires only when both steps are measured, users grew
+    by at least 30 %, the successful throughput of B stayed below 80 % of that expectation
+    (and grew less than a quarter as fast as the users), and p95 grew by half. A run whose
+    throughput simply follows its users (think-time bound) never fires it.
+    """
+    steps = [s for s in ctx.steps if s.get("measured") and s.get("ok_rps")]
     for prev, cur in zip(steps, steps[1:], strict=False):
         if prev["users"] <= 0 or cur["users"] <= prev["users"]:
             continue
         user_gain = cur["users"] / prev["users"] - 1
-        rps_gain = cur["rps"] / prev["rps"] - 1
+        rps_gain = cur["ok_rps"] / prev["ok_rps"] - 1
+        expected = prev["ok_rps"] * cur["users"] / prev["users"]
+        delivered = cur["ok_rps"] / expected
         p95_prev, p95_cur = prev.get("p95_ms") or 0.0, cur.get("p95_ms") or 0.0
-        if user_gain >= 0.3 and rps_gain < 0.25 * user_gain and p95_cur > 1.5 * p95_prev:
+        if (
+            user_gain >= 0.3
+            and delivered < 0.8
+            and rps_gain < 0.25 * user_gain
+            and p95_cur > 1.5 * p95_prev
+        ):
             yield Finding(
                 id="capacity.saturated",
                 severity="warning",
-                title=f"Throughput levels off at about {prev['rps']:.1f} req/s "
+                title=f"Throughput levels off at about {prev['ok_rps']:.1f} successful req/s "
                 f"({prev['users']} users)",
-                detail=f"From {prev['users']} to {cur['users']} users throughput rose only "
-                f"{rps_gain:+.0%} while p95 went from {format_ms(p95_prev)} to {format_ms(p95_cur)}: "
-                "extra users queue instead of getting work done.",
+                detail=f"From {prev['users']} to {cur['users']} users the offered load rose "
+                f"{user_gain:.0%}, so at the same response time throughput would have reached "
+                f"{expected:.1f} req/s; it {format_change(rps_gain)} to {cur['ok_rps']:.1f} "
+                f"req/s ({delivered:.0%} of that) while p95 went from {format_ms(p95_prev)} to "
+                f"{format_ms(p95_cur)}: extra users queue instead of getting work done.",
                 evidence={
                     "from_step": prev["step"],
                     "to_step": cur["step"],
                     "users": [prev["users"], cur["users"]],
-                    "rps": [prev["rps"], cur["rps"]],
+                    "rps": [prev["ok_rps"], cur["ok_rps"]],
+                    "expected_rps": round(expected, 3),
+                    "delivered_share": round(delivered, 4),
+                    "busy_share": [prev.get("busy_share"), cur.get("busy_share")],
                     "p95_ms": [p95_prev, p95_cur],
                 },
                 fix="Find the saturated resource (CPU, database, connection pool, a lock) in "
                 "the resource charts; that is where the upgrade must start.",
             )
             return
+
+
+def light_load(ctx: Context) -> Iterable[Finding]:
+    """The top step kept users thinking nearly all the time: the run measured think time.
+
+    With ``busy_share`` (X · R / N, Little's law) under 5 % at the highest measured step,
+    throughput is set by the think times, not by the ERP; no capacity was found.
+    """
+    measured = [s for s in ctx.steps if s.get("measured") and s.get("busy_share") is not None]
+    if not measured:
+        return
+    top = max(measured, key=lambda s: s["users"])
+    if top["busy_share"] >= 0.05 or top.get("within_slo") is False:
+        return
+    yield Finding(
+        id="load.light",
+        severity="info",
+        title=f"A light load: at {top['users']} users only {top['busy_share']:.1%} of the "
+        "users were waiting for the ERP at any moment",
+        detail=f"Users thought {top['think_s']:.1f} s per request on average, so "
+        f"{top['users']} users sent {top['rps']:.1f} req/s; throughput followed the think "
+        "times, and the ERP's limit was not reached.",
+        evidence={
+            "step": top["step"],
+            "users": top["users"],
+            "rps": top["rps"],
+            "busy_share": top["busy_share"],
+            "think_s": top["think_s"],
+        },
+        fix="To find the capacity, run more users (--users) or shorter think times "
+        "(--think-scale 0.1); realistic think times need many users for little throughput.",
+    )
 
 
 def host_cpu(ctx: Context) -> Iterable[Finding]:
@@ -202,7 +293,7 @@ def thin_samples(ctx: Context) -> Iterable[Finding]:
         yield Finding(
             id="data.few_samples",
             severity="info",
-            title=f"{len(thin)} transaction(s) had fewer than {MIN_SAMPLES} requests",
+            title=f"{plural(len(thin), 'transaction')} had fewer than {MIN_SAMPLES} requests each",
             detail="Their percentiles rest on too few samples to judge: " + ", ".join(thin),
             evidence={"transactions": thin, "min_samples": MIN_SAMPLES},
             fix="Run longer or with more users for these transactions.",
@@ -214,6 +305,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     error_rate,
     slow_transactions,
     saturation,
+    light_load,
     host_cpu,
     generator_busy,
     thin_samples,

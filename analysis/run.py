@@ -7,12 +7,14 @@ from typing import Any
 
 import pandas as pd
 
+from erpcap.analysis.errors import causes, error_groups, top_errors
 from erpcap.analysis.intervals import per_second
-from erpcap.analysis.latency import grouped_stats, latency_stats
+from erpcap.analysis.latency import grouped_stats, latency_stats, with_response
 from erpcap.analysis.resources import summarize
-from erpcap.analysis.rules import DEFAULT_RULES, Context, Rule, Slo
+from erpcap.analysis.rules import DEFAULT_RULES, MIN_SAMPLES, Context, Rule, Slo
 from erpcap.analysis.steps import Step, requests_in, single_step, steps_from_events
 from erpcap.analysis.verdict import verdict
+from erpcap.progress import plural
 from erpcap.rundir import FINDINGS, RunDir, iso
 from erpcap.types import FINDINGS_VERSION, SEVERITIES
 
@@ -38,55 +40,66 @@ def _step_block(requests: pd.DataFrame, step: Step, slo: Slo) -> dict[str, Any]:
         **latency_stats(part, seconds),
         "transactions": grouped_stats(part, "name", seconds, extra=("group",)),
     }
-    block["within_slo"] = _within_slo(block, slo)
+    block["measured"] = block["count"] >= MIN_SAMPLES
+    block["within_slo"] = _within_slo(block, slo) if block["measured"] else None
+    block.update(_littles_law(block))
     return block
+
+
+def _littles_law(block: dict[str, Any]) -> dict[str, Any]:
+    """What Little's law says of a closed step: of ``N`` users, ``X · R`` are inside a request
+    on average (X throughput, R mean response time) and the rest think, so the think time
+    per request is ``Z = N / X − R``. ``busy_share`` = X · R / N: near 0, throughput is set by
+    think time (a light load); near 1, users spend their time waiting for the ERP.
+
+    >>> _littles_law({"users": 20, "rps": 10.0, "mean_ms": 100.0, "measured": True})
+    {'think_s': 1.9, 'busy_share': 0.05}
+    """
+    users, rps, mean_ms = block.get("users"), block.get("rps"), block.get("mean_ms")
+    if not block.get("measured") or not users or not rps or mean_ms is None:
+        return {"think_s": None, "busy_share": None}
+    response_s = mean_ms / 1000.0
+    return {
+        "think_s": round(max(users / rps - response_s, 0.0), 3),
+        "busy_share": round(min(rps * response_s / users, 1.0), 4),
+    }
 
 
 def _within_slo(block: dict[str, Any], slo: Slo) -> bool:
     """A step is within the SLO when its error rate is, and every transaction with enough
-    samples keeps its group's p95 target."""
-    if block["count"] == 0 or block["error_rate"] > slo.error_rate:
+    samples keeps its group's p95 target (on response time: see latency.with_response)."""
+    if block["error_rate"] > slo.error_rate:
         return False
     for tx in block["transactions"]:
-        if tx["count"] >= 20 and tx["p95_ms"] > slo.target_ms(tx["group"]):
+        if tx["count"] >= MIN_SAMPLES and tx["p95_ms"] > slo.target_ms(tx["group"]):
             return False
     return True
 
 
 def _capacity(steps: list[dict[str, Any]]) -> dict[str, Any]:
-    measured = [s for s in steps if s["count"] > 0]
+    """Peak and SLO capacity from the measured steps, in successful requests per second
+    (``ok_rps``; failed requests are not work done), with the total rate beside it."""
+    measured = [s for s in steps if s.get("measured")]
     if not measured:
-        return {}
-    peak = max(measured, key=lambda s: s["rps"])
+        return {"unmeasured_steps": [s["step"] for s in steps]} if steps else {}
+    peak = max(measured, key=lambda s: s["ok_rps"])
     ok = [s for s in measured if s["within_slo"]]
     best = max(ok, key=lambda s: s["users"]) if ok else None
     first_over = next((s for s in measured if not s["within_slo"]), None)
     return {
-        "peak": {"rps": peak["rps"], "step": peak["step"], "users": peak["users"]},
+        "peak": {
+            "ok_rps": peak["ok_rps"],
+            "rps": peak["rps"],
+            "step": peak["step"],
+            "users": peak["users"],
+        },
         "max_users_within_slo": best["users"] if best else 0,
-        "rps_within_slo": best["rps"] if best else 0.0,
+        "rps_within_slo": best["ok_rps"] if best else 0.0,
         "first_step_over_slo": (
             {"step": first_over["step"], "users": first_over["users"]} if first_over else None
         ),
+        "unmeasured_steps": [s["step"] for s in steps if not s.get("measured")],
     }
-
-
-def _top_errors(requests: pd.DataFrame, limit: int = 10) -> list[dict[str, Any]]:
-    failed = requests.loc[~requests["ok"]]
-    if failed.empty:
-        return []
-    keys = ["name", "status_code", "error"]
-    counts = (
-        failed.assign(error=failed["error"].fillna("").str.slice(0, 300))
-        .groupby(keys, sort=False, observed=True, dropna=False)
-        .size()
-        .sort_values(ascending=False)
-        .head(limit)
-    )
-    return [
-        {"transaction": str(n), "status_code": int(c), "error": str(e), "count": int(k)}
-        for (n, c, e), k in counts.items()
-    ]
 
 
 def _run_block(meta: dict[str, Any], requests: pd.DataFrame) -> dict[str, Any]:
@@ -109,7 +122,7 @@ def analyze_run(
     """Analyse ``run``: write ``intervals.parquet`` and ``findings.json``; return the findings."""
     slo = slo or Slo()
     meta = run.read_meta()
-    requests = run.read_table("requests").sort_values("start", kind="stable")
+    requests = with_response(run.read_table("requests").sort_values("start", kind="stable"))
     metrics = run.read_table("metrics")
     events = run.read_events()
     seconds = _span_s(requests)
@@ -124,7 +137,9 @@ def analyze_run(
     step_list = steps_from_events(events, run_end) or single_step(requests)
     steps = [_step_block(requests, step, slo) for step in step_list]
     resources = summarize(metrics)
-    errors = _top_errors(requests)
+    failures = error_groups(requests)
+    errors = top_errors(failures)
+    error_causes = causes(failures)
 
     ctx = Context(
         meta=meta,
@@ -134,6 +149,7 @@ def analyze_run(
         resources=resources,
         errors=errors,
         slo=slo,
+        error_causes=error_causes,
     )
     findings = [f for rule in rules for f in rule(ctx)]
     findings.sort(key=lambda f: -SEVERITIES.index(f.severity))
@@ -145,9 +161,22 @@ def analyze_run(
         missing.append("no resource metrics were collected")
     if meta.get("status") not in (None, "completed"):
         missing.append(f"the run ended early ({meta.get('status')})")
+    in_flight = meta.get("in_flight")
+    if isinstance(in_flight, int) and in_flight > 0:
+        missing.append(
+            f"not recorded: {plural(in_flight, 'request')} in flight when the load stopped"
+        )
+    unmeasured = [s["step"] for s in steps if not s["measured"]]
+    if unmeasured:
+        missing.append(
+            f"too few requests to judge in step(s) {', '.join(map(str, unmeasured))} "
+            f"(fewer than {MIN_SAMPLES})"
+        )
     quality = {
         "requests": len(requests),
         "metrics": len(metrics),
+        "in_flight": in_flight if isinstance(in_flight, int) else None,
+        "unmeasured_steps": unmeasured,
         "missing": missing,
         "warnings": list(meta.get("warnings") or []),
     }
@@ -168,6 +197,7 @@ def analyze_run(
         "capacity": capacity,
         "resources": resources,
         "errors": errors,
+        "error_causes": error_causes,
         "findings": [f.to_dict() for f in findings],
         "data_quality": quality,
     }

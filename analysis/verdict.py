@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from erpcap.analysis.latency import format_ms
+from erpcap.analysis.latency import format_ms, format_percent
 from erpcap.analysis.rules import Slo
+from erpcap.progress import plural
 from erpcap.types import Finding
 
 
@@ -35,17 +36,27 @@ def verdict(
     over = capacity.get("first_step_over_slo")
     if within:
         parts.append(
-            f"Handled {within} concurrent users ({capacity['rps_within_slo']:.1f} req/s) "
-            f"within the targets (p95 ≤ {format_ms(target)} for online work, "
-            f"errors ≤ {slo.error_rate:.0%})"
+            f"Handled {plural(within, 'concurrent user')} "
+            f"({capacity['rps_within_slo']:.1f} successful req/s) within the targets "
+            f"(p95 ≤ {format_ms(target)} for online work, errors ≤ {format_percent(slo.error_rate)})"
         )
-    elif capacity:
+    elif capacity.get("peak"):
         parts.append("Even the lightest load step missed the targets")
+    elif capacity:
+        parts.append("No load step had enough requests to judge")
     if over and within:
         parts.append(f"the targets broke at {over['users']} users")
     peak = capacity.get("peak")
     if peak and (not within or peak["users"] != within):
-        parts.append(f"peak throughput {peak['rps']:.1f} req/s at {peak['users']} users")
+        if "ok_rps" in peak:
+            parts.append(
+                f"peak throughput {peak['ok_rps']:.1f} successful req/s at "
+                f"{plural(peak['users'], 'user')}"
+            )
+        else:  # a capacity block of an analysis before 1.1 counted every request
+            parts.append(
+                f"peak throughput {peak['rps']:.1f} req/s at {plural(peak['users'], 'user')}"
+            )
     parts.append(f"{overall['error_rate']:.2%} errors overall")
     headline = "; ".join(parts) + "."
     headline = headline[0].upper() + headline[1:]

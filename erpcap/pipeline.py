@@ -178,7 +178,9 @@ def record_run(
 def in_flight_at_stop(run: RunDir) -> int | None:
     """Requests sent but never finished when the load stopped, summed over the Locust
     processes' ``in_flight`` events; None when no process reported (it was killed)."""
-    counts = [int(e.get("requests") or 0) for e in run.read_events() if e.get("kind") == "in_flight"]
+    counts = [
+        int(e.get("requests") or 0) for e in run.read_events() if e.get("kind") == "in_flight"
+    ]
     return sum(counts) if counts else None
 
 

@@ -25,10 +25,11 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from erpcap.errors import RunDirError
-from erpcap.types import SCHEMA_VERSION, TABLE_SCHEMAS
+from erpcap.types import COLUMN_DEFAULTS, DERIVED_DEFAULTS, SCHEMA_VERSION, TABLE_SCHEMAS
 
 RUN_JSON = "run.json"
 #: The link, next to the run folders, that names the newest run (``runs/latest``).
@@ -85,9 +86,12 @@ class PartWriter:
     (every few seconds) and once more at the end.
     """
 
-    def __init__(self, folder: Path, schema: pa.Schema, prefix: str = "part") -> None:
+    def __init__(
+        self, folder: Path, schema: pa.Schema, prefix: str = "part", table: str = ""
+    ) -> None:
         self._folder = folder
         self._schema = schema
+        self._table = table
         self._prefix = f"{prefix}-{os.getpid()}"
         self._rows: list[Mapping[str, Any]] = []
         self._seq = 0
@@ -115,7 +119,10 @@ class PartWriter:
                 return 0
             self._seq += 1
             seq = self._seq
-        table = pa.Table.from_pylist(list(rows), schema=self._schema)
+        present = _without_missing(self._schema, self._table, rows[0].keys())
+        table = _conform(
+            pa.Table.from_pylist(list(rows), schema=present), self._schema, self._table
+        )
         final = self._folder / f"{self._prefix}-{seq:06d}.parquet"
         tmp = final.with_name(f".{final.name}.tmp")
         pq.write_table(table, tmp)
@@ -286,7 +293,7 @@ class RunDir:
 
     def part_writer(self, table: str) -> PartWriter:
         """A writer that adds part files to ``table`` (one of TABLE_SCHEMAS)."""
-        return PartWriter(self.path / table, _schema(table))
+        return PartWriter(self.path / table, _schema(table), table=table)
 
     def _parts(self, table: str) -> list[Path]:
         folder = self.path / table
@@ -312,13 +319,15 @@ class RunDir:
         files.extend(self._parts(table))
         for file in files:
             try:
-                pieces.append(pq.read_table(file).cast(schema))
+                pieces.append(_conform(pq.read_table(file), schema, table))
             except (pa.ArrowInvalid, OSError) as exc:
-                raise RunDirError(
-                    f"cannot read table file: {exc}",
-                    path=file,
-                    hint="remove the damaged file; the other parts still hold the data",
-                ) from exc
+                hint = (
+                    "this file holds the whole table: restore it from a copy, or re-run; "
+                    "removing it leaves the run without these rows"
+                    if file == main
+                    else "move the damaged part aside; the other parts still hold the data"
+                )
+                raise RunDirError(f"cannot read table file: {exc}", path=file, hint=hint) from exc
         if not pieces:
             return schema.empty_table().to_pandas()
         return pa.concat_tables(pieces).to_pandas()
@@ -326,7 +335,10 @@ class RunDir:
     def write_table(self, table: str, frame: pd.DataFrame) -> Path:
         """Replace ``table`` with ``frame`` (used for derived tables such as intervals)."""
         schema = _schema(table)
-        arrow = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+        present = _without_missing(schema, table, frame.columns)
+        arrow = _conform(
+            pa.Table.from_pandas(frame, schema=present, preserve_index=False), schema, table
+        )
         path = self.path / f"{table}.parquet"
         tmp = path.with_name(f".{path.name}.tmp")
         pq.write_table(arrow, tmp)
@@ -424,6 +436,30 @@ def _point_latest(parent: Path, name: str) -> None:
 def _stamp(path: Path) -> tuple[int, int]:
     stat = path.stat()
     return stat.st_size, stat.st_mtime_ns
+
+
+def _without_missing(schema: pa.Schema, table: str, columns: Iterable[str]) -> pa.Schema:
+    """``schema`` less the defaulted columns (:data:`COLUMN_DEFAULTS`) that ``columns`` lacks:
+    a writer that predates a column leaves it to :func:`_conform`."""
+    have = set(columns)
+    missing = [n for n in COLUMN_DEFAULTS.get(table, {}) if n not in have]
+    return pa.schema([f for f in schema if f.name not in missing]) if missing else schema
+
+
+def _conform(data: pa.Table, schema: pa.Schema, table: str) -> pa.Table:
+    """``data`` in ``schema``: columns of a newer minor version that an older writer did not
+    know are added with their documented default (:data:`COLUMN_DEFAULTS`)."""
+    derived = DERIVED_DEFAULTS.get(table, {})
+    for name, value in COLUMN_DEFAULTS.get(table, {}).items():
+        if name in data.column_names:
+            continue
+        if name in derived and set(derived[name]) <= set(data.column_names):
+            left, right = derived[name]
+            column = pc.greater(data[left], data[right])
+        else:
+            column = pa.array([value] * data.num_rows, type=schema.field(name).type)
+        data = data.append_column(name, column)
+    return data.select(schema.names).cast(schema)
 
 
 def _schema(table: str) -> pa.Schema:

@@ -14,7 +14,7 @@ import pyarrow as pa
 
 #: Version of the run-directory layout. A reader accepts any minor version of its major
 #: version (new files and columns are additive) and refuses a newer major version.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 #: Version of the findings.json document.
 FINDINGS_VERSION = "1.0"
@@ -38,8 +38,20 @@ REQUESTS_SCHEMA = pa.schema(
         pa.field("users", pa.int32(), nullable=False),  # active users when sent
         pa.field("worker", pa.string(), nullable=False),
         pa.field("error", pa.string(), nullable=True),
+        # 1.1: sent on an arrival schedule (open model): judged by latency_us, not service_us
+        pa.field("paced", pa.bool_(), nullable=False),
     ]
 )
+
+#: Columns added in a minor version, and the value a row written without them implies. Rows of
+#: runs made before 1.1 have no ``paced``: a request is taken as paced when it was sent after
+#: it was due (``latency_us > service_us``), which judges it exactly as 1.0 did; for a row
+#: that was on time the two latencies are equal, so the choice does not matter.
+COLUMN_DEFAULTS: dict[str, dict[str, Any]] = {"requests": {"paced": False}}
+#: For tables read from disk, a column missing in a file is derived from its other columns.
+DERIVED_DEFAULTS: dict[str, dict[str, tuple[str, str]]] = {
+    "requests": {"paced": ("latency_us", "service_us")}  # paced = first > second
+}
 
 #: Long-format samples (metrics.parquet, metrics/part-*.parquet).
 METRICS_SCHEMA = pa.schema(

@@ -349,6 +349,26 @@ _ANALYSIS_ZH: Mapping[str, str] = MappingProxyType(
             "先查看最常见的错误信息；负载下的失败通常意味着连接耗尽、锁等待超时或工作进程"
             "超时——请检查 ERP 在同一时段的日志。"
         ),
+        "errors.rate_high.fix.connection": (
+            "目标系统不再应答（连接被拒绝或重置）：它崩溃、重启，或耗尽了套接字或文件句柄。"
+            "请确认其进程在负载下仍然存活，并查看错误开始那一分钟的日志。"
+        ),
+        "errors.rate_high.fix.timeout": (
+            "请求等待超过了客户端的超时时间：ERP 让它们排队（连接池耗尽、工作进程太少、长事务"
+            "持有锁）。请查看同一时段的连接池和锁等待；加大超时只会掩盖排队。"
+        ),
+        "errors.rate_high.fix.auth": (
+            "ERP 拒绝了凭据（401/403）：请检查场景使用的密码（--password）和用户权限，以及"
+            "令牌是否会在运行期间过期。"
+        ),
+        "errors.rate_high.fix.server": (
+            "ERP 在负载下内部出错（5xx）：请查看同一时段的日志；常见原因是连接池耗尽、语句或"
+            "锁超时以及死锁。"
+        ),
+        "errors.rate_high.fix.client": (
+            "ERP 拒绝了场景发送的请求（4xx）：最常见的是测试数据在负载下耗尽（库存、未结订单），"
+            "或目标系统没有该接口。请阅读错误信息，补充数据或修正场景。"
+        ),
         "latency.p95_over_target.title": "{transaction}：p95 为 {p95}，超过目标值 {target}",
         "latency.p95_over_target.detail": (
             "在整个运行期间，{count} 次 {transaction} 请求中有 5% 耗时超过 {p95}"
@@ -358,10 +378,23 @@ _ANALYSIS_ZH: Mapping[str, str] = MappingProxyType(
             "先检查该事务的 SQL 和锁（慢 SQL 分析）；如果延迟随用户数增加而 CPU 占用不高，"
             "说明请求在锁或连接池上排队。"
         ),
-        "capacity.saturated.title": "吞吐量趋于平稳，约为 {rps}（{users} 个用户）",
+        "capacity.saturated.title": "吞吐量趋于平稳：成功请求约 {rps}（{users} 个用户）",
         "capacity.saturated.detail": (
-            "用户数从 {users_from} 增加到 {users_to} 时，吞吐量仅变化 {gain}，而 p95 从 "
-            "{p95_from} 升至 {p95_to}：新增的用户在排队，而不是完成更多工作。"
+            "用户数从 {users_from} 增加到 {users_to}，施加的负载增加了 {user_gain}；若响应时间"
+            "不变，吞吐量本应达到 {expected}，实际却{change}至 {rps_to}（仅为预期的 {delivered}），"
+            "而 p95 从 {p95_from} 升至 {p95_to}：新增的用户在排队，而不是完成更多工作。"
+        ),
+        "change.up": "上升 {percent}",
+        "change.down": "下降 {percent}",
+        "change.none": "没有变化",
+        "load.light.title": "负载较轻：在 {users} 个用户时，任一时刻只有 {busy} 的用户在等待 ERP",
+        "load.light.detail": (
+            "用户平均每个请求思考 {think} 秒，因此 {users} 个用户只发出 {rps}；吞吐量由思考时间"
+            "决定，尚未达到 ERP 的极限。"
+        ),
+        "load.light.fix": (
+            "要测出容量，请增加用户数（--users）或缩短思考时间（--think-scale 0.1）；真实的思考"
+            "时间需要很多用户才能产生较小的吞吐量。"
         ),
         "capacity.saturated.fix": (
             "在资源图表中找出已饱和的资源（CPU、数据库、连接池或某个锁）；升级应从那里着手。"
@@ -390,17 +423,21 @@ _ANALYSIS_ZH: Mapping[str, str] = MappingProxyType(
         "headline.nothing": "未记录到任何请求，因此无法作出判断。",
         "headline.within": (
             "在目标范围内（在线业务 p95 ≤ {target}，错误率 ≤ {error_limit}）支撑了 {users} "
-            "个并发用户（{rps}）"
+            "个并发用户（成功请求 {rps}）"
         ),
         "headline.none_within": "即使最轻的负载阶梯也未达到目标",
+        "headline.none_measured": "没有任何负载阶梯的请求数足以作出判断",
         "headline.broke": "在 {users} 个用户时突破目标",
-        "headline.peak": "峰值吞吐量 {rps}（{users} 个用户）",
+        "headline.peak": "峰值吞吐量为成功请求 {rps}（{users} 个用户）",
+        "headline.peak_all": "峰值吞吐量 {rps}（{users} 个用户）",
         "headline.errors": "总体错误率 {rate}",
         "headline.sep": "；",
         "headline.end": "。",
         "missing.no_requests": "未记录到任何请求",
         "missing.no_metrics": "未采集到资源指标",
         "missing.ended_early": "运行提前结束（{status}）",
+        "missing.in_flight": "未记录：负载停止时仍在进行中的 {n} 个请求",
+        "missing.unmeasured": "第 {steps} 阶的请求太少（少于 {min} 次），无法判断",
     }
 )
 

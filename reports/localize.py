@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from erpcap.analysis.latency import format_percent
 from erpcap.reports.i18n import ANALYSIS_TEXT, MISSING, Translator
 
 #: The parts of a finding that are prose.
@@ -42,6 +43,11 @@ SOURCE_LANG = "en"
 #: What analysis/rules.py writes as the detail of ``run.incomplete`` when run.json gives no
 #: exit reason; any other detail is the runner's own words, kept and quoted.
 _DEFAULT_INCOMPLETE = "The run ended early; figures cover the part that was recorded."
+
+
+#: A values function may name a variant of its templates: ``<id>.<part>.<variant>`` is used
+#: where the language has it (the fix of ``errors.rate_high`` depends on the failures' cause).
+VARIANT = "_variant"
 
 
 class _Unsayable(Exception):
@@ -72,6 +78,12 @@ class _Say:
 
     def rps(self, value: Any) -> str:
         return f"{_num(value):.1f} {self.t.unit('rps')}"
+
+    def change(self, ratio: float) -> str:
+        """A relative change in words, as analysis/latency.py's ``format_change`` says it."""
+        if abs(ratio) < 0.005:
+            return self("change.none")
+        return self("change.up" if ratio > 0 else "change.down", percent=f"{abs(ratio):.0%}")
 
     def join(self, items: list[str]) -> str:
         return self("list.sep").join(items) if items else self.t("none")
@@ -113,8 +125,9 @@ def _errors_rate_high(ev: Mapping[str, Any], say: _Say) -> dict[str, str]:
     ]
     return {
         "rate": f"{_num(ev['error_rate']):.1%}",
-        "limit": f"{_num(slo['error_rate']):.1%}",
+        "limit": format_percent(_num(slo["error_rate"])),
         "worst": say.join(worst),
+        VARIANT: str(ev.get("cause") or "other"),
     }
 
 
@@ -133,14 +146,28 @@ def _latency_p95(ev: Mapping[str, Any], say: _Say) -> dict[str, str]:
 def _saturated(ev: Mapping[str, Any], say: _Say) -> dict[str, str]:
     users, rps, p95 = ev["users"], ev["rps"], ev["p95_ms"]
     gain = _num(rps[1]) / _num(rps[0]) - 1
+    user_gain = _num(users[1]) / _num(users[0]) - 1
     return {
         "rps": say.rps(rps[0]),
         "users": str(users[0]),
         "users_from": str(users[0]),
         "users_to": str(users[1]),
-        "gain": f"{gain:+.0%}",
+        "user_gain": f"{user_gain:.0%}",
+        "expected": say.rps(ev["expected_rps"]),
+        "rps_to": say.rps(rps[1]),
+        "change": say.change(gain),
+        "delivered": f"{_num(ev['delivered_share']):.0%}",
         "p95_from": say.ms(p95[0]),
         "p95_to": say.ms(p95[1]),
+    }
+
+
+def _light_load(ev: Mapping[str, Any], say: _Say) -> dict[str, str]:
+    return {
+        "users": str(int(_num(ev["users"]))),
+        "busy": f"{_num(ev['busy_share']):.1%}",
+        "think": f"{_num(ev['think_s']):.1f}",
+        "rps": say.rps(ev["rps"]),
     }
 
 
@@ -180,6 +207,7 @@ _FINDINGS: Mapping[str, _Values] = MappingProxyType(
         "errors.rate_high": _errors_rate_high,
         "latency.p95_over_target": _latency_p95,
         "capacity.saturated": _saturated,
+        "load.light": _light_load,
         "resources.host_cpu_high": _host_cpu,
         "generator.saturated": _generator,
         "run.incomplete": _incomplete,
@@ -214,7 +242,11 @@ def localize_finding(
     try:
         evidence = _block(finding.get("evidence"))
         fields = values(evidence, say)
-        texts = {part: say(f"{fid}.{part}", **fields) for part in PARTS}
+        variant = fields.pop(VARIANT, None)
+        texts = {}
+        for part in PARTS:
+            key = f"{fid}.{part}.{variant}" if variant else ""
+            texts[part] = say(key if key in say.texts else f"{fid}.{part}", **fields)
         if fid == "run.incomplete" and finding.get("detail") not in (None, _DEFAULT_INCOMPLETE):
             texts["detail"] = say("run.incomplete.reason", reason=finding["detail"])
     except (_Unsayable, KeyError, IndexError, TypeError, ValueError, ZeroDivisionError):
@@ -271,16 +303,21 @@ def _headline(doc: Mapping[str, Any], say: _Say) -> str:
                 users=within,
                 rps=say.rps(capacity["rps_within_slo"]),
                 target=say.ms(target),
-                error_limit=f"{_num(slo['error_rate']):.0%}",
+                error_limit=format_percent(_num(slo["error_rate"])),
             )
         )
-    elif capacity:
+    elif capacity.get("peak"):
         parts.append(say("headline.none_within"))
+    elif capacity:
+        parts.append(say("headline.none_measured"))
     if over and within:
         parts.append(say("headline.broke", users=_block(over)["users"]))
     peak = capacity.get("peak")
     if peak and (not within or _block(peak)["users"] != within):
-        parts.append(say("headline.peak", rps=say.rps(peak["rps"]), users=peak["users"]))
+        if "ok_rps" in peak:
+            parts.append(say("headline.peak", rps=say.rps(peak["ok_rps"]), users=peak["users"]))
+        else:  # an analysis before 1.1 counted every request
+            parts.append(say("headline.peak_all", rps=say.rps(peak["rps"]), users=peak["users"]))
     parts.append(say("headline.errors", rate=f"{_num(overall['error_rate']):.2%}"))
     return say("headline.sep").join(parts) + say("headline.end")
 
@@ -304,6 +341,16 @@ _MISSING: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"no requests were recorded"), "missing.no_requests"),
     (re.compile(r"no resource metrics were collected"), "missing.no_metrics"),
     (re.compile(r"the run ended early \((?P<status>[^)]*)\)"), "missing.ended_early"),
+    (
+        re.compile(r"not recorded: (?P<n>[\d,]+) requests? in flight when the load stopped"),
+        "missing.in_flight",
+    ),
+    (
+        re.compile(
+            r"too few requests to judge in step\(s\) (?P<steps>[\d, ]+) \(fewer than (?P<min>\d+)\)"
+        ),
+        "missing.unmeasured",
+    ),
 )
 
 
@@ -317,10 +364,10 @@ def localize_missing(item: str, t: Translator) -> Sentence:
     for pattern, key in _MISSING:
         match = pattern.fullmatch(item)
         if match and key in texts:
-            status = match.groupdict().get("status")
+            values = match.groupdict()
+            status = values.get("status")
             if status is not None:
                 label = t(f"status.{status}")
-                status = status if label == f"status.{status}" else label
-                return Sentence(texts[key].format(status=status), t.lang)
-            return Sentence(texts[key], t.lang)
+                values["status"] = status if label == f"status.{status}" else label
+            return Sentence(texts[key].format(**values), t.lang)
     return Sentence(item, SOURCE_LANG)

@@ -292,6 +292,7 @@ def request_row(
         "users": int(users),
         "worker": worker,
         "error": error,
+        "paced": isinstance(intended_ts, int | float),
     }
 
 

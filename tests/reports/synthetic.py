@@ -243,10 +243,15 @@ def every_finding_doc() -> dict[str, object]:
         "p95_ms": 980.0,
         "p99_ms": 2400.0,
     }
-    steps = [
-        {"step": 1, "users": 20, "count": 900, "rps": 30.2, "p95_ms": 104.0, "within_slo": True},
-        {"step": 2, "users": 40, "count": 1212, "rps": 31.1, "p95_ms": 612.0, "within_slo": False},
-    ]
+
+    def step(number: int, users: int, count: int, rps: float, p95: float, ok: bool) -> dict:
+        return {
+            "step": number, "users": users, "count": count, "rps": rps, "ok_rps": rps,
+            "p95_ms": p95, "mean_ms": p95 / 3, "measured": True, "within_slo": ok,
+            "busy_share": round(rps * p95 / 3000 / users, 4), "think_s": users / rps - p95 / 3000,
+        }  # fmt: skip
+
+    steps = [step(1, 20, 900, 30.2, 104.0, True), step(2, 40, 1212, 31.1, 612.0, False)]
     resources = {
         "host": {"cpu_percent": {"mean": 61.3, "max": 97.4}},
         "processes": [{"role": "locust", "cpu_percent": {"mean": 86.2, "max": 99.0}}],
@@ -262,14 +267,28 @@ def every_finding_doc() -> dict[str, object]:
                 "transaction": "create_sales_order",
                 "status_code": 500,
                 "error": "HTTP 500: deadlock detected",
+                "sample": "HTTP 500: deadlock detected",
+                "cause": "server",
                 "count": 60,
             }
         ],
         slo=slo,
+        error_causes={"server": 70},
     )
     findings = [f for rule in DEFAULT_RULES for f in rule(ctx)]
+    # A light load cannot saturate: that rule fires on a second, think-time-bound run.
+    light = Context(
+        meta={"status": "completed"},
+        overall=overall,
+        transactions=[],
+        steps=[{**step(1, 20, 120, 1.0, 90.0, True), "think_s": 19.97, "busy_share": 0.0015}],
+        resources={},
+        errors=[],
+        slo=slo,
+    )
+    findings += [f for rule in DEFAULT_RULES for f in rule(light) if f.id == "load.light"]
     capacity = {
-        "peak": {"rps": 31.1, "step": 2, "users": 40},
+        "peak": {"ok_rps": 31.1, "rps": 31.1, "step": 2, "users": 40},
         "max_users_within_slo": 20,
         "rps_within_slo": 30.2,
         "first_step_over_slo": {"step": 2, "users": 40},
