@@ -79,12 +79,13 @@ def evidence_items(evidence: Any) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class ResourceRow:
-    """One line of the resources table: who, which metric, mean and maximum."""
+    """One line of the resources table: who, which metric, mean and maximum (formatted with
+    the metric's unit)."""
 
     role: str
     metric: str
-    mean: float | None
-    max: float | None
+    mean: str
+    max: str
 
 
 def resource_rows(resources: Mapping[str, Any], t: Translator) -> list[ResourceRow]:
@@ -103,8 +104,8 @@ def resource_rows(resources: Mapping[str, Any], t: Translator) -> list[ResourceR
                 ResourceRow(
                     role=owner,
                     metric=str(metric) if label == f"metric.{metric}" else label,
-                    mean=_number(value.get("mean")),
-                    max=_number(value.get("max")),
+                    mean=t.quantity(str(metric), _number(value.get("mean"))),
+                    max=t.quantity(str(metric), _number(value.get("max"))),
                 )
             )
     return rows
@@ -152,6 +153,10 @@ def render_html(data: model.ReportData, *, lang: str = "en") -> str:
             {**finding, "evidence_items": evidence_items(finding.get("evidence"))}
             for finding in localize_findings(model.findings_list(data), data.findings, t)
         ],
+        "show_queue": any(
+            model.worth_showing_queue(model.queue_p95(row), model.service_p95(row))
+            for row in [model.overall(data), *model.transactions(data)]
+        ),
         "quality": quality,
         "missing": [localize_missing(item, t) for item in quality["missing"]],
         "time_charts": [by_id[i] for i in ("chart-throughput", "chart-latency") if i in by_id],

@@ -48,22 +48,62 @@ _EN: Mapping[str, str] = MappingProxyType(
         "verdict.fail": "FAIL",
         "verdict.unknown": "NO VERDICT",
         "headline.numbers": (
+            "Peak throughput {rps} of successful requests at {users} users; p95 response time "
+            "{p95}; {errors} of requests failed."
+        ),
+        "headline.numbers_no_users": (
+            "Peak throughput {rps} of successful requests; p95 response time {p95}; {errors} of "
+            "requests failed."
+        ),
+        "headline.numbers_all": (
             "Peak throughput {rps} at {users} users; p95 latency {p95}; {errors} of requests "
             "failed."
         ),
-        "headline.numbers_no_users": (
+        "headline.numbers_all_no_users": (
             "Peak throughput {rps}; p95 latency {p95}; {errors} of requests failed."
         ),
+        "headline.service": " (service time {service})",
+        "peak_ok_rps": "Peak throughput (successful)",
+        "peak_total": "{rps} with failed requests",
+        "p95.service": "service time p95 {service}",
+        "p95.queue": "waiting for a late schedule p95 {queue}",
+        "errors.note.one": "{n} error",
+        "col.p95_service": "p95 service",
+        "col.p95_queue": "p95 wait",
+        "col.cause": "Cause",
+        "col.ok_rps": "ok req/s",
+        "latency.note": (
+            "Response time is what a user felt and what the targets judge. For users on an "
+            "arrival schedule (the open model: integrations, web shops) it counts from when the "
+            "request was due, so it includes the wait while the previous request of that "
+            "schedule was still running (“wait”); service time counts from when the request "
+            "was actually sent. Users who think between steps (the closed model) send when "
+            "they are ready, so there both are the same."
+        ),
+        "steps.not_measured": "not measured",
+        "steps.unmeasured_note": "Not measured: the step had too few requests to judge.",
+        "cause.connection": "target unreachable",
+        "cause.timeout": "time-out",
+        "cause.auth": "credentials refused",
+        "cause.server": "server error",
+        "cause.client": "request refused",
+        "cause.other": "other",
+        "term.shape.steps": "steps",
+        "term.shape.constant": "constant",
+        "term.shape.ramp": "ramp",
+        "term.profile.legacy": "legacy",
+        "term.profile.upgraded": "upgraded",
+        "unit.bytes": "B",
         "summary": "Summary",
         "key_numbers": "Key numbers",
         "peak_rps": "Peak throughput",
         "peak_at": "at {users} users (step {step})",
-        "p95": "p95 latency",
-        "p99": "p99 latency",
+        "p95": "p95 response time",
+        "p99": "p99 response time",
         "requests": "Requests",
         "errors": "Errors",
         "error_rate": "Error rate",
-        "p95_by_step": "p95 latency at each load step",
+        "p95_by_step": "p95 response time at each load step",
         "run_facts": "Run facts",
         "fact.run_id": "Run",
         "fact.target": "Target",
@@ -180,10 +220,27 @@ _EN: Mapping[str, str] = MappingProxyType(
         "top_errors": "Most frequent errors",
         "col.status_code": "Status",
         "col.message": "Message",
-        "metric.cpu_percent": "CPU (%)",
-        "metric.memory_percent": "memory (%)",
-        "metric.rss_mb": "RSS (MB)",
-        "metric.memory_used_mb": "memory used (MB)",
+        "metric.cpu_percent": "CPU",
+        "metric.cpu_user_percent": "CPU, user",
+        "metric.cpu_system_percent": "CPU, system",
+        "metric.cpu_iowait_percent": "CPU, waiting for I/O",
+        "metric.cpu_steal_percent": "CPU, stolen by the hypervisor",
+        "metric.memory_percent": "memory",
+        "metric.memory_used_percent": "memory used",
+        "metric.rss_mb": "resident memory (RSS)",
+        "metric.memory_used_mb": "memory used",
+        "metric.memory_available_bytes": "memory available",
+        "metric.load_1m": "load average, 1 min",
+        "metric.load_5m": "load average, 5 min",
+        "metric.load_15m": "load average, 15 min",
+        "metric.disk_read_bytes_per_s": "disk reads",
+        "metric.disk_write_bytes_per_s": "disk writes",
+        "metric.disk_read_ops_per_s": "disk read operations",
+        "metric.disk_write_ops_per_s": "disk write operations",
+        "metric.net_sent_bytes_per_s": "network sent",
+        "metric.net_recv_bytes_per_s": "network received",
+        "metric.num_threads": "threads",
+        "metric.num_processes": "processes",
         "resources.host": "host",
         "col.slo": "Within targets",
         "yes": "yes",
@@ -203,19 +260,53 @@ _ZH: Mapping[str, str] = MappingProxyType(
         "verdict.fail": "不通过",
         "verdict.unknown": "无结论",
         "headline.numbers": (
+            "峰值吞吐量为成功请求 {rps}（{users} 个并发用户）；p95 响应时间 {p95}；失败请求占 "
+            "{errors}。"
+        ),
+        "headline.numbers_no_users": "峰值吞吐量为成功请求 {rps}；p95 响应时间 {p95}；失败请求占 {errors}。",
+        "headline.numbers_all": (
             "峰值吞吐量 {rps}（{users} 个并发用户）；p95 延迟 {p95}；失败请求占 {errors}。"
         ),
-        "headline.numbers_no_users": "峰值吞吐量 {rps}；p95 延迟 {p95}；失败请求占 {errors}。",
+        "headline.numbers_all_no_users": "峰值吞吐量 {rps}；p95 延迟 {p95}；失败请求占 {errors}。",
+        "headline.service": "（服务时间 {service}）",
+        "peak_ok_rps": "峰值吞吐量（成功请求）",
+        "peak_total": "含失败请求为 {rps}",
+        "p95.service": "服务时间 p95 {service}",
+        "p95.queue": "因计划滞后而等待的 p95 {queue}",
+        "col.p95_service": "p95 服务时间",
+        "col.p95_queue": "p95 等待",
+        "col.cause": "原因",
+        "col.ok_rps": "成功请求/秒",
+        "latency.note": (
+            "响应时间是用户实际感受到的时间，也是判断是否达标的依据。对于按到达计划发送请求的用户"
+            "（开放模型：系统集成、网店），它从请求应当发出的时刻算起，因此包含了等待同一计划中"
+            "上一个请求完成的时间（“等待”）；服务时间则从请求实际发出时算起。在操作之间有思考"
+            "时间的用户（封闭模型）准备好才发送请求，因此两者相同。"
+        ),
+        "steps.not_measured": "未测量",
+        "steps.unmeasured_note": "未测量：该阶梯的请求太少，无法判断。",
+        "cause.connection": "目标不可达",
+        "cause.timeout": "超时",
+        "cause.auth": "凭据被拒绝",
+        "cause.server": "服务器错误",
+        "cause.client": "请求被拒绝",
+        "cause.other": "其他",
+        "term.shape.steps": "阶梯",
+        "term.shape.constant": "恒定",
+        "term.shape.ramp": "爬坡",
+        "term.profile.legacy": "现状（legacy）",
+        "term.profile.upgraded": "升级后（upgraded）",
+        "unit.bytes": "B",
         "summary": "概要",
         "key_numbers": "关键指标",
         "peak_rps": "峰值吞吐量",
         "peak_at": "{users} 个用户（第 {step} 阶）",
-        "p95": "p95 延迟",
-        "p99": "p99 延迟",
+        "p95": "p95 响应时间",
+        "p99": "p99 响应时间",
         "requests": "请求数",
         "errors": "错误数",
         "error_rate": "错误率",
-        "p95_by_step": "各负载阶梯的 p95 延迟",
+        "p95_by_step": "各负载阶梯的 p95 响应时间",
         "run_facts": "运行信息",
         "fact.run_id": "运行",
         "fact.target": "目标系统",
@@ -289,6 +380,7 @@ _ZH: Mapping[str, str] = MappingProxyType(
         "col.value": "数值",
         "total": "合计",
         "errors.note": "{n} 个错误",
+        "errors.note.one": "{n} 个错误",
         "sep": "；",
         "colon": "：",
         "steps.missed": "红色：该阶梯未达到 p95 或错误率目标。",
@@ -322,10 +414,27 @@ _ZH: Mapping[str, str] = MappingProxyType(
         "top_errors": "最常见的错误",
         "col.status_code": "状态码",
         "col.message": "错误信息",
-        "metric.cpu_percent": "CPU（%）",
-        "metric.memory_percent": "内存（%）",
-        "metric.rss_mb": "RSS（MB）",
-        "metric.memory_used_mb": "已用内存（MB）",
+        "metric.cpu_percent": "CPU",
+        "metric.cpu_user_percent": "CPU（用户态）",
+        "metric.cpu_system_percent": "CPU（内核态）",
+        "metric.cpu_iowait_percent": "CPU（等待 I/O）",
+        "metric.cpu_steal_percent": "CPU（被虚拟机监控程序占用）",
+        "metric.memory_percent": "内存",
+        "metric.memory_used_percent": "已用内存",
+        "metric.rss_mb": "常驻内存（RSS）",
+        "metric.memory_used_mb": "已用内存",
+        "metric.memory_available_bytes": "可用内存",
+        "metric.load_1m": "1 分钟平均负载",
+        "metric.load_5m": "5 分钟平均负载",
+        "metric.load_15m": "15 分钟平均负载",
+        "metric.disk_read_bytes_per_s": "磁盘读取",
+        "metric.disk_write_bytes_per_s": "磁盘写入",
+        "metric.disk_read_ops_per_s": "磁盘读操作",
+        "metric.disk_write_ops_per_s": "磁盘写操作",
+        "metric.net_sent_bytes_per_s": "网络发送",
+        "metric.net_recv_bytes_per_s": "网络接收",
+        "metric.num_threads": "线程数",
+        "metric.num_processes": "进程数",
         "resources.host": "主机",
         "col.slo": "是否达标",
         "yes": "是",
@@ -514,6 +623,25 @@ class Translator:
         text = self._strings.get(key) or _EN.get(key) or key
         return text.format(**values) if values else text
 
+    def term(self, kind: str, value: str) -> str:
+        """A word of the run (a profile, a shape kind) in this language, else as written.
+
+        >>> Translator("zh-CN").term("profile", "legacy"), Translator("en").term("shape", "odd")
+        ('现状（legacy）', 'odd')
+        """
+        key = f"term.{kind}.{value}"
+        return self._strings.get(key) or _EN.get(key) or value
+
+    def plural(self, key: str, n: int | float | None) -> str:
+        """``key`` with ``n`` (counted), in its ``.one`` form for exactly one where it has one.
+
+        >>> Translator("en").plural("errors.note", 1), Translator("en").plural("errors.note", 3)
+        ('1 error', '3 errors')
+        """
+        one = f"{key}.one"
+        use = one if n == 1 and (one in self._strings or one in _EN) else key
+        return self(use, n=self.count(n))
+
     def unit(self, key: str) -> str:
         """The unit ``key`` (``ms``, ``rps``, ``h``, ``min``, ``s``) in this language."""
         return self._units[key]
@@ -562,6 +690,49 @@ class Translator:
             return MISSING
         assert value is not None
         return _number(value, 1)
+
+    def bytes(self, value: float | None, *, per_s: bool = False) -> str:
+        """A size in bytes with a decimal unit (kB, MB, GB: powers of 1,000).
+
+        >>> Translator().bytes(23_377_044_935.1), Translator().bytes(512), Translator().bytes(2.5e6, per_s=True)
+        ('23.4 GB', '512 B', '2.5 MB/s')
+        """
+        if self._bad(value):
+            return MISSING
+        assert value is not None
+        size, unit = float(value), "B"
+        for bigger in ("kB", "MB", "GB", "TB"):
+            if abs(size) < 1000:
+                break
+            size, unit = size / 1000, bigger
+        text = _number(size, 0 if unit == "B" else 1)
+        return f"{text} {unit}/s" if per_s else f"{text} {unit}"
+
+    def quantity(self, metric: str, value: float | None) -> str:
+        """A metric's value with the unit its name says: ``*_percent`` as a percentage,
+        ``*_bytes`` and ``*_mb`` as a size, ``*_bytes_per_s`` as a rate of bytes, other
+        ``*_per_s`` as a rate, anything else as a plain number.
+
+        >>> t = Translator()
+        >>> t.quantity("cpu_percent", 93.04), t.quantity("net_recv_bytes_per_s", 1.5e6)
+        ('93.0%', '1.5 MB/s')
+        >>> t.quantity("rss_mb", 512.0), t.quantity("disk_read_ops_per_s", 12.25)
+        ('536.9 MB', '12.2/s')
+        """
+        if self._bad(value):
+            return MISSING
+        assert value is not None
+        if metric.endswith("_bytes_per_s"):
+            return self.bytes(value, per_s=True)
+        if metric.endswith("_bytes"):
+            return self.bytes(value)
+        if metric.endswith("_mb"):  # the analysis reports these in MiB
+            return self.bytes(value * 2**20)
+        if metric.endswith("_percent"):
+            return f"{_number(value, 1)}%"
+        if metric.endswith("_per_s"):
+            return f"{_number(value, 1)}/s"
+        return self.value(value)
 
     def duration(self, seconds: float | None) -> str:
         """A duration in hours, minutes and seconds (``1 h 2 min 5 s``)."""

@@ -75,13 +75,13 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
     if s.steps:
         out += [f"### {t('p95_by_step')}", ""]
         out += _table(
-            [t("col.step"), t("col.users"), t("col.rps"), t("col.p95"), t("col.error_rate")],
+            [t("col.step"), t("col.users"), t("col.ok_rps"), t("col.p95"), t("col.error_rate")],
             [
                 [
                     r.step + (" ❌" if r.within_slo is False else ""),
                     r.users,
                     r.rps,
-                    r.p95,
+                    r.p95 if r.measured else t("steps.not_measured"),
                     r.error_rate,
                 ]
                 for r in s.steps
@@ -98,26 +98,28 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
                 t("col.transaction"),
                 t("col.count"),
                 t("col.error_rate"),
-                t("col.rps"),
+                t("col.ok_rps"),
                 f"{t('col.p95')} (ms)",
                 f"{t('col.p99')} (ms)",
+                f"{t('col.p95_service')} (ms)",
             ],
             [
                 [
                     md_escape(tx.get("name", "")),
                     t.count(tx.get("count")),
                     t.percent(tx.get("error_rate")),
-                    t.rps(tx.get("rps"), unit=False),
+                    t.rps(tx.get("ok_rps", tx.get("rps")), unit=False),
                     t.ms(tx.get("p95_ms"), unit=False),
                     t.ms(tx.get("p99_ms"), unit=False),
+                    t.ms(model.service_p95(tx), unit=False),
                 ]
                 for tx in transactions[:TOP_TRANSACTIONS]
             ],
-            {1, 2, 3, 4, 5},
+            {1, 2, 3, 4, 5, 6},
         )
         if len(transactions) > TOP_TRANSACTIONS:
             out += ["", t("md.more_transactions", n=len(transactions) - TOP_TRANSACTIONS)]
-        out.append("")
+        out += ["", md_escape(t("latency.note")), ""]
 
     findings = localize_findings(model.findings_list(data), data.findings, t)
     out += [f"### {t('findings')}", ""]

@@ -135,12 +135,45 @@ def is_incomplete(data: ReportData) -> bool:
 
 
 def peak(data: ReportData) -> dict[str, Any]:
-    """``{"rps", "users", "step"}`` of the busiest step; the overall rate when no steps."""
+    """``{"ok_rps", "rps", "users", "step"}`` of the busiest step (``ok_rps``: successful
+    requests per second; absent in an analysis before 1.1); the overall rates when no steps."""
     block = _dict(data.findings.get("peak"))
     if block.get("rps") is not None:
         return block
-    rps = overall(data).get("rps")
-    return {"rps": rps, "users": None, "step": None} if rps is not None else {}
+    whole = overall(data)
+    if whole.get("rps") is None:
+        return {}
+    rates = {k: whole[k] for k in ("ok_rps", "rps") if whole.get(k) is not None}
+    return {**rates, "users": None, "step": None}
+
+
+def service_p95(stats: dict[str, Any]) -> float | None:
+    """The p95 service time (sent to answered) of a statistics block, when it has one."""
+    value = _dict(stats.get("service")).get("p95_ms")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def queue_p95(stats: dict[str, Any]) -> float | None:
+    """The p95 wait of paced requests for their turn (0 in the closed model), if measured."""
+    value = _dict(stats.get("queue")).get("p95_ms")
+    return float(value) if isinstance(value, int | float) else None
+
+
+#: A wait for a late schedule is worth a word from this many milliseconds, and from this
+#: share of the service time: below, it is the scheduler's jitter, not a stall.
+QUEUE_SHOWN_MS = 10.0
+QUEUE_SHOWN_SHARE = 0.1
+
+
+def worth_showing_queue(queue_ms: float | None, service_ms: float | None) -> bool:
+    """Whether the p95 wait of paced requests is large enough to show beside service time.
+
+    >>> worth_showing_queue(1.0, 20.0), worth_showing_queue(26_600.0, 1_250.0)
+    (False, True)
+    """
+    if not queue_ms:
+        return False
+    return queue_ms >= max(QUEUE_SHOWN_MS, QUEUE_SHOWN_SHARE * (service_ms or 0.0))
 
 
 def capacity(data: ReportData) -> dict[str, Any]:

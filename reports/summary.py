@@ -36,6 +36,7 @@ class StepRow:
     p95: str
     error_rate: str
     within_slo: bool | None
+    measured: bool = True  # False: too few requests to judge the step
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,24 @@ def _numbers_sentence(data: model.ReportData, t: Translator) -> str:
         return ""
     top = model.peak(data)
     values = {
-        "rps": t.rps(top.get("rps")),
+        "rps": t.rps(top.get("ok_rps", top.get("rps"))),
         "p95": t.ms(overall.get("p95_ms")),
         "errors": t.percent(overall.get("error_rate")),
     }
+    service = model.service_p95(overall)
+    if service is not None and not _same_ms(service, overall.get("p95_ms")):
+        values["p95"] += t("headline.service", service=t.ms(service))
+    key = "headline.numbers" if "ok_rps" in top else "headline.numbers_all"
     if top.get("users"):
-        return t("headline.numbers", users=t.count(top["users"]), **values)
-    return t("headline.numbers_no_users", **values)
+        return t(key, users=t.count(top["users"]), **values)
+    return t(f"{key}_no_users", **values)
+
+
+def _same_ms(a: float | None, b: float | None) -> bool:
+    """Whether two latencies print the same (so saying both would only repeat it)."""
+    if a is None or b is None:
+        return a is b
+    return abs(a - b) <= max(0.5, 0.01 * max(abs(a), abs(b)))
 
 
 def _key_numbers(data: model.ReportData, t: Translator) -> list[KeyNumber]:
@@ -86,7 +98,10 @@ def _key_numbers(data: model.ReportData, t: Translator) -> list[KeyNumber]:
     peak_note = ""
     if top.get("users") is not None and top.get("step") is not None:
         peak_note = t("peak_at", users=t.count(top["users"]), step=top["step"])
-    numbers = [KeyNumber("peak_rps", t("peak_rps"), t.rps(top.get("rps")), peak_note)]
+    if "ok_rps" in top and top.get("rps") not in (None, top["ok_rps"]):
+        peak_note += (t("sep") if peak_note else "") + t("peak_total", rps=t.rps(top["rps"]))
+    label = t("peak_ok_rps") if "ok_rps" in top else t("peak_rps")
+    numbers = [KeyNumber("peak_rps", label, t.rps(top.get("ok_rps", top.get("rps"))), peak_note)]
     cap = model.capacity(data)
     if cap.get("max_users_within_slo") is not None:
         over = cap.get("first_step_over_slo")
@@ -96,15 +111,20 @@ def _key_numbers(data: model.ReportData, t: Translator) -> list[KeyNumber]:
         numbers.append(
             KeyNumber("capacity", t("capacity"), t.count(cap["max_users_within_slo"]), note)
         )
+    service = model.service_p95(overall)
+    queue = model.queue_p95(overall)
+    p95_note = t("p95.service", service=t.ms(service)) if service is not None else ""
+    if model.worth_showing_queue(queue, service):
+        p95_note += t("sep") + t("p95.queue", queue=t.ms(queue))
     return numbers + [
-        KeyNumber("p95", t("p95"), t.ms(overall.get("p95_ms"))),
+        KeyNumber("p95", t("p95"), t.ms(overall.get("p95_ms")), p95_note),
         KeyNumber("p99", t("p99"), t.ms(overall.get("p99_ms"))),
         KeyNumber("requests", t("requests"), t.count(overall.get("count"))),
         KeyNumber(
             "errors",
             t("error_rate"),
             t.percent(overall.get("error_rate")),
-            t("errors.note", n=t.count(overall.get("errors")))
+            t.plural("errors.note", overall.get("errors"))
             if overall.get("errors") is not None
             else "",
         ),
@@ -118,7 +138,7 @@ def _shape_text(shape: dict[str, Any], t: Translator) -> str:
         return str(shape.get("kind") or "")
     users = " → ".join(str(s.get("users")) for s in steps)
     durations = {float(s.get("duration_s") or 0) for s in steps}
-    kind = str(shape.get("kind") or "")
+    kind = t.term("shape", str(shape.get("kind") or ""))
     if len(steps) > 1 and len(durations) == 1:
         return t("fact.shape_steps", kind=kind, users=users, duration=t.duration(durations.pop()))
     total = sum(float(s.get("duration_s") or 0) for s in steps)
@@ -137,6 +157,8 @@ def _facts(data: model.ReportData, t: Translator) -> list[tuple[str, str]]:
         value = run.get(key)
         if key == "shape" and isinstance(value, dict):
             value = _shape_text(value, t)
+        elif key == "profile" and isinstance(value, str):
+            value = t.term("profile", value)
         elif isinstance(value, dict):
             value = value.get("name") or ", ".join(f"{k}={v}" for k, v in value.items())
         if value not in (None, ""):
@@ -175,10 +197,11 @@ def _step_rows(data: model.ReportData, t: Translator) -> list[StepRow]:
             StepRow(
                 step=str(step.get("step", "")),
                 users=t.count(step.get("users")),
-                rps=t.rps(step.get("rps"), unit=False),
+                rps=t.rps(step.get("ok_rps", step.get("rps")), unit=False),
                 p95=t.ms(step.get("p95_ms")),
                 error_rate=t.percent(step.get("error_rate")),
                 within_slo=within if isinstance(within, bool) else None,
+                measured=step.get("measured") is not False,
             )
         )
     return rows

@@ -114,7 +114,7 @@ def test_report_in_chinese(run_copy: RunDir) -> None:
     [path] = render_reports(run_copy, lang="zh-CN", formats="html")
     html = path.read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in html
-    for text in ("负载测试报告", "结论", "警告", "峰值吞吐量", "各负载阶梯的 p95 延迟", "发现"):
+    for text in ("负载测试报告", "结论", "警告", "峰值吞吐量", "各负载阶梯的 p95 响应时间", "发现"):
         assert text in html
     charts = _charts(_parse(html))
     assert charts[0]["figure"]["layout"]["yaxis"]["title"]["text"] == "请求/秒"

@@ -17,8 +17,8 @@ def test_summary_md_content(run_copy: RunDir) -> None:
     findings = run_copy.read_findings()
     assert text.startswith("# Load test report: ladder")
     assert "## ⚠️ Verdict: **WARNING**" in text
-    assert "### Key numbers" in text and "| Peak throughput | **" in text
-    assert "### p95 latency at each load step" in text
+    assert "### Key numbers" in text and "| Peak throughput (successful) | **" in text
+    assert "### p95 response time at each load step" in text
     assert "| 4 ❌ | 60 |" in text  # the step over the targets is marked
     assert "create\\_sales\\_order" in text
     assert "### Findings" in text
@@ -49,4 +49,4 @@ def test_summary_md_of_minimal_findings(synthetic: ModuleType, tmp_path: Path) -
     text = render_markdown(load_report_data(run, tables=False))
     assert "✅ Verdict: **PASS**" in text
     assert "No findings" in text
-    assert "p95 latency | **95.0 ms**" in text
+    assert "p95 response time | **95.0 ms**" in text
