@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,11 +30,11 @@ def stop_process(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
             proc.wait(grace_s)
 
 
-@pytest.fixture
-def stub_erp() -> Iterator[str]:
-    """A stub ERP in its own process on 127.0.0.1; yields its base URL."""
+@contextmanager
+def running_stub(*args: str) -> Iterator[str]:
+    """The stub ERP (tests/scenarios/stub_erp.py) in its own process; yields its base URL."""
     proc = subprocess.Popen(
-        [sys.executable, str(STUB)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        [sys.executable, str(STUB), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     try:
         assert proc.stdout is not None
@@ -44,6 +45,13 @@ def stub_erp() -> Iterator[str]:
         stop_process(proc)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+@pytest.fixture
+def stub_erp() -> Iterator[str]:
+    """A stub ERP in its own process on 127.0.0.1; yields its base URL."""
+    with running_stub() as url:
+        yield url
 
 
 LocustStarter = Callable[..., tuple[subprocess.Popen[bytes], RunDir]]

@@ -1,7 +1,9 @@
 """A tiny real HTTP server answering the few reference-ERP endpoints demo-mix uses.
 
-Run as a script (its own process): ``python stub_erp.py`` listens on 127.0.0.1 at a free
-port and prints ``PORT <n>`` on its first line. It keeps orders in memory, answers a 409
+Run as a script (its own process): ``python stub_erp.py [--serial-ms N]`` listens on
+127.0.0.1 at a free port and prints ``PORT <n>`` on its first line. ``--serial-ms`` plants a
+bottleneck: every authorized request holds one global lock for N ms (a hot row every
+transaction must update), so the server completes at most 1000 / N requests a second. It keeps orders in memory, answers a 409
 ``insufficient_stock`` for every fifth order, and 404 with the API's error envelope for
 everything else (the reports, trace), which the scenario must survive.
 """
@@ -13,6 +15,7 @@ import json
 import re
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -23,8 +26,10 @@ ITEMS = [{"id": i, "sku": f"SKU{i:04d}", "name": f"Item {i}"} for i in range(1, 
 
 
 class _State:
-    def __init__(self) -> None:
+    def __init__(self, serial_ms: float = 0.0) -> None:
         self.lock = threading.Lock()
+        self.serial = threading.Lock()
+        self.serial_s = serial_ms / 1000.0
         self.orders: dict[int, dict[str, Any]] = {
             i: {"id": i, "customer_id": 1 + i % 30, "status": "open", "lines": []}
             for i in range(1, 11)
@@ -58,6 +63,9 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
 
         def _authorized(self) -> bool:
             if self.headers.get("Authorization") == f"Bearer {TOKEN}":
+                if state.serial_s:
+                    with state.serial:
+                        time.sleep(state.serial_s)
                 return True
             self._error(401, "unauthorized", "missing or bad token")
             return False
@@ -136,7 +144,10 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
 
 
 def main() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(_State()))
+    serial_ms = (
+        float(sys.argv[sys.argv.index("--serial-ms") + 1]) if "--serial-ms" in sys.argv else 0
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(_State(serial_ms)))
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)
     try:
