@@ -69,6 +69,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument(
         "--no-report", action="store_true", help="record only; analyse and report later"
     )
+    parser.add_argument(
+        "--skip-login-check",
+        action="store_true",
+        help="start the load without logging in once first (by default a refused login stops "
+        "the run before it starts, exit 2)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -80,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     from erpcap.progress import Progress
     from erpcap.rundir import RunDir
     from erpcap.scenarios.catalog import resolve_scenario, scenario_names
+    from erpcap.scenarios.preflight import check_login
     from erpcap.scenarios.shapes import shape_from_args
 
     require_http_url(args.target)
@@ -100,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
     for spec in collect:
         parse_collect_spec(spec)  # bad specs fail before anything starts
     check_reachable(args.target)
+    if not args.skip_login_check:
+        check_login(args.target, scenario, args.password)
 
     extra_env = {}
     if args.think_scale is not None:

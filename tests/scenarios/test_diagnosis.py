@@ -68,3 +68,41 @@ def test_a_healthy_server_is_not_called_saturated(tmp_path: Path) -> None:
     # Throughput follows the users: doubling them nearly doubles the work done.
     assert steps[-1]["ok_rps"] > 1.6 * steps[-2]["ok_rps"]
     assert "load.light" in _ids(findings)
+
+
+def test_a_wrong_password_stops_the_run_before_the_load(stub_erp: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "erpcap", "run", "--target", stub_erp, "--password", "wrong",
+         "--duration", "30s", "--out", str(tmp_path / "runs")],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert "refused the login of user" in lines[0] and "HTTP 401" in lines[0]
+    assert "--password" in lines[0] and "wrong" not in lines[0].split("(")[0]
+    assert not (tmp_path / "runs").exists()  # nothing was started or written
+
+
+def test_a_target_without_the_login_is_refused(tmp_path: Path) -> None:
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        target = f"http://127.0.0.1:{server.server_address[1]}"
+        result = subprocess.run(
+            [sys.executable, "-m", "erpcap", "run", "--target", target, "--out", str(tmp_path)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 2, result.stderr
+    assert "login" in result.stderr and "Traceback" not in result.stderr
