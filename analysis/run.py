@@ -14,6 +14,7 @@ from erpcap.analysis.resources import summarize
 from erpcap.analysis.rules import DEFAULT_RULES, MIN_SAMPLES, Context, Rule, Slo
 from erpcap.analysis.steps import Step, requests_in, single_step, steps_from_events
 from erpcap.analysis.verdict import verdict
+from erpcap.errors import BadInput, RunDirError
 from erpcap.progress import plural
 from erpcap.rundir import FINDINGS, RunDir, iso
 from erpcap.types import FINDINGS_VERSION, SEVERITIES
@@ -116,12 +117,52 @@ def _run_block(meta: dict[str, Any], requests: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def _refuse_less_data(run: RunDir, inputs: dict[str, Any], *, force: bool) -> None:
+    """Keep a findings.json computed from more requests than the run now holds.
+
+    A request table that shrank (a damaged file removed, parts lost in a copy) would give
+    findings from less data; replacing good findings with those is a loss the user must ask
+    for (``force``).
+    """
+    if force or not run.file(FINDINGS).exists():
+        return
+    if any(rows < 0 for *_, rows in inputs["requests"]["files"]):
+        return  # a damaged file: reading the table says which, and how to mend it
+    try:
+        old = run.read_findings(current=False)
+    except RunDirError:
+        return  # a damaged findings.json holds nothing worth keeping
+    before = (old.get("inputs") or {}).get("requests", {}).get("rows")
+    if not isinstance(before, int):
+        quality = old.get("data_quality")
+        before = quality.get("requests") if isinstance(quality, dict) else None
+    now = inputs["requests"]["rows"]
+    if isinstance(before, int) and now < before:
+        raise BadInput(
+            f"the run now holds {plural(now, 'request')}, but its findings.json was computed "
+            f"from {before:,}; analysing again would replace them with findings from less data",
+            path=run.file(FINDINGS),
+            hint="restore the missing request files, or pass --force to analyse what is left",
+        )
+
+
 def analyze_run(
-    run: RunDir, *, slo: Slo | None = None, rules: tuple[Rule, ...] = DEFAULT_RULES
+    run: RunDir,
+    *,
+    slo: Slo | None = None,
+    rules: tuple[Rule, ...] = DEFAULT_RULES,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Analyse ``run``: write ``intervals.parquet`` and ``findings.json``; return the findings."""
+    """Analyse ``run``: write ``intervals.parquet`` and ``findings.json``; return the findings.
+
+    Raises:
+        BadInput: the run holds fewer requests than its findings.json was computed from
+            (unless ``force``).
+    """
     slo = slo or Slo()
     meta = run.read_meta()
+    inputs = run.inputs()
+    _refuse_less_data(run, inputs, force=force)
     requests = with_response(run.read_table("requests").sort_values("start", kind="stable"))
     metrics = run.read_table("metrics")
     events = run.read_events()
@@ -200,6 +241,7 @@ def analyze_run(
         "error_causes": error_causes,
         "findings": [f.to_dict() for f in findings],
         "data_quality": quality,
+        "inputs": inputs,
     }
     run.write_table("intervals", per_second(requests))
     run.write_json(FINDINGS, doc)

@@ -36,6 +36,8 @@ RUN_JSON = "run.json"
 LATEST = "latest"
 EVENTS = "events.jsonl"
 FINDINGS = "findings.json"
+#: The recorded tables an analysis reads; findings.json notes their state (``inputs``).
+INPUT_TABLES = ("requests", "metrics")
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -407,11 +409,53 @@ class RunDir:
         except json.JSONDecodeError as exc:
             raise RunDirError(f"not valid JSON: {exc.msg}", path=path, line=exc.lineno) from exc
 
-    def read_findings(self) -> dict[str, Any]:
+    def read_findings(self, *, current: bool = True) -> dict[str, Any]:
+        """findings.json; with ``current`` (the default) it must describe today's data.
+
+        The analysis records what it read (:meth:`inputs`); when the tables have changed since
+        (a request part added, a table replaced or removed), the findings describe other data
+        and a :class:`RunDirError` says to analyse again. A findings.json without that record
+        (written before schema 1.1, or imported) is taken as it is.
+        """
         doc = self.read_json(FINDINGS)
         if not isinstance(doc, dict):
             raise RunDirError("expected a JSON object", path=self.path / FINDINGS, line=1)
+        recorded = doc.get("inputs")
+        if current and isinstance(recorded, dict):
+            now = self.inputs()
+            changed = [t for t in INPUT_TABLES if recorded.get(t) != now.get(t)]
+            if changed:
+                table = changed[0]
+                rows = (recorded.get(table) or {}).get("rows")
+                raise RunDirError(
+                    f"findings.json is older than the data: it was computed from {rows} rows "
+                    f"of {table}, which now holds {now[table]['rows']}",
+                    path=self.path / FINDINGS,
+                    hint=f"run `erpcap analyze {self.path}` again",
+                )
         return doc
+
+    def inputs(self) -> dict[str, dict[str, Any]]:
+        """What the analysis reads, for telling later whether findings.json is current: per
+        table, its row count and its files (relative name, size in bytes, rows).
+
+        Sizes and row counts, not modification times, so that a copied run directory (``cp``
+        without ``-p``, an archive, a customer's upload) stays current.
+        """
+        out: dict[str, dict[str, Any]] = {}
+        for table in INPUT_TABLES:
+            main = self.path / f"{table}.parquet"
+            files = ([main] if main.exists() else []) + self._parts(table)
+            listed = []
+            for file in files:
+                try:
+                    rows = pq.read_metadata(file).num_rows
+                    size = file.stat().st_size
+                except (pa.ArrowInvalid, OSError):
+                    rows, size = -1, -1  # damaged: differs from any readable file
+                listed.append([str(file.relative_to(self.path)), size, rows])
+            out[table] = {"rows": sum(max(r, 0) for *_, r in listed), "files": listed}
+        return out
 
     def file(self, name: str) -> Path:
         return self.path / name

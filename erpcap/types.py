@@ -17,7 +17,7 @@ import pyarrow as pa
 SCHEMA_VERSION = "1.1"
 
 #: Version of the findings.json document.
-FINDINGS_VERSION = "1.0"
+FINDINGS_VERSION = "1.1"
 
 _TS = pa.timestamp("us", tz="UTC")
 

@@ -32,6 +32,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument(
         "--error-rate", type=float, help="highest acceptable error rate, 0..1 (default 0.01)"
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace findings.json even when the run now holds fewer requests than it did",
+    )
     parser.set_defaults(func=run)
 
 
@@ -52,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         if not 0 <= args.error_rate <= 1:
             raise BadInput(f"--error-rate must be between 0 and 1, got {args.error_rate}")
         slo = Slo(p95_ms=slo.p95_ms, error_rate=args.error_rate)
-    findings = analyze_run(run_dir, slo=slo)
+    findings = analyze_run(run_dir, slo=slo, force=args.force)
     verdict = findings["verdict"]
     print(f"{verdict['status'].upper()}: {verdict['headline']}")
     for finding in findings["findings"]:

@@ -154,3 +154,46 @@ def test_no_message_echoes_a_url_password(tmp_path):
         assert result.returncode == 2
         line = _one_clean_line(result)
         assert "hunter2" not in line and "admin:***@" in line
+
+
+def _analysed(make_run):
+    run = make_run([(5, 20, 10, 50, 0), (10, 20, 20, 60, 0)])
+    assert erpcap("analyze", str(run.path)).returncode == 0
+    return run
+
+
+def test_analyze_keeps_findings_from_more_data(make_run):
+    run = _analysed(make_run)
+    before = run.file("findings.json").read_bytes()
+    main = run.file("requests.parquet")
+    main.write_bytes(b"PAR1 damaged")
+    damaged = erpcap("analyze", str(run.path))
+    assert damaged.returncode == 2
+    line = _one_clean_line(damaged)
+    assert "requests.parquet" in line and "restore it" in line  # not "remove it"
+    main.unlink()  # what the old hint said to do
+    refused = erpcap("analyze", str(run.path))
+    assert refused.returncode == 2
+    line = _one_clean_line(refused)
+    assert "0 requests" in line and "--force" in line
+    assert run.file("findings.json").read_bytes() == before  # the good findings stay
+    forced = erpcap("analyze", str(run.path), "--force")
+    assert forced.returncode == 0 and run.read_findings()["overall"]["count"] == 0
+
+
+@pytest.mark.parametrize("command", ["report", "gate"])
+def test_report_and_gate_refuse_findings_older_than_the_data(make_run, tmp_path, command):
+    run = _analysed(make_run)
+    writer = run.part_writer("requests")  # a part that arrived after the analysis
+    rows = run.read_table("requests").head(3)
+    writer.extend(rows.astype(object).where(rows.notna(), None).to_dict("records"))
+    writer.flush()
+    budgets = tmp_path / "budgets.yaml"
+    budgets.write_text('thresholds:\n  http_req_failed: ["rate<0.01"]\n', encoding="utf-8")
+    args = [command, str(run.path)] + (["--budgets", str(budgets)] if command == "gate" else [])
+    result = erpcap(*args)
+    assert result.returncode == 2
+    line = _one_clean_line(result)
+    assert "older than the data" in line and "erpcap analyze" in line
+    assert erpcap("analyze", str(run.path)).returncode == 0
+    assert erpcap(*args).returncode == 0
