@@ -30,6 +30,7 @@ from erpcap.analysis.budget_model import (
     Threshold,
 )
 from erpcap.errors import BudgetError
+from erpcap.textfile import read_text
 
 #: A one-line example of a budgets file, for error hints.
 EXAMPLE = 'thresholds: {http_req_duration: ["p(95)<800"]}'
@@ -280,12 +281,5 @@ def parse_budgets(text: str, *, path: str = "<string>") -> Budgets:
 def load_budgets(path: str | Path) -> Budgets:
     """Read and parse a budgets file."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise BudgetError("no such budgets file", path=file, hint="check --budgets") from None
-    except UnicodeDecodeError:
-        raise BudgetError("not UTF-8 text", path=file, hint="save it as UTF-8 YAML") from None
-    except OSError as exc:
-        raise BudgetError(f"cannot read: {exc.strerror}", path=file) from None
+    text = read_text(file, "budgets", error=BudgetError, hint="check --budgets")
     return parse_budgets(text, path=str(file))

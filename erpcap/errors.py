@@ -49,12 +49,14 @@ class ErpcapError(Exception):
         'b.yaml:3: expected a list'
         >>> TargetError("cannot reach http://admin:pw@10.0.0.5/").one_line()
         'cannot reach http://admin:***@10.0.0.5/'
+        >>> BadInput("a message a library wrote\n  over two lines").one_line()
+        'a message a library wrote over two lines'
         """
         where = ""
         if self.path is not None:
             where = f"{self.path}:{self.line}: " if self.line is not None else f"{self.path}: "
         hint = f" ({self.hint})" if self.hint else ""
-        return redact_url(f"{where}{self.message}{hint}")
+        return redact_url(" ".join(f"{where}{self.message}{hint}".split()))
 
     def __str__(self) -> str:
         return self.one_line()

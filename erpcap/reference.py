@@ -61,7 +61,10 @@ def seed(db: str, *, scale: float, log_path: Path, progress: Progress, seed: int
             proc.wait()
             raise
     if code != 0:
-        tail = " | ".join(x.strip() for x in log_path.read_text(encoding="utf-8").splitlines()[-3:])
+        tail = " | ".join(
+            x.strip()
+            for x in log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-3:]
+        )
         raise StageError(f"seeding the reference ERP failed (exit {code}): {tail}")
 
 

@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from erpcap.errors import RunDirError
+from erpcap.textfile import read_text
 from erpcap.types import COLUMN_DEFAULTS, DERIVED_DEFAULTS, SCHEMA_VERSION, TABLE_SCHEMAS
 
 RUN_JSON = "run.json"
@@ -227,14 +228,13 @@ class RunDir:
 
     def read_meta(self) -> dict[str, Any]:
         meta_path = self.path / RUN_JSON
+        text = read_text(meta_path, "run", error=RunDirError)
         try:
-            doc = json.loads(meta_path.read_text(encoding="utf-8"))
+            doc = json.loads(text)
         except json.JSONDecodeError as exc:
             raise RunDirError(
                 f"not valid JSON: {exc.msg}", path=meta_path, line=exc.lineno
             ) from exc
-        except OSError as exc:
-            raise RunDirError(f"cannot read: {exc.strerror}", path=meta_path) from exc
         if not isinstance(doc, dict):
             raise RunDirError("expected a JSON object", path=meta_path, line=1)
         return doc
@@ -277,18 +277,20 @@ class RunDir:
         return record
 
     def read_events(self) -> list[dict[str, Any]]:
-        """The events in order; a torn last line (a killed writer) is skipped."""
+        """The events in order; a torn or damaged line (a killed writer) is skipped."""
         path = self.path / EVENTS
         if not path.exists():
             return []
         events = []
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if not line.strip():
+        for raw in path.read_bytes().splitlines():
+            if not raw.strip():
                 continue
             try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
+                event = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
                 continue
+            if isinstance(event, dict):
+                events.append(event)
         return events
 
     # -- tables ---------------------------------------------------------------------------
@@ -404,8 +406,9 @@ class RunDir:
         path = self.path / name
         if not path.exists():
             raise RunDirError(f"{path}: missing", hint=f"run the stage that writes {name} first")
+        text = read_text(path, name, error=RunDirError)
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            return json.loads(text)
         except json.JSONDecodeError as exc:
             raise RunDirError(f"not valid JSON: {exc.msg}", path=path, line=exc.lineno) from exc
 

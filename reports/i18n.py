@@ -649,8 +649,12 @@ class Translator:
     # -- numbers -------------------------------------------------------------------------
 
     @staticmethod
-    def _bad(value: float | int | None) -> bool:
-        return value is None or (isinstance(value, float) and not math.isfinite(value))
+    def _bad(value: object) -> bool:
+        """Not a number to print: None, not finite, or not a number at all (a findings.json
+        edited by hand or written by another tool may hold anything)."""
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return True
+        return isinstance(value, float) and not math.isfinite(value)
 
     def ms(self, value: float | None, *, unit: bool = True) -> str:
         """A latency in milliseconds: no decimals from 100 ms up, one below."""

@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from erpcap.errors import BadInput
+from erpcap.textfile import read_text
 
 #: Key under which each mapping records its 1-based line.
 LINE_KEY = "__line__"
@@ -28,12 +29,20 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 
 def load_yaml(path: Path, what: str) -> Any:
     """The document in ``path``; mappings carry ``__line__``. BadInput names file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BadInput(f"cannot read {what} file: {exc.strerror}", path=path) from exc
+    text = read_text(path, what)
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise BadInput(f"the {what} file is binary, not YAML", path=path, line=line)
     try:
         return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise BadInput(
+            f"not valid YAML: character U+{exc.character:04X} is not allowed in YAML",
+            path=path,
+            line=line,
+            hint="remove the control character",
+        ) from exc
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise BadInput(f"not valid YAML: {exc.problem}", path=path, line=line) from exc

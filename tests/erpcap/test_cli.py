@@ -197,3 +197,15 @@ def test_report_and_gate_refuse_findings_older_than_the_data(make_run, tmp_path,
     assert "older than the data" in line and "erpcap analyze" in line
     assert erpcap("analyze", str(run.path)).returncode == 0
     assert erpcap(*args).returncode == 0
+
+
+@pytest.mark.parametrize("option", ["--shape", "--scenario"])
+def test_a_file_that_is_not_utf8_is_one_line(tmp_path, option):
+    path = tmp_path / "file.yaml"
+    path.write_bytes("# 阶梯\nsteps:\n  - users: 5\n".encode("gbk"))
+    result = erpcap(
+        "run", "--target", "http://127.0.0.1:9", option, str(path), "--out", str(tmp_path)
+    )
+    assert result.returncode == 2
+    line = _one_clean_line(result)
+    assert f"{path}:1:" in line and "not UTF-8" in line and "save it as UTF-8" in line
