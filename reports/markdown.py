@@ -118,7 +118,7 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
             {1, 2, 3, 4, 5, 6},
         )
         if len(transactions) > TOP_TRANSACTIONS:
-            out += ["", t("md.more_transactions", n=len(transactions) - TOP_TRANSACTIONS)]
+            out += ["", t.plural("md.more_transactions", len(transactions) - TOP_TRANSACTIONS)]
         out += ["", md_escape(t("latency.note")), ""]
 
     findings = localize_findings(model.findings_list(data), data.findings, t)
@@ -134,7 +134,7 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
             line += f" — {t('finding.fix')}{t('colon')}{md_escape(finding['fix'])}"
         out.append(line)
     if len(findings) > TOP_FINDINGS:
-        out.append(t("md.more_findings", n=len(findings) - TOP_FINDINGS))
+        out.append(t.plural("md.more_findings", len(findings) - TOP_FINDINGS))
     out.append("")
 
     facts = t("sep").join(f"{label}{t('colon')}{md_escape(value)}" for label, value in s.facts)

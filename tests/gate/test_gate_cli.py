@@ -160,3 +160,12 @@ def test_subprocess_exit_codes(analysed_run: RunDir, write_budgets: Callable[...
     assert bad.returncode == 2
     assert bad.stderr.strip().startswith("erpcap gate: error: ")
     assert "bad.yaml:2: " in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_one_budget_is_one_budget(
+    analysed_run: RunDir, write_budgets: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["gate", str(analysed_run.path), "--budgets", str(write_budgets(
+        'thresholds:\n  http_req_failed: ["rate<0.10"]\n'))])  # fmt: skip
+    assert code == 0
+    assert "— 1 budget, 0 breached" in capsys.readouterr().out
