@@ -49,7 +49,7 @@ class ErpcapError(Exception):
         'b.yaml:3: expected a list'
         >>> TargetError("cannot reach http://admin:pw@10.0.0.5/").one_line()
         'cannot reach http://admin:***@10.0.0.5/'
-        >>> BadInput("a message a library wrote\n  over two lines").one_line()
+        >>> BadInput("a message a library wrote\\n  over two lines").one_line()
         'a message a library wrote over two lines'
         """
         where = ""

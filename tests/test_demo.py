@@ -19,6 +19,7 @@ import pytest
 
 from erpcap.demo import QUICK
 from erpcap.rundir import RunDir
+from erpcap.types import SCHEMA_VERSION
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -49,7 +50,7 @@ def _port_closed(url: str) -> bool:
 def _check_demo_run(run: RunDir, stdout: str) -> None:
     meta = run.read_meta()
     assert meta["status"] == "completed", meta
-    assert meta["schema_version"] == "1.0"
+    assert meta["schema_version"] == SCHEMA_VERSION == "1.1"
     assert meta["host"]["cpu_count"] >= 1 and meta["versions"]["locust"] != "not installed"
     assert f"report:   {run.file('report.html')}" in stdout
 

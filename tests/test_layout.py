@@ -101,3 +101,21 @@ def _doctest_modules() -> list[str]:
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def test_every_folder_that_ships_is_a_declared_package():
+    """setuptools warns (and may drop files) for a folder inside a package that is not in
+    pyproject's ``packages``: every such folder must be declared, with its data."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+    declared = set(config["setuptools"]["packages"])
+    for folder, name in PACKAGES.items():
+        for sub in (ROOT / folder).rglob("*"):
+            if not sub.is_dir() or sub.name.startswith((".", "__")):
+                continue
+            dotted = ".".join([name, *sub.relative_to(ROOT / folder).parts])
+            assert dotted in declared, f"{dotted} is not in pyproject's packages"
+            data = [f for f in sub.iterdir() if f.is_file() and f.suffix not in (".py", ".pyc")]
+            if data:
+                assert dotted in config["setuptools"]["package-data"], f"{dotted}: no package-data"

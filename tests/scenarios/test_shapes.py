@@ -139,5 +139,5 @@ def test_yaml_bad_input_names_file_and_line(
 
 
 def test_yaml_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(BadInput, match="cannot read shape file"):
+    with pytest.raises(BadInput, match="no such shape file"):
         load_shape_file(tmp_path / "nope.yaml")
