@@ -103,6 +103,9 @@ def test_demo_quick_on_sqlite(tmp_path):
     run = _only_run(tmp_path)
     _check_demo_run(run, result.stdout)
     assert (run.path / "erp.sqlite").exists()
+    # The database URL it prints and stores can be pasted back: four slashes, absolute path.
+    db = run.read_meta()["erp"]["db"]
+    assert db == f"sqlite:///{(run.path / 'erp.sqlite').resolve()}" and db in result.stderr
     print(f"demo --quick took {time.monotonic() - started:.0f} s")
 
 

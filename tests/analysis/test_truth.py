@@ -230,3 +230,14 @@ def test_runs_before_schema_1_1_judge_late_requests_as_they_did(tmp_path):
     assert not table.loc[table["name"] == "on_time", "paced"].any()
     doc = analyze_run(run)
     assert _tx(doc, "check_availability")["p95_ms"] == pytest.approx(1000.0)
+
+
+def test_an_error_limit_below_one_percent_is_said_as_it_is(tmp_path):
+    from erpcap.analysis import Slo
+
+    run = RunDir.create(tmp_path / "run", scenario="x", status="completed")
+    writer = run.part_writer("requests")
+    writer.extend(_rows(400, start_s=0, seconds=20))
+    writer.flush()
+    doc = analyze_run(run, slo=Slo(error_rate=0.005))
+    assert "errors ≤ 0.5%" in doc["verdict"]["headline"]

@@ -149,3 +149,24 @@ def test_findings_only_run_renders_without_charts(synthetic: ModuleType, tmp_pat
     assert "<script" not in html  # nothing to draw, so no plotly.js either
     assert re.search(r'class="verdict v-pass"', html)
     assert "All good." in html
+
+
+def test_resource_values_carry_their_units() -> None:
+    from erpcap.reports import Translator
+    from erpcap.reports.html import resource_rows
+
+    resources = {
+        "host": {
+            "memory_available_bytes": {"mean": 23_377_044_935.1, "max": 23_400_000_000.0},
+            "net_recv_bytes_per_s": {"mean": 1_250_000.0, "max": 2_500_000.0},
+            "cpu_percent": {"mean": 61.26, "max": 97.4},
+        },
+        "processes": [{"role": "erp", "rss_mb": {"mean": 120.0, "max": 140.0}}],
+    }
+    rows = {(r.role, r.metric): (r.mean, r.max) for r in resource_rows(resources, Translator("en"))}
+    assert rows[("host", "memory available")] == ("23.4 GB", "23.4 GB")
+    assert rows[("host", "network received")] == ("1.2 MB/s", "2.5 MB/s")
+    assert rows[("host", "CPU")] == ("61.3%", "97.4%")
+    assert rows[("erp", "resident memory (RSS)")] == ("125.8 MB", "146.8 MB")
+    zh = {r.metric for r in resource_rows(resources, Translator("zh-CN"))}
+    assert {"可用内存", "网络接收", "常驻内存（RSS）"} <= zh
