@@ -18,6 +18,7 @@ from erpcap.processes import ManagedProcess, free_port
 from erpcap.progress import Progress
 from erpcap.reference import seed, serve
 from erpcap.rundir import RunDir
+from erpcap.scenarios.catalog import get_scenario
 from erpcap.scenarios.shapes import steps_shape
 
 
@@ -96,9 +97,9 @@ def _record(run: RunDir, plan: DemoPlan, db_url: str, profile: str, progress: Pr
         )
         load = LoadPlan(
             target=target,
-            scenario="demo-mix",
+            scenario=get_scenario("demo-mix"),
             shape=shape,
-            extra_env={"ERPCAP_THINK_SCALE": str(plan.think_scale)},
+            think_scale=plan.think_scale,
         )
         record_run(run, load, progress, watch={"erp": erp.pid})
         run.update_meta(target={"url": target, "profile": profile, "kind": "reference-erp"})

@@ -23,7 +23,8 @@ from erpcap.facts import host_facts, redact_url, versions
 from erpcap.processes import ManagedProcess
 from erpcap.progress import Progress, plural
 from erpcap.rundir import RunDir, iso
-from erpcap.scenarios.launch import locust_command
+from erpcap.scenarios.catalog import Scenario
+from erpcap.scenarios.launch import DEMO_PASSWORD, locust_command
 from erpcap.scenarios.shapes import Shape
 
 #: Seconds Locust may run past the end of its shape before erpcap stops it.
@@ -37,23 +38,30 @@ class LoadPlan:
     """What to run: the target, the scenario, the shape, and the collectors around it."""
 
     target: str
-    scenario: str
+    scenario: Scenario
     shape: Shape
     workers: int = 0
-    password: str = "erpcap"
+    password: str = DEMO_PASSWORD
+    #: Multiplies every think time and arrival gap (0.02 in the demo; 1 = as people think).
+    think_scale: float = 1.0
+    seed: int | None = None
+    timeout_s: float = 60.0
     collect: tuple[str, ...] = ("psutil",)
     extra_env: Mapping[str, str] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
         return {
             "target": {"url": redact_url(self.target)},
-            "scenario": self.scenario,
+            "scenario": self.scenario.name,
+            "scenario_source": self.scenario.ref,
             "shape": self.shape.to_dict(),
             "parameters": {
                 "workers": self.workers,
                 "collect": list(self.collect),
                 "users": self.shape.max_users(),
                 "duration_s": self.shape.total_duration(),
+                "think_scale": self.think_scale,
+                "timeout_s": self.timeout_s,
             },
         }
 
@@ -120,10 +128,13 @@ def record_run(
         run_dir=run.path,
         password=plan.password,
         workers=plan.workers,
+        think_scale=plan.think_scale,
+        seed=plan.seed,
+        timeout_s=plan.timeout_s,
         extra_env=plan.extra_env,
     )
     run.update_meta(**plan.describe(), versions=versions(), host=host_facts(), started_at=iso())
-    run.event("run_started", target=redact_url(plan.target), scenario=plan.scenario)
+    run.event("run_started", target=redact_url(plan.target), scenario=plan.scenario.name)
     collectors = _start_collectors(run, plan.collect)
     for role, pid in (watch or {}).items():
         _watch(collectors, role, pid)

@@ -151,6 +151,14 @@ class Scenario:
     description: str
     users: tuple[UserMix, ...]
     target_mix: Mapping[str, float] = field(default_factory=dict)
+    #: How another process finds it again: the name of a built-in, the absolute path of a
+    #: file (the Locust process resolves it from this, whatever its working folder).
+    source: str = ""
+
+    @property
+    def ref(self) -> str:
+        """:attr:`source`, or the name when none was set."""
+        return self.source or self.name
 
     def operations(self) -> list[str]:
         """Every operationId the scenario may send (besides login and discovery)."""
@@ -344,7 +352,8 @@ def load_scenario_file(path: str | Path) -> Scenario:
                        hint="use name, description and users")  # fmt: skip
     mixes = tuple(_user_mix(entry, file, top) for entry in doc["users"])
     name = str(doc.get("name") or file.stem)
-    return Scenario(name, str(doc.get("description") or f"scenario file {file.name}"), mixes)
+    description = str(doc.get("description") or f"scenario file {file.name}")
+    return Scenario(name, description, mixes, source=str(file.resolve()))
 
 
 def _user_mix(entry: Any, file: Path, default_line: int) -> UserMix:

@@ -19,9 +19,9 @@ Environment variables (all strings):
 
 >>> from erpcap.scenarios.shapes import Step
 >>> argv, env = locust_command(target="http://127.0.0.1:8000", scenario="demo-mix",
-...     shape=Shape("constant", (Step(2, 10.0),)), run_dir=Path("/tmp/run"))
->>> argv[1:4], env["ERPCAP_SCENARIO"]
-(['-m', 'locust', '-f'], 'demo-mix')
+...     shape=Shape("constant", (Step(2, 10.0),)), run_dir=Path("/tmp/run"), think_scale=0.1)
+>>> argv[1:4], env["ERPCAP_SCENARIO"], env["ERPCAP_THINK_SCALE"]
+(['-m', 'locust', '-f'], 'demo-mix', '0.1')
 >>> LoadSettings.from_env(env).shape.total_duration()
 10.0
 """
@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from erpcap.errors import BadInput
-from erpcap.scenarios.catalog import resolve_scenario
+from erpcap.scenarios.catalog import Scenario, resolve_scenario
 from erpcap.scenarios.shapes import Shape
 
 ENV_RUN_DIR = "ERPCAP_RUN_DIR"
@@ -47,9 +47,12 @@ ENV_THINK_SCALE = "ERPCAP_THINK_SCALE"
 ENV_SEED = "ERPCAP_SEED"
 ENV_TIMEOUT = "ERPCAP_TIMEOUT_S"
 
-#: The log file Locust writes inside the run directory.
+#: The password of the reference ERP's demo users (``erpcap erp seed --demo-password``), the
+#: default of ``erpcap run --password``: named once, here.
+DEMO_PASSWORD = "erpcap"
 
 __all__ = [
+    "DEMO_PASSWORD",
     "ENV_PASSWORD",
     "ENV_RUN_DIR",
     "ENV_SCENARIO",
@@ -71,10 +74,10 @@ def locustfile_path() -> Path:
 def locust_command(
     *,
     target: str,
-    scenario: str,
+    scenario: Scenario | str,
     shape: Shape,
     run_dir: Path,
-    password: str = "erpcap",
+    password: str = DEMO_PASSWORD,
     workers: int = 0,
     think_scale: float = 1.0,
     seed: int | None = None,
@@ -94,9 +97,8 @@ def locust_command(
     Raises:
         BadInput: an unknown scenario, a bad target URL or bad numbers.
     """
-    resolve_scenario(scenario)  # fail here, with the list of names, not inside Locust
-    if Path(scenario).suffix.lower() in (".yaml", ".yml"):
-        scenario = str(Path(scenario).resolve())  # Locust may run in another folder
+    if isinstance(scenario, str):  # a name or a path: fail here, not inside Locust
+        scenario = resolve_scenario(scenario)
     if not target.startswith(("http://", "https://")):
         raise BadInput(
             f"target {target!r} is not an http(s) URL", hint="e.g. http://127.0.0.1:8000"
@@ -127,7 +129,7 @@ def locust_command(
     env.update(
         {
             ENV_RUN_DIR: str(run_path),
-            ENV_SCENARIO: scenario,
+            ENV_SCENARIO: scenario.ref,
             ENV_SHAPE: shape.to_json(),
             ENV_PASSWORD: password,
             ENV_THINK_SCALE: repr(float(think_scale)),
@@ -157,7 +159,7 @@ class LoadSettings:
     run_dir: Path
     scenario: str
     shape: Shape
-    password: str = "erpcap"
+    password: str = DEMO_PASSWORD
     think_scale: float = 1.0
     seed: int | None = None
     timeout_s: float = 60.0
@@ -182,7 +184,7 @@ class LoadSettings:
             run_dir=Path(environ[ENV_RUN_DIR]),
             scenario=environ[ENV_SCENARIO],
             shape=Shape.from_json(environ[ENV_SHAPE]),
-            password=environ.get(ENV_PASSWORD, "erpcap"),
+            password=environ.get(ENV_PASSWORD, DEMO_PASSWORD),
             think_scale=scale,
             seed=seed,
             timeout_s=timeout,

@@ -12,6 +12,7 @@ import httpx
 
 from erpcap.errors import BadInput, TargetError
 from erpcap.scenarios.catalog import ROLES, Scenario
+from erpcap.scenarios.launch import DEMO_PASSWORD
 
 #: The login endpoint of the reference ERP's API, which the scenarios' user classes call.
 LOGIN_PATH = "/auth/login"
@@ -42,7 +43,8 @@ def check_login(target: str, scenario: Scenario, password: str, *, timeout_s: fl
                     f"the target refused the login of user {username!r} (HTTP {status}), "
                     "so every request of the load would fail",
                     hint="check --password (the reference ERP's demo users have the password "
-                    "given to `erpcap erp seed --demo-password`, default erpcap)",
+                    "given to `erpcap erp seed --demo-password`, default "
+                    f"{DEMO_PASSWORD})",
                 )
             if status == 404:
                 raise BadInput(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from erpcap.cli._options import add_out
+from erpcap.scenarios.launch import DEMO_PASSWORD
 
 HELP = """\
 Drive a Locust scenario against an ERP's HTTP API while collectors sample metrics, then
@@ -52,7 +52,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="collector spec, repeatable (default: psutil)",
     )
     parser.add_argument(
-        "--password", default="erpcap", help="password of the ERP's demo users (default: erpcap)"
+        "--password",
+        default=DEMO_PASSWORD,
+        help=f"password of the ERP's demo users (default: {DEMO_PASSWORD})",
     )
     parser.add_argument(
         "--think-scale",
@@ -85,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from erpcap.processes import check_reachable, is_loopback, require_http_url
     from erpcap.progress import Progress
     from erpcap.rundir import RunDir
-    from erpcap.scenarios.catalog import resolve_scenario, scenario_names
+    from erpcap.scenarios.catalog import resolve_scenario
     from erpcap.scenarios.preflight import check_login
     from erpcap.scenarios.shapes import shape_from_args
 
@@ -110,20 +112,14 @@ def run(args: argparse.Namespace) -> int:
     if not args.skip_login_check:
         check_login(args.target, scenario, args.password)
 
-    extra_env = {}
-    if args.think_scale is not None:
-        extra_env["ERPCAP_THINK_SCALE"] = str(args.think_scale)
-    # Locust resolves the scenario again in its own process: a name, or an absolute path.
-    builtin = args.scenario in scenario_names()
-    scenario_ref = args.scenario if builtin else str(Path(args.scenario).resolve())
     plan = LoadPlan(
         target=args.target,
-        scenario=scenario_ref,
+        scenario=scenario,
         shape=shape,
         workers=args.workers,
         password=args.password,
+        think_scale=1.0 if args.think_scale is None else args.think_scale,
         collect=collect,
-        extra_env=extra_env,
     )
     progress = Progress()
     run_dir = RunDir.create_in(args.out, args.label or scenario.name)
