@@ -41,6 +41,7 @@ The parts, one module each; every public name is importable from here:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from erpcap.analysis.budget_measure import Measurement, Measurer, RunMeasurer
 from erpcap.analysis.budget_model import (
@@ -61,7 +62,8 @@ from erpcap.analysis.budget_syntax import (
     parse_threshold,
 )
 from erpcap.errors import BudgetError
-from erpcap.rundir import RunDir
+from erpcap.rundir import RunDir, iso
+from erpcap.types import FAIL, GATE_VERSION, MISSING, PASS
 
 __all__ = [
     "EXAMPLE",
@@ -92,7 +94,7 @@ __all__ = [
 
 
 #: Result statuses. ``missing`` (not measured) counts as a breach.
-PASS, FAIL, MISSING = "pass", "fail", "missing"
+# PASS, FAIL, MISSING: the outcomes of a budget, shared with the reports (erpcap.types).
 
 
 def format_value(threshold: Threshold, value: float | None) -> str:
@@ -151,6 +153,47 @@ class GateResult:
     def exit_code(self) -> int:
         """0 when every budget holds, 1 when any is breached or not measured."""
         return 0 if self.passed else 1
+
+    def to_dict(self, *, findings_generated_at: str | None = None) -> dict[str, Any]:
+        """gate.json: the outcome as data, with each value formatted in its unit, so that
+        reports (the terminal table, JUnit, the HTML page) render it without this module
+        (docs/budgets.md).
+
+        >>> GateResult(()).to_dict()["passed"], GateResult(()).to_dict()["exit_code"]
+        (True, 0)
+        """
+        return {
+            "schema_version": GATE_VERSION,
+            "run_id": self.run_id,
+            "budgets": self.budgets_path,
+            "generated_at": iso(),
+            "findings_generated_at": findings_generated_at,
+            "passed": self.passed,
+            "exit_code": self.exit_code,
+            "breached": len(self.breaches),
+            "notes": list(self.notes),
+            "results": [_result_dict(r) for r in self.results],
+        }
+
+
+def _result_dict(result: BudgetResult) -> dict[str, Any]:
+    t = result.threshold
+    return {
+        "selector": str(t.selector),
+        "expression": t.expression,
+        "aggregation": t.aggregation,
+        "op": t.op,
+        "file": t.path,
+        "line": t.line,
+        "where": t.where,
+        "status": result.status,
+        "measured": result.measured,
+        "limit": result.limit,
+        "baseline": result.baseline,
+        "measured_text": format_value(t, result.measured),
+        "limit_text": format_value(t, result.limit),
+        "message": result.message,
+    }
 
 
 def _judge(threshold: Threshold, current: Measurer, baseline: Measurer | None) -> BudgetResult:

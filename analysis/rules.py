@@ -11,9 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from erpcap.analysis.latency import format_change, format_ms, format_percent
-from erpcap.progress import plural
 from erpcap.types import Finding
+from erpcap.words import format_change, format_ms, format_percent, plural
 
 #: Transactions with fewer requests than this get no latency verdict of their own.
 MIN_SAMPLES = 20

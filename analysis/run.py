@@ -15,9 +15,9 @@ from erpcap.analysis.rules import DEFAULT_RULES, MIN_SAMPLES, Context, Rule, Slo
 from erpcap.analysis.steps import Step, requests_in, single_step, steps_from_events
 from erpcap.analysis.verdict import verdict
 from erpcap.errors import BadInput, RunDirError
-from erpcap.progress import plural
 from erpcap.rundir import FINDINGS, RunDir, iso
 from erpcap.types import FINDINGS_VERSION, SEVERITIES
+from erpcap.words import plural
 
 
 def _span_s(requests: pd.DataFrame) -> float:

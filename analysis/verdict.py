@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from erpcap.analysis.latency import format_ms, format_percent
 from erpcap.analysis.rules import Slo
-from erpcap.progress import plural
 from erpcap.types import Finding
+from erpcap.words import format_ms, format_percent, plural
 
 
 def verdict(

@@ -21,11 +21,12 @@ from erpcap.collectors.base import Collector, parse_collect_spec
 from erpcap.errors import StageError
 from erpcap.facts import host_facts, redact_url, versions
 from erpcap.processes import ManagedProcess
-from erpcap.progress import Progress, plural
+from erpcap.progress import Progress
 from erpcap.rundir import RunDir, iso
 from erpcap.scenarios.catalog import Scenario
 from erpcap.scenarios.launch import DEMO_PASSWORD, locust_command
 from erpcap.scenarios.shapes import Shape
+from erpcap.words import plural
 
 #: Seconds Locust may run past the end of its shape before erpcap stops it.
 OVERRUN_GRACE_S = 60.0

@@ -7,6 +7,9 @@ import time
 from typing import TextIO
 
 from erpcap.redact import redact_url
+from erpcap.words import plural
+
+__all__ = ["Progress", "plural", "timing"]
 
 
 def _clock(seconds: float) -> str:
@@ -25,16 +28,6 @@ def timing(elapsed: float, total: float) -> str:
     if elapsed <= total:
         return f"{_clock(elapsed)}/{_clock(total)}"
     return f"{_clock(total)}/{_clock(total)} +{_clock(elapsed - total)}"
-
-
-def plural(count: int, noun: str, nouns: str | None = None) -> str:
-    """``count`` and the noun, singular for exactly one.
-
-    >>> plural(1, "user"), plural(40, "user"), plural(2, "budget"), plural(1, "budget")
-    ('1 user', '40 users', '2 budgets', '1 budget')
-    """
-    word = noun if count == 1 else (nouns or f"{noun}s")
-    return f"{count:,} {word}"
 
 
 class Progress:

@@ -37,6 +37,8 @@ RUN_JSON = "run.json"
 LATEST = "latest"
 EVENTS = "events.jsonl"
 FINDINGS = "findings.json"
+#: The outcome of ``erpcap gate`` (docs/budgets.md); reports show it when it is current.
+GATE = "gate.json"
 #: The recorded tables an analysis reads; findings.json notes their state (``inputs``).
 INPUT_TABLES = ("requests", "metrics")
 

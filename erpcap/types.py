@@ -19,6 +19,12 @@ SCHEMA_VERSION = "1.1"
 #: Version of the findings.json document.
 FINDINGS_VERSION = "1.1"
 
+#: Version of gate.json, the outcome of ``erpcap gate`` (docs/budgets.md).
+GATE_VERSION = "1.0"
+
+#: Outcomes of one budget in gate.json: it held, it was breached, or it could not be measured.
+PASS, FAIL, MISSING = "pass", "fail", "missing"
+
 _TS = pa.timestamp("us", tz="UTC")
 
 #: One row per request (requests.parquet, and requests/part-*.parquet while a run is live).

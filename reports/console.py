@@ -8,10 +8,12 @@ characters in a transaction name are replaced), so a hostile name cannot move th
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
-from erpcap.analysis.budgets import FAIL, MISSING, GateResult, format_value
-from erpcap.progress import plural
+from erpcap.types import FAIL, MISSING, PASS
+from erpcap.words import plural
 
 #: Widest selector shown before it is shortened with "…".
 MAX_SELECTOR = 56
@@ -31,28 +33,31 @@ def _shorten(text: str, width: int) -> str:
     return text[: keep // 2] + "…" + text[len(text) - (keep - keep // 2) :]
 
 
-def gate_table(result: GateResult) -> str:
-    """The budgets of ``result`` as a padded text table with a one-line verdict on top.
+def gate_table(gate: Mapping[str, Any]) -> str:
+    """The budgets of a gate.json document as a padded text table with a one-line verdict.
 
-    >>> from erpcap.analysis.budgets import GateResult
-    >>> gate_table(GateResult(()))
+    >>> gate_table({"passed": True, "results": []})
     'gate: PASS — 0 budgets, 0 breached\\n'
     """
-    breaches = len(result.breaches)
-    verdict = "PASS" if result.passed else "FAIL"
-    header = f"gate: {verdict} — {plural(len(result.results), 'budget')}, {breaches} breached"
-    if not result.results:
+    results = [r for r in gate.get("results") or [] if isinstance(r, Mapping)]
+    breaches = sum(1 for r in results if r.get("status") != PASS)
+    verdict = "PASS" if gate.get("passed") else "FAIL"
+    header = f"gate: {verdict} — {plural(len(results), 'budget')}, {breaches} breached"
+    if not results:
         return header + "\n"
     rows = [("", "metric", "budget", "measured", "where / why")]
-    for item in result.results:
-        t = item.threshold
-        why = t.where if item.passed or item.status == FAIL else f"{t.where}: {item.message}"
+    for item in results:
+        status = str(item.get("status"))
+        where = str(item.get("where") or "")
+        why = where if status in (PASS, FAIL) else f"{where}: {item.get('message', '')}"
         rows.append(
             (
-                _STATUS.get(item.status, "ok"),
-                _shorten(_printable(t.selector), MAX_SELECTOR),
-                _printable(f"{t.aggregation}{t.op}{format_value(t, item.limit)}"),
-                format_value(t, item.measured),
+                _STATUS.get(status, "ok"),
+                _shorten(_printable(item.get("selector", "")), MAX_SELECTOR),
+                _printable(
+                    f"{item.get('aggregation', '')}{item.get('op', '')}{item.get('limit_text', '')}"
+                ),
+                _printable(item.get("measured_text", "")),
                 _printable(why),
             )
         )

@@ -157,6 +157,8 @@ def render_html(data: model.ReportData, *, lang: str = "en") -> str:
             model.worth_showing_queue(model.queue_p95(row), model.service_p95(row))
             for row in [model.overall(data), *model.transactions(data)]
         ),
+        "gate_results": model.gate_results(data),
+        "gate_file": str((data.gate or {}).get("budgets") or ""),
         "quality": quality,
         "missing": [localize_missing(item, t) for item in quality["missing"]],
         "time_charts": [by_id[i] for i in ("chart-throughput", "chart-latency") if i in by_id],

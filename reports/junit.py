@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 import socket
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from erpcap.analysis.budgets import FAIL, GateResult, format_value
+from erpcap.types import FAIL, PASS
 
 #: Characters XML 1.0 cannot hold, even escaped (a transaction name may contain them).
 _INVALID_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -24,23 +26,25 @@ def _clean(text: object) -> str:
     return _INVALID_XML.sub("\ufffd", str(text))
 
 
-def junit_xml(result: GateResult, *, suite: str = "erpcap gate") -> str:
-    """The JUnit XML document of ``result`` as a string (UTF-8, with declaration)."""
-    failures = len(result.breaches)
+def junit_xml(gate: Mapping[str, Any], *, suite: str = "erpcap gate") -> str:
+    """The JUnit XML document of a gate.json document as a string (UTF-8, with declaration)."""
+    results = [r for r in gate.get("results") or [] if isinstance(r, Mapping)]
+    failures = sum(1 for r in results if r.get("status") != PASS)
+    run_id = str(gate.get("run_id") or "")
     root = ET.Element(
         "testsuites",
         name=suite,
-        tests=str(len(result.results)),
+        tests=str(len(results)),
         failures=str(failures),
         errors="0",
         time="0",
     )
-    name = f"{suite}: {result.run_id}" if result.run_id else suite
+    name = f"{suite}: {run_id}" if run_id else suite
     testsuite = ET.SubElement(
         root,
         "testsuite",
         name=_clean(name),
-        tests=str(len(result.results)),
+        tests=str(len(results)),
         failures=str(failures),
         errors="0",
         skipped="0",
@@ -49,43 +53,43 @@ def junit_xml(result: GateResult, *, suite: str = "erpcap gate") -> str:
         hostname=_clean(socket.gethostname()),
     )
     properties = ET.SubElement(testsuite, "properties")
-    for key, value in (("run_id", result.run_id), ("budgets", result.budgets_path)):
+    for key, value in (("run_id", run_id), ("budgets", gate.get("budgets"))):
         if value:
             ET.SubElement(properties, "property", name=key, value=_clean(value))
-    for item in result.results:
-        threshold = item.threshold
+    for item in results:
         case = ET.SubElement(
             testsuite,
             "testcase",
-            classname=_clean(threshold.selector),
-            name=_clean(threshold.expression),
+            classname=_clean(item.get("selector", "")),
+            name=_clean(item.get("expression", "")),
             time="0",
         )
-        case.set("file", _clean(threshold.path))
-        if threshold.line is not None:
-            case.set("line", str(threshold.line))
-        if item.passed:
+        case.set("file", _clean(item.get("file", "")))
+        if item.get("line") is not None:
+            case.set("line", str(item["line"]))
+        message = _clean(item.get("message", ""))
+        if item.get("status") == PASS:
             out = ET.SubElement(case, "system-out")
-            out.text = _clean(item.message)
+            out.text = message
             continue
         failure = ET.SubElement(
             case,
             "failure",
-            message=_clean(item.message),
-            type="budget_breach" if item.status == FAIL else "not_measured",
+            message=message,
+            type="budget_breach" if item.get("status") == FAIL else "not_measured",
         )
         failure.text = _clean(
-            f"{threshold.where}: {threshold.selector} {threshold.expression}\n"
-            f"measured: {format_value(threshold, item.measured)}\n"
-            f"limit:    {threshold.op} {format_value(threshold, item.limit)}\n"
-            f"{item.message}\n"
+            f"{item.get('where', '')}: {item.get('selector', '')} {item.get('expression', '')}\n"
+            f"measured: {item.get('measured_text', '')}\n"
+            f"limit:    {item.get('op', '')} {item.get('limit_text', '')}\n"
+            f"{item.get('message', '')}\n"
         )
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def write_junit(result: GateResult, path: str | Path) -> Path:
-    """Write :func:`junit_xml` of ``result`` to ``path`` (UTF-8)."""
+def write_junit(gate: Mapping[str, Any], path: str | Path) -> Path:
+    """Write :func:`junit_xml` of ``gate`` to ``path`` (UTF-8)."""
     target = Path(path)
-    target.write_text(junit_xml(result), encoding="utf-8")
+    target.write_text(junit_xml(gate), encoding="utf-8")
     return target

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from erpcap.analysis.latency import format_percent
 from erpcap.reports.i18n import ANALYSIS_TEXT, MISSING, Translator
+from erpcap.words import format_percent
 
 #: The parts of a finding that are prose.
 PARTS = ("title", "detail", "fix")

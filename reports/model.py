@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from erpcap.errors import RunDirError
-from erpcap.rundir import FINDINGS, RunDir
+from erpcap.rundir import FINDINGS, GATE, RunDir
 
 #: Verdict statuses a report knows how to colour; anything else shows as "unknown".
 VERDICTS = ("pass", "warn", "fail")
@@ -37,6 +37,8 @@ class ReportData:
     intervals: pd.DataFrame | None = None
     metrics: pd.DataFrame | None = None
     missing_tables: tuple[str, ...] = field(default=())
+    #: gate.json when ``erpcap gate`` judged these very findings (None otherwise).
+    gate: dict[str, Any] | None = None
 
 
 def load_report_data(run: RunDir, *, tables: bool = True) -> ReportData:
@@ -65,7 +67,9 @@ def load_report_data(run: RunDir, *, tables: bool = True) -> ReportData:
             else:
                 metrics = frame
     run_id = str(findings.get("run_id") or meta.get("id") or run.path.name)
+    gate = _current_gate(run, findings)
     return ReportData(
+        gate=gate,
         run_id=run_id,
         meta=meta,
         findings=findings,
@@ -73,6 +77,27 @@ def load_report_data(run: RunDir, *, tables: bool = True) -> ReportData:
         metrics=metrics,
         missing_tables=tuple(missing),
     )
+
+
+def _current_gate(run: RunDir, findings: dict[str, Any]) -> dict[str, Any] | None:
+    """gate.json, when it judged the findings the report shows (the same ``generated_at``);
+    a gate of an earlier analysis, or a damaged file, is left out."""
+    if not run.file(GATE).exists():
+        return None
+    try:
+        gate = run.read_json(GATE)
+    except RunDirError:
+        return None
+    if not isinstance(gate, dict) or gate.get("findings_generated_at") != findings.get(
+        "generated_at"
+    ):
+        return None
+    return gate
+
+
+def gate_results(data: ReportData) -> list[dict[str, Any]]:
+    """The budgets of the current gate (empty without one)."""
+    return [r for r in _list((data.gate or {}).get("results")) if isinstance(r, dict)]
 
 
 def _dict(value: Any) -> dict[str, Any]:

@@ -168,6 +168,13 @@ def _facts(data: model.ReportData, t: Translator) -> list[tuple[str, str]]:
         facts.append((t("fact.started"), started.replace("T", " ")[:19]))
     facts.append((t("fact.duration"), t.duration(run.get("duration_s"))))
     facts.append((t("fact.status"), _status_label(model.run_status(data), t)))
+    if data.gate is not None:
+        results = model.gate_results(data)
+        breached = sum(1 for r in results if r.get("status") != "pass")
+        verdict = t("gate.pass") if data.gate.get("passed") else t("gate.fail")
+        facts.append(
+            (t("fact.gate"), t("gate.summary", verdict=verdict, n=len(results), breached=breached))
+        )
     host = model.host_facts(data)
     if host["cores"] or host["memory_gb"]:
         facts.append(

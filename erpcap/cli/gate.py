@@ -58,16 +58,19 @@ def run(args: argparse.Namespace) -> int:
     from erpcap.analysis.budgets import check_run, load_budgets
     from erpcap.reports.console import gate_table
     from erpcap.reports.junit import write_junit
-    from erpcap.rundir import RunDir
+    from erpcap.rundir import GATE, RunDir
 
     budgets = load_budgets(args.budgets)
     current = RunDir.open(args.run_dir)
     baseline = RunDir.open(args.baseline) if args.baseline else None
     result = check_run(current, budgets, baseline=baseline)
-    print(gate_table(result), end="", flush=True)
+    findings = current.read_findings()
+    gate = result.to_dict(findings_generated_at=findings.get("generated_at"))
+    current.write_json(GATE, gate)
+    print(gate_table(gate), end="", flush=True)
     if args.junit:
         try:
-            write_junit(result, args.junit)
+            write_junit(gate, args.junit)
         except OSError as exc:
             raise BadInput(
                 f"cannot write JUnit XML: {exc.strerror}",

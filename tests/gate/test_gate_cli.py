@@ -169,3 +169,28 @@ def test_one_budget_is_one_budget(
         'thresholds:\n  http_req_failed: ["rate<0.10"]\n'))])  # fmt: skip
     assert code == 0
     assert "— 1 budget, 0 breached" in capsys.readouterr().out
+
+
+def test_the_gate_writes_its_outcome_and_the_report_shows_it(
+    analysed_run: RunDir, write_budgets: Callable[[str], Path]
+) -> None:
+    import json
+
+    from erpcap.analysis import analyze_run
+    from erpcap.reports import render_reports
+
+    code = main(["gate", str(analysed_run.path), "--budgets", str(write_budgets(BREACHED))])
+    gate = json.loads(analysed_run.file("gate.json").read_text(encoding="utf-8"))
+    assert code == gate["exit_code"] == 1 and gate["passed"] is False
+    assert gate["findings_generated_at"] == analysed_run.read_findings()["generated_at"]
+    assert {r["status"] for r in gate["results"]} == {"pass", "fail", "missing"}
+    assert all(r["measured_text"] and r["where"] for r in gate["results"])
+    html_path, md_path = render_reports(analysed_run, formats="html,md")
+    html = html_path.read_text(encoding="utf-8")
+    assert 'id="budgets"' in html and "no_such_tx" in html
+    assert "FAIL — 5 budgets, 3 breached" in md_path.read_text(encoding="utf-8")
+    # A new analysis makes that outcome stale: the report no longer shows it.
+    analyze_run(analysed_run)
+    html_path, md_path = render_reports(analysed_run, formats="html,md")
+    assert 'id="budgets"' not in html_path.read_text(encoding="utf-8")
+    assert "breached" not in md_path.read_text(encoding="utf-8")
