@@ -1,6 +1,7 @@
 # One set of commands for people and CI.
 #   make demo   the whole pipeline against the bundled reference ERP (virtualenv made on first use)
-#   make test   install what the tests need (Python and Debian packages, services), lint, run the tests
+#   make test   install what the tests need (Python and Debian packages, services), lint,
+#               type-check (mypy --strict), run the tests
 #   make bench  benchmarks; figures go to docs/benchmarks.md
 
 PYTHON ?= python3
@@ -35,11 +36,13 @@ services:
 test: $(VENV)/.installed-test services
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	MYPY=$(BIN)/mypy bash scripts/typecheck.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	MYPY=$(BIN)/mypy bash scripts/typecheck.sh
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff format .

@@ -22,6 +22,14 @@ from erpcap.analysis.latency import RESPONSE, percentile_ms, with_response
 from erpcap.errors import RunDirError
 from erpcap.rundir import FINDINGS, RunDir
 
+#: The aggregations of a duration other than a percentile, over microseconds.
+_REDUCERS: dict[str, Callable[[np.ndarray], Any]] = {
+    "avg": np.mean,
+    "min": np.min,
+    "max": np.max,
+    "med": np.median,
+}
+
 
 @dataclass(frozen=True)
 class Measurement:
@@ -129,11 +137,11 @@ class RunMeasurer:
                 f"the {self.label} has no requests.parquet to compute it from",
             )
         mask = np.ones(len(frame), dtype=bool)
-        for key, value in threshold.selector.tags:
+        for key, tag in threshold.selector.tags:
             if key == "expected_response":
-                mask &= frame["ok"].to_numpy(dtype=bool) == (value == "true")
+                mask &= frame["ok"].to_numpy(dtype=bool) == (tag == "true")
             else:
-                mask &= frame[key].astype(str).to_numpy() == value
+                mask &= frame[key].astype(str).to_numpy() == tag
         part = frame.loc[mask]
         if part.empty:
             return Measurement(None, _not_run(threshold.selector, self.label), "requests")
@@ -144,8 +152,7 @@ class RunMeasurer:
             if threshold.quantile is not None:
                 value = percentile_ms(latency, threshold.quantile)
             else:
-                reducer = {"avg": np.mean, "min": np.min, "max": np.max, "med": np.median}[agg]
-                value = float(reducer(latency)) / 1000.0
+                value = float(_REDUCERS[agg](latency)) / 1000.0
         elif metric == "http_req_failed":
             value = float((~part["ok"].to_numpy(dtype=bool)).mean())
         elif agg == "count":

@@ -200,7 +200,7 @@ def _expressions(node: yaml.Node, path: str) -> list[tuple[str, yaml.Node]]:
     items = node.value if isinstance(node, yaml.SequenceNode) else [node]
     if isinstance(node, yaml.SequenceNode) and not items:
         raise _error("empty list of thresholds", path, node, 'add one, e.g. ["p(95)<800"]')
-    out = []
+    out: list[tuple[str, yaml.Node]] = []
     for item in items:
         if isinstance(item, yaml.ScalarNode):
             out.append((str(item.value), item))

@@ -130,16 +130,14 @@ def top_errors(groups: pd.DataFrame, limit: int = 10) -> list[dict[str, Any]]:
     ``cause`` and ``count``."""
     return [
         {
-            "transaction": str(row.name_),
-            "status_code": int(row.status_code),
-            "error": str(row.shape),
-            "sample": str(row.sample),
-            "cause": str(row.cause),
-            "count": int(row.count_),
+            "transaction": str(row["name"]),
+            "status_code": int(row["status_code"]),
+            "error": str(row["shape"]),
+            "sample": str(row["sample"]),
+            "cause": str(row["cause"]),
+            "count": int(row["count"]),
         }
-        for row in groups.head(limit)
-        .rename(columns={"name": "name_", "count": "count_"})
-        .itertuples(index=False)
+        for row in groups.head(limit).to_dict("records")
     ]
 
 
@@ -149,5 +147,7 @@ def causes(groups: pd.DataFrame) -> dict[str, int]:
     >>> causes(pd.DataFrame({"cause": ["server", "auth", "server"], "count": [5, 1, 2]}))
     {'auth': 1, 'server': 7}
     """
-    totals = groups.groupby("cause")["count"].sum() if len(groups) else {}
-    return {c: int(totals[c]) for c in CAUSES if c in totals and totals[c]}
+    totals: dict[str, int] = {}
+    for cause, count in zip(groups["cause"], groups["count"], strict=True):
+        totals[str(cause)] = totals.get(str(cause), 0) + int(count)
+    return {c: totals[c] for c in CAUSES if totals.get(c)}

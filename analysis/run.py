@@ -25,7 +25,8 @@ def _span_s(requests: pd.DataFrame) -> float:
         return 0.0
     first = requests["start"].min()
     last = (requests["start"] + pd.to_timedelta(requests["service_us"], unit="us")).max()
-    return max((last - first).total_seconds(), 1e-6)
+    seconds: float = (last - first).total_seconds()
+    return max(seconds, 1e-6)
 
 
 def _step_block(requests: pd.DataFrame, step: Step, slo: Slo) -> dict[str, Any]:

@@ -334,9 +334,9 @@ class RunDir:
                     else "move the damaged part aside; the other parts still hold the data"
                 )
                 raise RunDirError(f"cannot read table file: {exc}", path=file, hint=hint) from exc
-        if not pieces:
-            return schema.empty_table().to_pandas()
-        return pa.concat_tables(pieces).to_pandas()
+        data = pa.concat_tables(pieces) if pieces else schema.empty_table()
+        frame: pd.DataFrame = data.to_pandas()
+        return frame
 
     def write_table(self, table: str, frame: pd.DataFrame) -> Path:
         """Replace ``table`` with ``frame`` (used for derived tables such as intervals)."""

@@ -78,7 +78,7 @@ class TokenSigner:
         expected = hmac.new(self._key, payload, hashlib.sha256).digest()
         if not hmac.compare_digest(sig, expected):
             raise ApiError(401, "invalid_token", "the bearer token signature is invalid")
-        data = json.loads(payload)
+        data: dict[str, Any] = json.loads(payload)
         if int(data.get("exp", 0)) < time.time():
             raise ApiError(401, "token_expired", "the bearer token has expired; log in again")
         return data

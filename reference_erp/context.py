@@ -11,7 +11,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -26,6 +26,8 @@ from .schema import index_statements
 from .settings import DEFAULT_AMQP_URL, DEFAULT_REDIS_URL, Settings
 
 log = logging.getLogger("erpcap.reference_erp")
+
+T = TypeVar("T")
 
 
 def namespace_for(db_url: str) -> str:
@@ -48,21 +50,25 @@ class AppContext:
     warnings: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ cache helpers
-    def cached(self, family: str, key: str, ttl: int, load: Callable[[], Any]) -> Any:
-        """Return the cached value of ``key`` or load, store and return it."""
+    def cached(self, family: str, key: str, ttl: int, load: Callable[[], T]) -> T:
+        """Return the cached value of ``key`` or load, store and return it.
+
+        The cache holds what ``load`` returned, through JSON; so what it gives back is of
+        the same shape (dicts, lists, numbers, strings).
+        """
         if self.cache.backend == "off":
             return load()
-        value = self.cache.get(key)
-        if value is not None:
+        hit = self.cache.get(key)
+        if hit is not None:
             self.metrics.cache_requests.labels(family, "hit").inc()
-            return value
+            return cast(T, hit)
         self.metrics.cache_requests.labels(family, "miss").inc()
         value = load()
         if value is not None:
             self.cache.set(key, value, ttl)
         return value
 
-    def master(self, family: str, key: str, load: Callable[[], Any]) -> Any:
+    def master(self, family: str, key: str, load: Callable[[], T]) -> T:
         """Master data (customers, items, prices) with the long TTL."""
         return self.cached(family, key, TTL_MASTER, load)
 

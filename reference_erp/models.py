@@ -24,17 +24,15 @@ def _clean_text(value: str) -> str:
     return value
 
 
-def text_field(max_length: int) -> type[str]:
-    """A bounded, database-safe string type."""
-    return Annotated[str, Field(min_length=1, max_length=max_length), AfterValidator(_clean_text)]  # type: ignore[return-value]
-
+#: Bounded, database-safe strings (1 to N characters, no NUL, valid Unicode).
+_CLEAN = AfterValidator(_clean_text)
+Name = Annotated[str, Field(min_length=1, max_length=100), _CLEAN]
+Secret = Annotated[str, Field(min_length=1, max_length=200), _CLEAN]
+Short = Annotated[str, Field(min_length=1, max_length=60), _CLEAN]
+Note = Annotated[str, Field(min_length=1, max_length=500), _CLEAN]
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Quantity = Annotated[int, Field(ge=1, le=100_000)]
-Name = text_field(100)
-Secret = text_field(200)
-Short = text_field(60)
-Note = text_field(500)
 
 
 class LoginIn(BaseModel):

@@ -626,7 +626,8 @@ def list_orders(
     conn: Connection, status: str | None, customer_id: int | None, limit: int, offset: int
 ) -> dict[str, Any]:
     """Discovery list of orders, newest first."""
-    where, params = ["1 = 1"], {"limit": limit, "offset": offset}
+    where: list[str] = ["1 = 1"]
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
     if status:
         where.append("status = :status")
         params["status"] = status

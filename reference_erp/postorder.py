@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -72,7 +73,7 @@ def process_orders(conn: Connection, order_ids: list[int]) -> int:
         params,
     )
     demand: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    by_order: dict[int, list[dict[str, object]]] = defaultdict(list)
+    by_order: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for ln in lines:
         d = demand[int(ln["item_id"])]
         d[0] += 1
@@ -97,8 +98,8 @@ def process_orders(conn: Connection, order_ids: list[int]) -> int:
             ]
             + [
                 f"{ln['line_no']:>3} {ln['sku']:<10} {str(ln['name'])[:40]:<40} "
-                f"{ln['quantity']:>6} x {float(ln['unit_price']):>10.2f}"  # type: ignore[arg-type]
-                for ln in sorted(by_order[int(o["id"])], key=lambda r: int(r["line_no"]))  # type: ignore[arg-type]
+                f"{ln['quantity']:>6} x {float(ln['unit_price']):>10.2f}"
+                for ln in sorted(by_order[int(o["id"])], key=lambda r: int(r["line_no"]))
             ]
             + ["", f"total {float(o['total_amount']):.2f} EUR"]
         )

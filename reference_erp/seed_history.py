@@ -114,10 +114,10 @@ class _History(_Lots):
                 sol.append((lid, n, ln, it, qty, price, shipped, invoiced))
                 order_lines.append((lid, it, qty, price, lot))
                 total += qty * price
-                d = demand.setdefault(it, [0, 0, created])
-                d[0] += 1
-                d[1] += qty
-                d[2] = created
+                seen = demand.setdefault(it, [0, 0, created])
+                seen[0] += 1
+                seen[1] += qty
+                seen[2] = created
             total = round(total, 2)
             ship_day = odate + timedelta(days=rng.randint(0, 2)) if status != "open" else None
             if ship_day is not None and ship_day > as_of:

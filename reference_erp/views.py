@@ -21,9 +21,8 @@ def ts(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC)
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp: datetime = value.astimezone(UTC) if value.tzinfo is not None else value
+        return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     text = str(value)
     return text[:19].replace(" ", "T") + "Z"
 

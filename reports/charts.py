@@ -124,7 +124,7 @@ def _layout(t: Translator, *, y_title: str, y2_title: str | None = None) -> dict
 
 
 def _to_json(fig: go.Figure) -> str:
-    text = pio.to_json(fig, validate=True, pretty=False)
+    text = str(pio.to_json(fig, validate=True, pretty=False))
     # plotly escapes "<"; make ">" , "&" and the JS line separators safe too.
     for char, escaped in ((">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028")):
         text = text.replace(char, escaped)
@@ -214,6 +214,8 @@ def _users_trace(data: model.ReportData, rows: pd.DataFrame, t: Translator) -> g
     """Active users on the second axis: from the load steps (what the shape asked for, at
     the moment each step began), else the highest count tagged on the requests per bucket."""
     line = _step_users(data)
+    x: Any
+    y: Any
     if line is not None:
         x, y = line
     elif "users" in rows and not rows["users"].isna().all():
@@ -295,12 +297,13 @@ def _role(labels: Any) -> str:
 
 def _series(frame: pd.DataFrame, size: int, how: str = "mean") -> pd.DataFrame:
     """One value per timestamp (summed over processes of a role), bucketed to ``size``."""
-    per_ts = frame.groupby("ts", as_index=False)["value"].sum()
+    per_ts = frame.groupby("ts")["value"].sum().reset_index()
     per_ts["ts"] = _naive_utc(per_ts["ts"])
-    per_ts = per_ts.sort_values("ts")
+    per_ts = per_ts.sort_values(by="ts")
     if size > 1:
         per_ts = per_ts.set_index("ts").resample(f"{size}s").agg(how).dropna().reset_index()
-    return per_ts
+    result: pd.DataFrame = per_ts
+    return result
 
 
 def _resource_figure(

@@ -125,7 +125,7 @@ def _charts_payload(charts: Charts) -> str:
 
 
 def _plotly_js() -> str:
-    script = get_plotlyjs()
+    script = str(get_plotlyjs())
     if "</script" in script.lower():  # would end the inline <script> early
         raise RuntimeError("the installed plotly.js contains '</script'; cannot inline it")
     return script

@@ -19,7 +19,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
     mapping[LINE_KEY] = node.start_mark.line + 1
     return mapping
 
@@ -44,8 +44,8 @@ def load_yaml(path: Path, what: str) -> Any:
             hint="remove the control character",
         ) from exc
     except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise BadInput(f"not valid YAML: {exc.problem}", path=path, line=line) from exc
+        mark = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise BadInput(f"not valid YAML: {exc.problem}", path=path, line=mark) from exc
     except yaml.YAMLError as exc:
         raise BadInput(f"not valid YAML: {exc}", path=path) from exc
 

@@ -367,7 +367,7 @@ def _user_mix(entry: Any, file: Path, default_line: int) -> UserMix:
         raise BadInput(f"unknown key {extra[0]!r} in a user entry", path=file, line=line,
                        hint="use role, weight, fixed_count, think_s and tasks")  # fmt: skip
     role = entry.get("role")
-    if role not in ROLES:
+    if not isinstance(role, str) or role not in ROLES:
         raise BadInput(f"unknown role {role!r}", path=file, line=line,
                        hint=f"use one of: {', '.join(ROLES)}")  # fmt: skip
     tasks = entry.get("tasks")
