@@ -12,11 +12,13 @@ from erpcap.analysis.intervals import per_second
 from erpcap.analysis.latency import grouped_stats, latency_stats, with_response
 from erpcap.analysis.resources import summarize
 from erpcap.analysis.rules import DEFAULT_RULES, MIN_SAMPLES, Context, Rule, Slo
+from erpcap.analysis.rules.run import STATUS_WORDS
 from erpcap.analysis.steps import Step, requests_in, single_step, steps_from_events
 from erpcap.analysis.verdict import verdict
 from erpcap.errors import BadInput, RunDirError
+from erpcap.findings import LANGUAGES, SEVERITIES, phrase
 from erpcap.rundir import FINDINGS, RunDir, iso
-from erpcap.types import FINDINGS_VERSION, SEVERITIES
+from erpcap.types import FINDINGS_VERSION
 from erpcap.words import plural
 
 
@@ -118,6 +120,43 @@ def _run_block(meta: dict[str, Any], requests: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def _missing(
+    requests: pd.DataFrame, metrics: pd.DataFrame, meta: dict[str, Any], steps: list[dict[str, Any]]
+) -> list[dict[str, str]]:
+    """What the run lacks, each note in every language."""
+    notes = []
+    if requests.empty:
+        notes.append(phrase(en="no requests were recorded", zh_CN="未记录到任何请求"))
+    if metrics.empty:
+        notes.append(phrase(en="no resource metrics were collected", zh_CN="未采集到资源指标"))
+    status = meta.get("status")
+    if status not in (None, "completed"):
+        word = STATUS_WORDS.get(str(status), phrase(en=str(status)))
+        notes.append(
+            phrase(
+                en=f"the run ended early ({status})",
+                zh_CN=f"运行提前结束（{word.get('zh-CN', status)}）",
+            )
+        )
+    in_flight = meta.get("in_flight")
+    if isinstance(in_flight, int) and in_flight > 0:
+        notes.append(
+            phrase(
+                en=f"not recorded: {plural(in_flight, 'request')} in flight when the load stopped",
+                zh_CN=f"未记录：负载停止时仍在进行中的 {in_flight} 个请求",
+            )
+        )
+    unmeasured = ", ".join(str(s["step"]) for s in steps if not s["measured"])
+    if unmeasured:
+        notes.append(
+            phrase(
+                en=f"too few requests to judge in step(s) {unmeasured} (fewer than {MIN_SAMPLES})",
+                zh_CN=f"第 {unmeasured} 阶的请求太少（少于 {MIN_SAMPLES} 次），无法判断",
+            )
+        )
+    return notes
+
+
 def _refuse_less_data(run: RunDir, inputs: dict[str, Any], *, force: bool) -> None:
     """Keep a findings.json computed from more requests than the run now holds.
 
@@ -196,30 +235,14 @@ def analyze_run(
     findings = [f for rule in rules for f in rule(ctx)]
     findings.sort(key=lambda f: -SEVERITIES.index(f.severity))
 
-    missing = []
-    if requests.empty:
-        missing.append("no requests were recorded")
-    if metrics.empty:
-        missing.append("no resource metrics were collected")
-    if meta.get("status") not in (None, "completed"):
-        missing.append(f"the run ended early ({meta.get('status')})")
-    in_flight = meta.get("in_flight")
-    if isinstance(in_flight, int) and in_flight > 0:
-        missing.append(
-            f"not recorded: {plural(in_flight, 'request')} in flight when the load stopped"
-        )
-    unmeasured = [s["step"] for s in steps if not s["measured"]]
-    if unmeasured:
-        missing.append(
-            f"too few requests to judge in step(s) {', '.join(map(str, unmeasured))} "
-            f"(fewer than {MIN_SAMPLES})"
-        )
+    missing = _missing(requests, metrics, meta, steps)
     quality = {
         "requests": len(requests),
         "metrics": len(metrics),
-        "in_flight": in_flight if isinstance(in_flight, int) else None,
-        "unmeasured_steps": unmeasured,
-        "missing": missing,
+        "in_flight": meta["in_flight"] if isinstance(meta.get("in_flight"), int) else None,
+        "unmeasured_steps": [s["step"] for s in steps if not s["measured"]],
+        "missing": [m["en"] for m in missing],
+        "missing_texts": {lang: [m.get(lang, m["en"]) for m in missing] for lang in LANGUAGES},
         "warnings": list(meta.get("warnings") or []),
     }
 

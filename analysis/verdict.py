@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from erpcap.analysis.rules import Slo
-from erpcap.types import Finding
-from erpcap.words import format_ms, format_percent, plural
+from erpcap.findings import LANGUAGES, Finding
+from erpcap.words import format_percent, plural
 
 
 def verdict(
@@ -16,48 +16,106 @@ def verdict(
     quality: dict[str, Any],
     slo: Slo,
 ) -> dict[str, Any]:
-    """``{"status": pass|warn|fail, "headline": str, "reasons": [str]}``.
+    """``{"status": pass|warn|fail, "headline": str, "reasons": [str], "texts": {lang:
+    {"headline", "reasons"}}}`` — the headline and reasons in English at the top (as in
+    1.x) and in every language under ``texts``.
 
     ``fail`` when any finding is critical or nothing was measured, ``warn`` when any is a
     warning, else ``pass``.
     """
     severities = {f.severity for f in findings}
     if overall["count"] == 0:
+        texts = {lang: {"headline": NOTHING[lang], "reasons": []} for lang in LANGUAGES}
         return {
             "status": "fail",
-            "headline": "No requests were recorded, so nothing can be judged.",
+            "headline": NOTHING["en"],
             "reasons": list(quality["missing"]),
+            "texts": texts,
         }
     status = "fail" if "critical" in severities else "warn" if "warning" in severities else "pass"
-    target = slo.target_ms("order")
+    judged = [f for f in findings if f.severity in ("warning", "critical")]
+    texts = {
+        lang: {
+            "headline": _headline(lang, overall, capacity, slo),
+            "reasons": [f.texts[lang].title if lang in f.texts else f.title for f in judged],
+        }
+        for lang in LANGUAGES
+    }
+    return {
+        "status": status,
+        "headline": texts["en"]["headline"],
+        "reasons": [f.title for f in judged],
+        "texts": texts,
+    }
+
+
+NOTHING = {
+    "en": "No requests were recorded, so nothing can be judged.",
+    "zh-CN": "未记录到任何请求，因此无法作出判断。",
+}
+
+#: The parts of the headline per language (``sep`` joins them, ``end`` closes the sentence).
+_PARTS: dict[str, dict[str, str]] = {
+    "en": {
+        "within": "Handled {users} ({rps} successful req/s) within the targets (p95 ≤ {target} "
+        "for online work, errors ≤ {limit})",
+        "none_within": "Even the lightest load step missed the targets",
+        "none_measured": "No load step had enough requests to judge",
+        "broke": "the targets broke at {users} users",
+        "peak": "peak throughput {rps} successful req/s at {users}",
+        "peak_all": "peak throughput {rps} req/s at {users}",
+        "errors": "{rate} errors overall",
+        "sep": "; ",
+        "end": ".",
+    },
+    "zh-CN": {
+        "within": "在目标范围内（在线业务 p95 ≤ {target}，错误率 ≤ {limit}）支撑了 {users} 个"
+        "并发用户（成功请求 {rps} 请求/秒）",
+        "none_within": "即使最轻的负载阶梯也未达到目标",
+        "none_measured": "没有任何负载阶梯的请求数足以作出判断",
+        "broke": "在 {users} 个用户时突破目标",
+        "peak": "峰值吞吐量为成功请求 {rps} 请求/秒（{users} 个用户）",
+        "peak_all": "峰值吞吐量 {rps} 请求/秒（{users} 个用户）",
+        "errors": "总体错误率 {rate}",
+        "sep": "；",
+        "end": "。",
+    },
+}
+
+
+def _headline(lang: str, overall: dict[str, Any], capacity: dict[str, Any], slo: Slo) -> str:
+    words = _PARTS[lang]
+    en = lang == "en"
+    seconds = "s" if en else "秒"
+
+    def latency(ms: float) -> str:
+        return f"{ms / 1000:.2f} {seconds}" if ms >= 1000 else f"{ms:.0f} ms"
+
     parts = []
     within = capacity.get("max_users_within_slo")
     over = capacity.get("first_step_over_slo")
     if within:
         parts.append(
-            f"Handled {plural(within, 'concurrent user')} "
-            f"({capacity['rps_within_slo']:.1f} successful req/s) within the targets "
-            f"(p95 ≤ {format_ms(target)} for online work, errors ≤ {format_percent(slo.error_rate)})"
+            words["within"].format(
+                users=plural(within, "concurrent user") if en else within,
+                rps=f"{capacity['rps_within_slo']:.1f}",
+                target=latency(slo.target_ms("order")),
+                limit=format_percent(slo.error_rate),
+            )
         )
     elif capacity.get("peak"):
-        parts.append("Even the lightest load step missed the targets")
+        parts.append(words["none_within"])
     elif capacity:
-        parts.append("No load step had enough requests to judge")
+        parts.append(words["none_measured"])
     if over and within:
-        parts.append(f"the targets broke at {over['users']} users")
+        parts.append(words["broke"].format(users=over["users"]))
     peak = capacity.get("peak")
     if peak and (not within or peak["users"] != within):
+        users = plural(peak["users"], "user") if en else peak["users"]
         if "ok_rps" in peak:
-            parts.append(
-                f"peak throughput {peak['ok_rps']:.1f} successful req/s at "
-                f"{plural(peak['users'], 'user')}"
-            )
+            parts.append(words["peak"].format(rps=f"{peak['ok_rps']:.1f}", users=users))
         else:  # a capacity block of an analysis before 1.1 counted every request
-            parts.append(
-                f"peak throughput {peak['rps']:.1f} req/s at {plural(peak['users'], 'user')}"
-            )
-    parts.append(f"{overall['error_rate']:.2%} errors overall")
-    headline = "; ".join(parts) + "."
-    headline = headline[0].upper() + headline[1:]
-    reasons = [f.title for f in findings if f.severity in ("warning", "critical")]
-    return {"status": status, "headline": headline, "reasons": reasons}
+            parts.append(words["peak_all"].format(rps=f"{peak['rps']:.1f}", users=users))
+    parts.append(words["errors"].format(rate=f"{overall['error_rate']:.2%}"))
+    headline = words["sep"].join(parts) + words["end"]
+    return headline[0].upper() + headline[1:]

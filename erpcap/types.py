@@ -7,7 +7,6 @@ are integers in microseconds (µs) so that percentiles stay exact.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pyarrow as pa
@@ -98,23 +97,4 @@ GROUPS = ("order", "query", "close", "auth", "other")
 STATUSES = ("running", "completed", "interrupted", "failed")
 
 
-SEVERITIES = ("info", "warning", "critical")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One observation of the analysis, with the numbers it stands on and a fix.
-
-    ``id`` is stable (``errors.rate_high``) so that reports, budgets and comparisons can
-    refer to it; ``evidence`` holds plain JSON values.
-    """
-
-    id: str
-    severity: str  # one of SEVERITIES
-    title: str
-    detail: str
-    evidence: dict[str, Any] = field(default_factory=dict)
-    fix: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+# The findings model (Finding, FindingKind, Quantity, Texts, SEVERITIES): erpcap/findings.py.

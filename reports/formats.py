@@ -42,7 +42,7 @@ def render_summary_json(data: model.ReportData, *, lang: str = "en") -> str:
             {k: v for k, v in step.items() if k != "transactions"} for step in model.steps(data)
         ],
         "transactions": model.transactions(data),
-        "findings": localize_findings(model.findings_list(data), data.findings, t),
+        "findings": localize_findings(model.findings_list(data), t),
         "data_quality": model.data_quality(data),
     }
     return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"

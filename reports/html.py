@@ -151,7 +151,7 @@ def render_html(data: model.ReportData, *, lang: str = "en") -> str:
         "resource_rows": resource_rows(model.resources(data), t),
         "findings": [
             {**finding, "evidence_items": evidence_items(finding.get("evidence"))}
-            for finding in localize_findings(model.findings_list(data), data.findings, t)
+            for finding in localize_findings(model.findings_list(data), t)
         ],
         "show_queue": any(
             model.worth_showing_queue(model.queue_p95(row), model.service_p95(row))
@@ -160,7 +160,7 @@ def render_html(data: model.ReportData, *, lang: str = "en") -> str:
         "gate_results": model.gate_results(data),
         "gate_file": str((data.gate or {}).get("budgets") or ""),
         "quality": quality,
-        "missing": [localize_missing(item, t) for item in quality["missing"]],
+        "missing": localize_missing(quality, t),
         "time_charts": [by_id[i] for i in ("chart-throughput", "chart-latency") if i in by_id],
         "resource_charts": [by_id[i] for i in ("chart-cpu", "chart-memory") if i in by_id],
         "chart_notes": charts.notes,

@@ -1,9 +1,9 @@
 """UI strings of the reports in English and Simplified Chinese, and number formatting.
 
-One catalogue holds every string a report prints. The analysis writes findings.json in
-English; :data:`ANALYSIS_TEXT` holds, per language, the templates that say the same things
-(finding titles, details and fixes by finding id, the verdict headline, what is missing),
-filled in by :mod:`erpcap.reports.localize` from the finding's evidence. Numbers are
+One catalogue holds every string a report's own frame prints (headings, columns, notes).
+The analysis's sentences — findings, the verdict, what is missing — come from findings.json
+already in each language (the rules declare their templates; :mod:`erpcap.reports.localize`
+picks the language). Numbers are
 formatted the same way in both languages (``1,234.5``), so a table reads the same whichever
 language it is in:
 
@@ -470,117 +470,6 @@ _ZH: Mapping[str, str] = MappingProxyType(
         "noscript": "图表需要 JavaScript；下方表格包含相同的数据。",
         "none": "无",
     }
-)
-
-#: The analysis's sentences (findings.json is English) in other languages: finding texts by
-#: finding id (``<id>.title``, ``.detail``, ``.fix``; see analysis/rules.py for the evidence
-#: each one fills in), the parts of the verdict headline (analysis/verdict.py) and what the
-#: data lacks (analysis/run.py). English needs none: the analysis's own text is shown. A key
-#: a language lacks leaves that text in English.
-_ANALYSIS_ZH: Mapping[str, str] = MappingProxyType(
-    {
-        "errors.rate_high.title": "请求失败率 {rate}（上限 {limit}）",
-        "errors.rate_high.detail": "失败最多的事务：{worst}",
-        "errors.rate_high.worst": "{name}（{count} 次中 {errors} 次失败）",
-        "errors.rate_high.fix": (
-            "先查看最常见的错误信息；负载下的失败通常意味着连接耗尽、锁等待超时或工作进程"
-            "超时——请检查 ERP 在同一时段的日志。"
-        ),
-        "errors.rate_high.fix.connection": (
-            "目标系统不再应答（连接被拒绝或重置）：它崩溃、重启，或耗尽了套接字或文件句柄。"
-            "请确认其进程在负载下仍然存活，并查看错误开始那一分钟的日志。"
-        ),
-        "errors.rate_high.fix.timeout": (
-            "请求等待超过了客户端的超时时间：ERP 让它们排队（连接池耗尽、工作进程太少、长事务"
-            "持有锁）。请查看同一时段的连接池和锁等待；加大超时只会掩盖排队。"
-        ),
-        "errors.rate_high.fix.auth": (
-            "ERP 拒绝了凭据（401/403）：请检查场景使用的密码（--password）和用户权限，以及"
-            "令牌是否会在运行期间过期。"
-        ),
-        "errors.rate_high.fix.server": (
-            "ERP 在负载下内部出错（5xx）：请查看同一时段的日志；常见原因是连接池耗尽、语句或"
-            "锁超时以及死锁。"
-        ),
-        "errors.rate_high.fix.client": (
-            "ERP 拒绝了场景发送的请求（4xx）：最常见的是测试数据在负载下耗尽（库存、未结订单），"
-            "或目标系统没有该接口。请阅读错误信息，补充数据或修正场景。"
-        ),
-        "latency.p95_over_target.title": "{transaction}：p95 为 {p95}，超过目标值 {target}",
-        "latency.p95_over_target.detail": (
-            "在整个运行期间，{count} 次 {transaction} 请求中有 5% 耗时超过 {p95}"
-            "（p99 {p99}，最大 {max}）。"
-        ),
-        "latency.p95_over_target.fix": (
-            "先检查该事务的 SQL 和锁（慢 SQL 分析）；如果延迟随用户数增加而 CPU 占用不高，"
-            "说明请求在锁或连接池上排队。"
-        ),
-        "capacity.saturated.title": "吞吐量趋于平稳：成功请求约 {rps}（{users} 个用户）",
-        "capacity.saturated.detail": (
-            "用户数从 {users_from} 增加到 {users_to}，施加的负载增加了 {user_gain}；若响应时间"
-            "不变，吞吐量本应达到 {expected}，实际却{change}至 {rps_to}（仅为预期的 {delivered}），"
-            "而 p95 从 {p95_from} 升至 {p95_to}：新增的用户在排队，而不是完成更多工作。"
-        ),
-        "change.up": "上升 {percent}",
-        "change.down": "下降 {percent}",
-        "change.none": "没有变化",
-        "load.light.title": "负载较轻：在 {users} 个用户时，任一时刻只有 {busy} 的用户在等待 ERP",
-        "load.light.detail": (
-            "用户平均每个请求思考 {think} 秒，因此 {users} 个用户只发出 {rps}；吞吐量由思考时间"
-            "决定，尚未达到 ERP 的极限。"
-        ),
-        "load.light.fix": (
-            "要测出容量，请增加用户数（--users）或缩短思考时间（--think-scale 0.1）；真实的思考"
-            "时间需要很多用户才能产生较小的吞吐量。"
-        ),
-        "capacity.saturated.fix": (
-            "在资源图表中找出已饱和的资源（CPU、数据库、连接池或某个锁）；升级应从那里着手。"
-        ),
-        "resources.host_cpu_high.title": "主机 CPU 达到 {max}%（平均 {mean}%）",
-        "resources.host_cpu_high.detail": (
-            "运行期间这台机器的 CPU 已经用尽；超过这一点后，延迟反映的是 CPU 排队。"
-        ),
-        "resources.host_cpu_high.fix": (
-            "查看是哪个进程占用了 CPU（各进程 CPU）；如果压测程序与 ERP 共用一台主机，"
-            "请在另一台机器上运行压测以获得容量数据。"
-        ),
-        "generator.saturated.title": "负载生成器过于繁忙（每个进程占用一个核心的 {percent}%）",
-        "generator.saturated.detail": (
-            "已饱和的 Locust 进程会推迟发送请求；此时的延迟和吞吐量描述的是负载生成器，而不是 ERP。"
-        ),
-        "generator.saturated.fix": "增加 Locust 工作进程（--workers）或在另一台机器上运行。",
-        "run.incomplete.title": "本次运行未完成（状态：{status}）",
-        "run.incomplete.detail": "运行提前结束；数据仅涵盖已记录的部分。",
-        "run.incomplete.reason": "运行提前结束：{reason}",
-        "run.incomplete.fix": "请完整地重新运行后再得出容量结论。",
-        "data.few_samples.title": "{n} 个事务的请求少于 {min_samples} 次",
-        "data.few_samples.detail": "它们的百分位数所依据的样本太少，无法据此判断：{names}",
-        "data.few_samples.fix": "延长运行时间或增加用户数，以覆盖这些事务。",
-        "list.sep": "、",
-        "headline.nothing": "未记录到任何请求，因此无法作出判断。",
-        "headline.within": (
-            "在目标范围内（在线业务 p95 ≤ {target}，错误率 ≤ {error_limit}）支撑了 {users} "
-            "个并发用户（成功请求 {rps}）"
-        ),
-        "headline.none_within": "即使最轻的负载阶梯也未达到目标",
-        "headline.none_measured": "没有任何负载阶梯的请求数足以作出判断",
-        "headline.broke": "在 {users} 个用户时突破目标",
-        "headline.peak": "峰值吞吐量为成功请求 {rps}（{users} 个用户）",
-        "headline.peak_all": "峰值吞吐量 {rps}（{users} 个用户）",
-        "headline.errors": "总体错误率 {rate}",
-        "headline.sep": "；",
-        "headline.end": "。",
-        "missing.no_requests": "未记录到任何请求",
-        "missing.no_metrics": "未采集到资源指标",
-        "missing.ended_early": "运行提前结束（{status}）",
-        "missing.in_flight": "未记录：负载停止时仍在进行中的 {n} 个请求",
-        "missing.unmeasured": "第 {steps} 阶的请求太少（少于 {min} 次），无法判断",
-    }
-)
-
-#: Language -> the analysis's sentences in it (English: none, the analysis writes English).
-ANALYSIS_TEXT: Mapping[str, Mapping[str, str]] = MappingProxyType(
-    {"en": MappingProxyType({}), "zh-CN": _ANALYSIS_ZH}
 )
 
 #: plotly.js's own words (tool-bar tips, notices) per language, keyed by plotly's English, as

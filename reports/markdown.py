@@ -121,7 +121,7 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
             out += ["", t.plural("md.more_transactions", len(transactions) - TOP_TRANSACTIONS)]
         out += ["", md_escape(t("latency.note")), ""]
 
-    findings = localize_findings(model.findings_list(data), data.findings, t)
+    findings = localize_findings(model.findings_list(data), t)
     out += [f"### {t('findings')}", ""]
     if not findings:
         out.append(t("findings.none"))

@@ -144,11 +144,6 @@ def headline(data: ReportData) -> str:
     return str(_dict(data.findings.get("verdict")).get("headline") or "")
 
 
-def reasons(data: ReportData) -> list[str]:
-    """The reasons behind the verdict, as the analysis wrote them."""
-    return [str(r) for r in _list(_dict(data.findings.get("verdict")).get("reasons"))]
-
-
 def run_status(data: ReportData) -> str:
     """The run's exit status (``completed`` when nothing says otherwise)."""
     return str(run_block(data).get("status") or "completed")
@@ -253,10 +248,12 @@ def data_quality(data: ReportData) -> dict[str, Any]:
     for warning in _list(data.meta.get("warnings")):
         if str(warning) not in warnings:
             warnings.append(str(warning))
+    texts = block.get("missing_texts")
     return {
         "requests": block.get("requests"),
         "metrics": block.get("metrics"),
         "missing": missing,
+        "missing_texts": texts if isinstance(texts, dict) else {},
         "warnings": warnings,
     }
 

@@ -220,7 +220,7 @@ def build_summary(data: model.ReportData, t: Translator) -> Summary:
     verdict = model.verdict_status(data)
     quality = model.data_quality(data)
     headline = localize_headline(data.findings, t)
-    reasons = localize_reasons(model.reasons(data), model.findings_list(data), data.findings, t)
+    reasons = localize_reasons(data.findings, t)
     return Summary(
         lang=t.lang,
         run_id=data.run_id,
@@ -236,6 +236,6 @@ def build_summary(data: model.ReportData, t: Translator) -> Summary:
         incomplete=model.is_incomplete(data),
         status=status,
         status_label=_status_label(status, t),
-        missing=[localize_missing(item, t).text for item in quality["missing"]],
+        missing=[note.text for note in localize_missing(quality, t)],
         generated_at=str(data.findings.get("generated_at") or "").replace("T", " ")[:19],
     )

@@ -297,6 +297,7 @@ def every_finding_doc() -> dict[str, object]:
         "requests": count,
         "metrics": 0,
         "missing": ["no resource metrics were collected", "the run ended early (interrupted)"],
+        "missing_texts": {"zh-CN": ["未采集到资源指标", "运行提前结束（已中断）"]},
         "warnings": [],
     }
     return minimal_findings(

@@ -1,0 +1,41 @@
+"""Rules: each turns the computed statistics into findings with evidence, a fix, and its words.
+
+A rule is a plain function ``rule(ctx: Context) -> Iterable[Finding]`` that makes its
+findings from a :class:`~erpcap.findings.FindingKind` it declares, with message templates
+in English and Chinese (``erpcap/findings.py``). The defaults, one module per subject, are
+:data:`DEFAULT_RULES`; a caller or a plug-in passes its own tuple to
+:func:`erpcap.analysis.analyze_run` the same way, and its findings reach the report in its
+own words.
+
+=============  ============================================================================
+module         rules
+=============  ============================================================================
+``run``        ``run.incomplete``, ``data.few_samples``
+``failures``   ``errors.rate_high`` (advice by cause)
+``latency``    ``latency.p95_over_target``
+``capacity``   ``capacity.saturated``, ``load.light``
+``resources``  ``resources.host_cpu_high``, ``generator.saturated``
+=============  ============================================================================
+"""
+
+from __future__ import annotations
+
+from erpcap.analysis.rules.base import MIN_SAMPLES, Context, Rule, Slo
+from erpcap.analysis.rules.capacity import light_load, saturation
+from erpcap.analysis.rules.failures import error_rate, main_cause
+from erpcap.analysis.rules.latency import slow_transactions
+from erpcap.analysis.rules.resources import generator_busy, host_cpu
+from erpcap.analysis.rules.run import incomplete_run, thin_samples
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    incomplete_run,
+    error_rate,
+    slow_transactions,
+    saturation,
+    light_load,
+    host_cpu,
+    generator_busy,
+    thin_samples,
+)
+
+__all__ = ["DEFAULT_RULES", "MIN_SAMPLES", "Context", "Rule", "Slo", "main_cause"]

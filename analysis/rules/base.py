@@ -1,0 +1,58 @@
+"""What every rule sees and returns: the SLO, the context of computed statistics, the type."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from erpcap.findings import Finding
+
+#: Transactions (and steps) with fewer requests than this get no latency verdict of their own.
+MIN_SAMPLES = 20
+
+
+@dataclass(frozen=True)
+class Slo:
+    """Service-level objectives the analysis judges against.
+
+    Defaults: p95 within 1 s for online work (order entry, queries), 2 s for a login, and
+    20 s for period-close batch and reports (TPC-C allows its heavy Stock-Level 20 s);
+    at most 1 % errors.
+    """
+
+    p95_ms: dict[str, float] = field(
+        default_factory=lambda: {
+            "order": 1000.0,
+            "query": 1000.0,
+            "auth": 2000.0,
+            "close": 20000.0,
+            "other": 1000.0,
+        }
+    )
+    error_rate: float = 0.01
+
+    def target_ms(self, group: str) -> float:
+        return self.p95_ms.get(group, self.p95_ms["other"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"p95_ms": dict(self.p95_ms), "error_rate": self.error_rate}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the rules see: the statistics already computed for the run."""
+
+    meta: dict[str, Any]
+    overall: dict[str, Any]
+    transactions: list[dict[str, Any]]
+    steps: list[dict[str, Any]]
+    resources: dict[str, Any]
+    errors: list[dict[str, Any]]
+    slo: Slo
+    #: Failed requests per cause (analysis/errors.py): connection, timeout, auth, …
+    error_causes: dict[str, int] = field(default_factory=dict)
+
+
+#: A rule: the context in, findings out (made from the rule's own FindingKind).
+Rule = Callable[[Context], Iterable[Finding]]
