@@ -11,7 +11,7 @@ from erpcap.analysis.errors import causes, error_groups, top_errors
 from erpcap.analysis.intervals import per_second
 from erpcap.analysis.latency import grouped_stats, latency_stats, with_response
 from erpcap.analysis.resources import summarize
-from erpcap.analysis.rules import DEFAULT_RULES, MIN_SAMPLES, Context, Rule, Slo
+from erpcap.analysis.rules import MIN_SAMPLES, Context, Rule, Slo, registered_rules
 from erpcap.analysis.rules.run import STATUS_WORDS
 from erpcap.analysis.steps import Step, requests_in, single_step, steps_from_events
 from erpcap.analysis.verdict import verdict
@@ -190,7 +190,7 @@ def analyze_run(
     run: RunDir,
     *,
     slo: Slo | None = None,
-    rules: tuple[Rule, ...] = DEFAULT_RULES,
+    rules: tuple[Rule, ...] | None = None,
     force: bool = False,
 ) -> dict[str, Any]:
     """Analyse ``run``: write ``intervals.parquet`` and ``findings.json``; return the findings.
@@ -200,6 +200,7 @@ def analyze_run(
             (unless ``force``).
     """
     slo = slo or Slo()
+    rules = registered_rules() if rules is None else rules
     meta = run.read_meta()
     inputs = run.inputs()
     _refuse_less_data(run, inputs, force=force)

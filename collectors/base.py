@@ -11,7 +11,9 @@ run.json, the recovery writes ``collector_resumed``, and the thread keeps sampli
 
 Writing a collector: subclass, set ``name``, declare ``OPTIONS`` (option name → parser of
 its text, used by ``--collect name:key=value``) and implement :meth:`Collector.sample`;
-then register the class in :func:`default_registry`, the way the built-ins are.
+then declare the class as an entry point of ``erpcap.collectors`` in your package, the way
+erpcap declares its own in pyproject.toml (erpcap/plugins.py); :func:`default_registry`
+finds it. A registry object can also be built and passed by hand.
 
 The ``--collect`` spec is a collector name, optionally followed by ``:`` and comma-separated
 options: ``psutil``, ``psutil:interval=0.5``, ``psutil:interval=2s,per_cpu=true``. Each
@@ -36,6 +38,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
+from erpcap import plugins
 from erpcap.errors import BadInput
 from erpcap.rundir import PartWriter, RunDir, utcnow
 
@@ -102,6 +105,10 @@ def metric_row(
     }
 
 
+#: Options every collector takes, whatever its own ``OPTIONS`` (its constructor has them).
+COMMON_OPTIONS: Mapping[str, Any] = {"interval": parse_seconds}
+
+
 class Collector(ABC):
     """A sampler with its own thread. Subclasses implement :meth:`sample`."""
 
@@ -127,6 +134,10 @@ class Collector(ABC):
         return f"{type(self).__name__}(interval={self.interval})"
 
     # -- what subclasses implement ----------------------------------------------------------
+
+    def watch(self, role: str, pid: int) -> None:  # noqa: B027 - optional hook
+        """Also sample the process tree of ``pid`` under ``role`` (collectors of processes
+        override this; the others have nothing to watch)."""
 
     def setup(self) -> None:  # noqa: B027 - optional hook
         """Called once in the collector's thread before the first sample."""
@@ -268,12 +279,13 @@ class Registry:
         name, _, rest = spec.strip().partition(":")
         cls = self.get(name.strip())
         options: dict[str, Any] = {}
+        accepted = {**COMMON_OPTIONS, **cls.OPTIONS}
         for part in filter(None, (p.strip() for p in rest.split(","))):
             key, eq, text = part.partition("=")
             key = key.strip()
-            parser = cls.OPTIONS.get(key)
+            parser = accepted.get(key)
             if parser is None or not eq:
-                known = ", ".join(sorted(cls.OPTIONS))
+                known = ", ".join(sorted(accepted))
                 what = (
                     f"unknown option {key!r}" if parser is None else f"option {key!r} needs a value"
                 )
@@ -291,11 +303,16 @@ class Registry:
 
 
 def default_registry() -> Registry:
-    """A registry holding the built-in collectors."""
-    from erpcap.collectors.psutil_host import PsutilCollector
-
+    """A registry holding every collector of the ``erpcap.collectors`` entry points: erpcap's
+    own (psutil) and any installed plug-in's, registered the same way (erpcap/plugins.py)."""
     registry = Registry()
-    registry.register(PsutilCollector)
+    for name, cls in plugins.load("collectors"):
+        if not (isinstance(cls, type) and issubclass(cls, Collector)):
+            raise plugins.PluginError(
+                f"the collectors plug-in {name!r} is not a Collector subclass",
+                hint="point the entry point at a subclass of erpcap.collectors.Collector",
+            )
+        registry.register(cls)
     return registry
 
 

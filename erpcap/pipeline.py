@@ -104,9 +104,7 @@ def _stop_collectors(run: RunDir, collectors: Sequence[Collector]) -> None:
 
 def _watch(collectors: Sequence[Collector], role: str, pid: int) -> None:
     for collector in collectors:
-        watch = getattr(collector, "watch", None)
-        if watch is not None:
-            watch(role, pid)
+        collector.watch(role, pid)
 
 
 def _current_step(run: RunDir) -> dict[str, Any] | None:

@@ -20,6 +20,7 @@ from erpcap.reports import model
 from erpcap.reports.charts import Charts, build_charts
 from erpcap.reports.i18n import PLOTLY_STRINGS, Translator
 from erpcap.reports.localize import localize_findings, localize_missing
+from erpcap.reports.sections import registered_sections
 from erpcap.reports.summary import build_summary
 
 TEMPLATE = "report.html.j2"
@@ -157,8 +158,7 @@ def render_html(data: model.ReportData, *, lang: str = "en") -> str:
             model.worth_showing_queue(model.queue_p95(row), model.service_p95(row))
             for row in [model.overall(data), *model.transactions(data)]
         ),
-        "gate_results": model.gate_results(data),
-        "gate_file": str((data.gate or {}).get("budgets") or ""),
+        "sections": [s.render_html(data, t) for s in registered_sections() if s.visible(data)],
         "quality": quality,
         "missing": localize_missing(quality, t),
         "time_charts": [by_id[i] for i in ("chart-throughput", "chart-latency") if i in by_id],

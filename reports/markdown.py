@@ -14,6 +14,7 @@ from types import MappingProxyType
 from erpcap.reports import model
 from erpcap.reports.i18n import Translator
 from erpcap.reports.localize import localize_findings
+from erpcap.reports.sections import registered_sections
 from erpcap.reports.summary import build_summary
 
 #: Rows of the transactions table and items of the findings list before "…and N more".
@@ -137,6 +138,12 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
         out.append(t.plural("md.more_findings", len(findings) - TOP_FINDINGS))
     out.append("")
 
+    for section in registered_sections():
+        if section.visible(data):
+            out += [
+                md_escape(line) if not line.startswith("#") else line
+                for line in section.markdown(data, t)
+            ]
     facts = t("sep").join(f"{label}{t('colon')}{md_escape(value)}" for label, value in s.facts)
     out += [f"<sub>{facts}</sub>", "", t("md.full_report"), ""]
     return "\n".join(out)

@@ -3,9 +3,10 @@
 A rule is a plain function ``rule(ctx: Context) -> Iterable[Finding]`` that makes its
 findings from a :class:`~erpcap.findings.FindingKind` it declares, with message templates
 in English and Chinese (``erpcap/findings.py``). The defaults, one module per subject, are
-:data:`DEFAULT_RULES`; a caller or a plug-in passes its own tuple to
-:func:`erpcap.analysis.analyze_run` the same way, and its findings reach the report in its
-own words.
+:data:`DEFAULT_RULES`, registered as entry points of ``erpcap.rules`` in pyproject.toml the
+way a plug-in registers its own (:func:`registered_rules`, erpcap/plugins.py); a caller may
+also pass its own tuple to :func:`erpcap.analysis.analyze_run`. A plug-in's findings reach
+the report in its own words.
 
 =============  ============================================================================
 module         rules
@@ -20,6 +21,7 @@ module         rules
 
 from __future__ import annotations
 
+from erpcap import plugins
 from erpcap.analysis.rules.base import MIN_SAMPLES, Context, Rule, Slo
 from erpcap.analysis.rules.capacity import light_load, saturation
 from erpcap.analysis.rules.failures import error_rate, main_cause
@@ -27,6 +29,7 @@ from erpcap.analysis.rules.latency import slow_transactions
 from erpcap.analysis.rules.resources import generator_busy, host_cpu
 from erpcap.analysis.rules.run import incomplete_run, thin_samples
 
+#: erpcap's own rules, in the order pyproject.toml registers them (erpcap.rules).
 DEFAULT_RULES: tuple[Rule, ...] = (
     incomplete_run,
     error_rate,
@@ -38,4 +41,24 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     thin_samples,
 )
 
-__all__ = ["DEFAULT_RULES", "MIN_SAMPLES", "Context", "Rule", "Slo", "main_cause"]
+
+def registered_rules() -> tuple[Rule, ...]:
+    """Every rule of the ``erpcap.rules`` entry points — erpcap's own and any plug-in's —
+    in the order of their names (erpcap/plugins.py)."""
+    found = []
+    for name, rule in plugins.load("rules"):
+        if not callable(rule):
+            raise plugins.PluginError(f"the rules plug-in {name!r} is not a function")
+        found.append(rule)
+    return tuple(found)
+
+
+__all__ = [
+    "DEFAULT_RULES",
+    "MIN_SAMPLES",
+    "Context",
+    "Rule",
+    "Slo",
+    "main_cause",
+    "registered_rules",
+]
