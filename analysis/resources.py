@@ -35,7 +35,7 @@ def summarize(metrics: pd.DataFrame) -> dict[str, Any]:
     Process series are summed over the processes of a role at each sample time first (a
     server with four workers uses the CPU of all four), then summarized.
     """
-    result: dict[str, Any] = {"host": {}, "processes": []}
+    result: dict[str, Any] = {"host": {}, "processes": [], "sources": []}
     if metrics.empty:
         return result
     frame = metrics.dropna(subset=["value"])
@@ -56,4 +56,12 @@ def summarize(metrics: pd.DataFrame) -> dict[str, Any]:
                 scale = 1 / 2**20 if str(metric) in _BYTES_TO_MB else 1.0
                 entry[name] = _summary(per_time, scale)
             result["processes"].append(entry)
+    # Any other source (a database, Prometheus, a plug-in's collector): per metric, summed
+    # over its label sets at each sample time, like a role's processes.
+    others = frame[~frame["source"].isin(["host", "process"])]
+    for (source, metric), part in others.groupby(["source", "metric"], sort=True):
+        per_time = part.groupby("ts")["value"].sum()
+        result["sources"].append(
+            {"source": str(source), "metric": str(metric), **_summary(per_time)}
+        )
     return result

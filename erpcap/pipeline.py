@@ -17,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from erpcap.collectors.base import Collector, parse_collect_spec
+from erpcap.collectors.base import Collector, Registry, parse_collect_spec
 from erpcap.errors import StageError
 from erpcap.facts import host_facts, redact_url, versions
 from erpcap.processes import ManagedProcess
@@ -81,10 +81,12 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _start_collectors(run: RunDir, specs: Sequence[str]) -> list[Collector]:
+def _start_collectors(
+    run: RunDir, specs: Sequence[str], registry: Registry | None = None
+) -> list[Collector]:
     started = []
     for spec in specs:
-        collector = parse_collect_spec(spec)
+        collector = parse_collect_spec(spec, registry)
         try:
             collector.start(run)
         except Exception as exc:  # a collector never fails the run
@@ -118,8 +120,13 @@ def record_run(
     progress: Progress,
     *,
     watch: Mapping[str, int] | None = None,
+    registry: Registry | None = None,
 ) -> str:
-    """Drive ``plan`` against its target, recording into ``run``; return the final status."""
+    """Drive ``plan`` against its target, recording into ``run``; return the final status.
+
+    ``registry`` holds the collectors ``plan.collect`` names (default: every registered one,
+    erpcap's and plug-ins', :func:`erpcap.collectors.base.default_registry`).
+    """
     argv, env = locust_command(
         target=plan.target,
         scenario=plan.scenario,
@@ -134,7 +141,7 @@ def record_run(
     )
     run.update_meta(**plan.describe(), versions=versions(), host=host_facts(), started_at=iso())
     run.event("run_started", target=redact_url(plan.target), scenario=plan.scenario.name)
-    collectors = _start_collectors(run, plan.collect)
+    collectors = _start_collectors(run, plan.collect, registry)
     for role, pid in (watch or {}).items():
         _watch(collectors, role, pid)
 

@@ -95,6 +95,9 @@ def resource_rows(resources: Mapping[str, Any], t: Translator) -> list[ResourceR
     for proc in resources["processes"]:
         if isinstance(proc, Mapping):
             owners.append((str(proc.get("role") or "other"), proc))
+    for entry in resources.get("sources", []):
+        if isinstance(entry, Mapping) and isinstance(entry.get("metric"), str):
+            owners.append((str(entry.get("source") or ""), {entry["metric"]: entry}))
     rows = []
     for owner, block in owners:
         for metric, value in block.items():

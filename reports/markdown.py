@@ -12,6 +12,7 @@ import re
 from types import MappingProxyType
 
 from erpcap.reports import model
+from erpcap.reports.html import resource_rows
 from erpcap.reports.i18n import Translator
 from erpcap.reports.localize import localize_findings
 from erpcap.reports.sections import registered_sections
@@ -121,6 +122,16 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
         if len(transactions) > TOP_TRANSACTIONS:
             out += ["", t.plural("md.more_transactions", len(transactions) - TOP_TRANSACTIONS)]
         out += ["", md_escape(t("latency.note")), ""]
+
+    resources = resource_rows(model.resources(data), t)
+    if resources:
+        out += [f"### {t('resources')}", ""]
+        out += _table(
+            [t("col.role"), t("col.metric"), t("col.mean_value"), t("col.max_value")],
+            [[md_escape(r.role), md_escape(r.metric), r.mean, r.max] for r in resources],
+            {2, 3},
+        )
+        out.append("")
 
     findings = localize_findings(model.findings_list(data), t)
     out += [f"### {t('findings')}", ""]

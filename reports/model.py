@@ -235,9 +235,14 @@ def findings_list(data: ReportData) -> list[dict[str, Any]]:
 
 
 def resources(data: ReportData) -> dict[str, Any]:
-    """The resource summary: ``{"host": {metric: {mean, max}}, "processes": [...]}``."""
+    """The resource summary: ``{"host": {metric: {mean, max}}, "processes": [...],
+    "sources": [{source, metric, mean, max}]}`` (other collectors' series)."""
     block = _dict(data.findings.get("resources"))
-    return {"host": _dict(block.get("host")), "processes": _list(block.get("processes"))}
+    return {
+        "host": _dict(block.get("host")),
+        "processes": _list(block.get("processes")),
+        "sources": _list(block.get("sources")),
+    }
 
 
 def data_quality(data: ReportData) -> dict[str, Any]:

@@ -131,6 +131,16 @@ def test_a_plugin_collector_is_a_collect_spec(plugin_path: Path, tmp_path: Path)
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "queue_depth" in result.stdout
+    # Its series reach the analysis and the reports like any collector's.
+    run = tmp_path / "run"
+    assert _erpcap(plugin_path, "analyze", str(run)).returncode == 0
+    assert _erpcap(plugin_path, "report", str(run)).returncode == 0
+    findings = json.loads((run / "findings.json").read_text(encoding="utf-8"))
+    assert {"source": "acme", "metric": "queue_depth", "mean": 7.0, "max": 7.0} in findings[
+        "resources"
+    ]["sources"]
+    assert "queue_depth" in (run / "report.html").read_text(encoding="utf-8")
+    assert "queue\\_depth" in (run / "summary.md").read_text(encoding="utf-8")
     unknown = _erpcap(plugin_path, "run", "--target", "http://127.0.0.1:9", "--collect", "sar")
     assert unknown.returncode == 2 and "acme-counter" in unknown.stderr  # listed with psutil
 
