@@ -59,9 +59,8 @@ def summarize(metrics: pd.DataFrame) -> dict[str, Any]:
     # Any other source (a database, Prometheus, a plug-in's collector): per metric, summed
     # over its label sets at each sample time, like a role's processes.
     others = frame[~frame["source"].isin(["host", "process"])]
-    for (source, metric), part in others.groupby(["source", "metric"], sort=True):
+    for key, part in others.groupby(["source", "metric"], sort=True):
+        source, series = (str(k) for k in key)
         per_time = part.groupby("ts")["value"].sum()
-        result["sources"].append(
-            {"source": str(source), "metric": str(metric), **_summary(per_time)}
-        )
+        result["sources"].append({"source": source, "metric": series, **_summary(per_time)})
     return result
