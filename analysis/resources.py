@@ -60,7 +60,9 @@ def summarize(metrics: pd.DataFrame) -> dict[str, Any]:
     # over its label sets at each sample time, like a role's processes.
     others = frame[~frame["source"].isin(["host", "process"])]
     for key, part in others.groupby(["source", "metric"], sort=True):
-        source, series = (str(k) for k in key)
+        source_name, metric_name = (str(k) for k in key)
         per_time = part.groupby("ts")["value"].sum()
-        result["sources"].append({"source": source, "metric": series, **_summary(per_time)})
+        result["sources"].append(
+            {"source": source_name, "metric": metric_name, **_summary(per_time)}
+        )
     return result
