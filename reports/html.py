@@ -161,7 +161,6 @@ def render_html(data: model.ReportData, *, lang: str = "en") -> str:
             model.worth_showing_queue(model.queue_p95(row), model.service_p95(row))
             for row in [model.overall(data), *model.transactions(data)]
         ),
-        "sections": [s.render_html(data, t) for s in registered_sections() if s.visible(data)],
         "quality": quality,
         "missing": localize_missing(quality, t),
         "time_charts": [by_id[i] for i in ("chart-throughput", "chart-latency") if i in by_id],
@@ -174,4 +173,9 @@ def render_html(data: model.ReportData, *, lang: str = "en") -> str:
             {"locale": lang, "dictionary": dict(PLOTLY_STRINGS.get(lang, {}))}, ensure_ascii=False
         ),
     }
+    context["sections"] = [
+        section.render_html(data, t, context)
+        for section in registered_sections()
+        if section.visible(data)
+    ]
     return environment().get_template(TEMPLATE).render(context)

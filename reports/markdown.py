@@ -24,6 +24,8 @@ TOP_FINDINGS = 10
 
 _VERDICT_ICONS = MappingProxyType({"pass": "✅", "warn": "⚠️", "fail": "❌", "unknown": "❔"})
 _SEVERITY_ICONS = MappingProxyType({"critical": "🔴", "warning": "🟠", "info": "🔵"})
+#: erpcap's own sections, whose Markdown this module writes (already escaped).
+_OWN = frozenset({"transactions", "resources", "findings", "budgets"})
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#!~])")
 
 
@@ -92,6 +94,23 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
         )
         out.append("")
 
+    # The registered sections in their order (reports/sections.py): erpcap's own Markdown is
+    # written escaped by the functions below; a plug-in's lines are escaped here, headings kept.
+    for section in registered_sections():
+        if not section.visible(data):
+            continue
+        lines = section.markdown(data, t)
+        if section.id not in _OWN:
+            lines = [line if line.startswith("#") else md_escape(line) for line in lines]
+        out += lines
+    facts = t("sep").join(f"{label}{t('colon')}{md_escape(value)}" for label, value in s.facts)
+    out += [f"<sub>{facts}</sub>", "", t("md.full_report"), ""]
+    return "\n".join(out)
+
+
+def transactions(data: model.ReportData, t: Translator) -> list[str]:
+    """The Transactions section: the busiest transactions and which latency is which."""
+    out: list[str] = []
     transactions = model.transactions(data)
     if transactions:
         out += [f"### {t('transactions.top')}", ""]
@@ -123,6 +142,12 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
             out += ["", t.plural("md.more_transactions", len(transactions) - TOP_TRANSACTIONS)]
         out += ["", md_escape(t("latency.note")), ""]
 
+    return out
+
+
+def resources(data: model.ReportData, t: Translator) -> list[str]:
+    """The Resources section: every source's summarized series, with units."""
+    out: list[str] = []
     resources = resource_rows(model.resources(data), t)
     if resources:
         out += [f"### {t('resources')}", ""]
@@ -133,11 +158,17 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
         )
         out.append("")
 
-    findings = localize_findings(model.findings_list(data), t)
+    return out
+
+
+def findings(data: model.ReportData, t: Translator) -> list[str]:
+    """The Findings section: most severe first, with what to do."""
+    out: list[str] = []
+    said = localize_findings(model.findings_list(data), t)
     out += [f"### {t('findings')}", ""]
-    if not findings:
+    if not said:
         out.append(t("findings.none"))
-    for finding in findings[:TOP_FINDINGS]:
+    for finding in said[:TOP_FINDINGS]:
         severity = str(finding.get("severity") or "info")
         icon = _SEVERITY_ICONS.get(severity, "🔵")
         label = t(f"severity.{severity}") if severity in _SEVERITY_ICONS else md_escape(severity)
@@ -145,16 +176,8 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
         if finding.get("fix"):
             line += f" — {t('finding.fix')}{t('colon')}{md_escape(finding['fix'])}"
         out.append(line)
-    if len(findings) > TOP_FINDINGS:
-        out.append(t.plural("md.more_findings", len(findings) - TOP_FINDINGS))
+    if len(said) > TOP_FINDINGS:
+        out.append(t.plural("md.more_findings", len(said) - TOP_FINDINGS))
     out.append("")
 
-    for section in registered_sections():
-        if section.visible(data):
-            out += [
-                md_escape(line) if not line.startswith("#") else line
-                for line in section.markdown(data, t)
-            ]
-    facts = t("sep").join(f"{label}{t('colon')}{md_escape(value)}" for label, value in s.facts)
-    out += [f"<sub>{facts}</sub>", "", t("md.full_report"), ""]
-    return "\n".join(out)
+    return out

@@ -31,23 +31,35 @@ class Section:
     id: str
     titles: Mapping[str, str]
     reads: tuple[str, ...]
-    html_template: str
+    #: The jinja2 source of its HTML, or ``""`` with ``html_file`` naming a template file of
+    #: erpcap.reports.templates (erpcap's own sections).
+    html_template: str = ""
     markdown: Callable[[model.ReportData, Translator], list[str]] = lambda data, t: []
     visible: Callable[[model.ReportData], bool] = lambda data: True
     #: Values for the template beyond ``data``, ``t``, ``model`` and ``title``.
     context: Callable[[model.ReportData, Translator], Mapping[str, Any]] = field(
         default=lambda data, t: {}
     )
+    html_file: str = ""
 
     def title(self, lang: str) -> str:
         return self.titles.get(lang) or self.titles.get("en") or self.id
 
-    def render_html(self, data: model.ReportData, t: Translator) -> markupsafe.Markup:
-        """The section as HTML, rendered with the report's (autoescaping) environment."""
+    def render_html(
+        self, data: model.ReportData, t: Translator, page: Mapping[str, Any] | None = None
+    ) -> markupsafe.Markup:
+        """The section as HTML, rendered with the report's (autoescaping) environment and
+        the page's values (``page``: what the page template sees), plus its own."""
         from erpcap.reports.html import environment
 
-        template = environment().from_string(self.html_template)
-        values = {"data": data, "t": t, "model": model, "title": self.title(t.lang)}
+        env = environment()
+        template = (
+            env.get_template(self.html_file)
+            if self.html_file
+            else env.from_string(self.html_template)
+        )
+        values = {**(page or {}), "data": data, "t": t, "model": model}
+        values["title"] = self.title(t.lang)
         values.update(self.context(data, t))
         return markupsafe.Markup(template.render(values))
 
@@ -65,6 +77,49 @@ def registered_sections() -> list[Section]:
 
 
 # -- erpcap's own ---------------------------------------------------------------------------
+
+#: The page's standard sections: their HTML is a template file each; what they read and
+#: their Markdown (reports/markdown.py) are declared here.
+TRANSACTIONS = Section(
+    id="transactions",
+    titles={"en": "Transactions", "zh-CN": "事务"},
+    reads=("transactions", "groups", "overall", "errors"),
+    html_file="section-transactions.html.j2",
+    markdown=lambda data, t: _md().transactions(data, t),
+)
+STEPS = Section(
+    id="steps",
+    titles={"en": "Load steps", "zh-CN": "负载阶梯"},
+    reads=("steps",),
+    html_file="section-steps.html.j2",
+)
+RESOURCES = Section(
+    id="resources",
+    titles={"en": "Resources", "zh-CN": "资源"},
+    reads=("resources",),
+    html_file="section-resources.html.j2",
+    markdown=lambda data, t: _md().resources(data, t),
+)
+FINDINGS = Section(
+    id="findings",
+    titles={"en": "Findings", "zh-CN": "发现"},
+    reads=("findings",),
+    html_file="section-findings.html.j2",
+    markdown=lambda data, t: _md().findings(data, t),
+)
+DATA_QUALITY = Section(
+    id="data-quality",
+    titles={"en": "Data quality", "zh-CN": "数据质量"},
+    reads=("data_quality",),
+    html_file="section-data-quality.html.j2",
+)
+
+
+def _md() -> Any:
+    from erpcap.reports import markdown
+
+    return markdown
+
 
 _BUDGETS_HTML = """\
 <section id="budgets">
