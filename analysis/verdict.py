@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from erpcap.analysis.rules import Slo
-from erpcap.findings import LANGUAGES, Finding
+from erpcap.findings import LANGUAGES, Finding, Quantity
 from erpcap.words import format_percent, plural
 
 
@@ -86,11 +86,6 @@ _PARTS: dict[str, dict[str, str]] = {
 def _headline(lang: str, overall: dict[str, Any], capacity: dict[str, Any], slo: Slo) -> str:
     words = _PARTS[lang]
     en = lang == "en"
-    seconds = "s" if en else "秒"
-
-    def latency(ms: float) -> str:
-        return f"{ms / 1000:.2f} {seconds}" if ms >= 1000 else f"{ms:.0f} ms"
-
     parts = []
     within = capacity.get("max_users_within_slo")
     over = capacity.get("first_step_over_slo")
@@ -99,7 +94,7 @@ def _headline(lang: str, overall: dict[str, Any], capacity: dict[str, Any], slo:
             words["within"].format(
                 users=plural(within, "concurrent user") if en else within,
                 rps=f"{capacity['rps_within_slo']:.1f}",
-                target=latency(slo.target_ms("order")),
+                target=Quantity(slo.target_ms("order"), "ms").say(lang),
                 limit=format_percent(slo.error_rate),
             )
         )
