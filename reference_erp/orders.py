@@ -861,13 +861,3 @@ def _ship_in_tx(
         "lines": [shipment_line_view(sl) for sl in lines],
     }
     return shipment, sorted({int(a["item_id"]) for a in allocs})
-
-
-def create_conflict(exc: IntegrityError) -> ApiError:
-    """Map a constraint violation that slipped through validation to a 409."""
-    return ApiError(
-        409,
-        "conflict",
-        "the change conflicts with the current data",
-        {"reason": str(exc.orig)[:200]},
-    )
