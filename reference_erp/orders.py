@@ -26,7 +26,7 @@ from .auth import Principal
 from .cache import TTL_AVAILABILITY
 from .context import AppContext
 from .db import execute, insert_returning_id, one, rows, scalar
-from .errors import ApiError
+from .errors import ApiError, StockRace
 from .ledger import post_journal
 from .models import SalesOrderIn
 from .postorder import utc_now
@@ -195,10 +195,6 @@ def availability(ctx: AppContext, conn: Connection, item_id: int) -> dict[str, A
 
 # ---------------------------------------------------------------------- create
 RACE_ATTEMPTS = 20
-
-
-class StockRace(Exception):
-    """A guarded stock UPDATE found less free stock than planned: retry the transaction."""
 
 
 def request_hash(body: SalesOrderIn) -> str:
