@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from .audit import audit, audit_row
 from .auth import Principal
 from .context import AppContext
 from .db import execute, insert_returning_id, one, rows, scalar
 from .errors import ApiError
 from .ledger import period_of, post_journal, require_open_period
 from .models import InvoicingIn, PaymentIn
-from .orders import audit, audit_row, in_params
-from .postorder import utc_now
+from .sql import in_params, utc_now
 from .views import day, money, ts
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from . import gs1
+from .audit import audit, audit_row
 from .auth import Principal
 from .cache import TTL_AVAILABILITY
 from .context import AppContext
@@ -29,53 +30,8 @@ from .db import execute, insert_returning_id, one, rows, scalar
 from .errors import ApiError, StockRace
 from .ledger import post_journal
 from .models import SalesOrderIn
-from .postorder import utc_now
+from .sql import in_params, utc_now
 from .views import day, order_summary, order_view, shipment_line_view
-
-AUDIT_SQL = (
-    "INSERT INTO audit_log (table_name, record_key, action, field, old_value, new_value, reason, changed_by, "
-    "changed_at) VALUES (:t, :k, :a, :f, :o, :n, :r, :u, :at)"
-)
-
-
-def audit(conn: Connection, entries: list[dict[str, Any]]) -> None:
-    """Write audit rows (each dict: t, k, a, f, o, n, r, u, at)."""
-    execute(conn, AUDIT_SQL, entries)
-
-
-def audit_row(
-    table: str,
-    key: Any,
-    action: str,
-    field: str | None,
-    old: Any,
-    new: Any,
-    reason: str,
-    user: str,
-    at: str,
-) -> dict[str, Any]:
-    """One audit entry for :func:`audit`."""
-    return {
-        "t": table,
-        "k": str(key),
-        "a": action,
-        "f": field,
-        "o": None if old is None else str(old),
-        "n": None if new is None else str(new),
-        "r": reason,
-        "u": user,
-        "at": at,
-    }
-
-
-def in_params(prefix: str, values: list[int]) -> tuple[str, dict[str, int]]:
-    """Expand ``values`` into ``:p0, :p1, ...`` for an IN list.
-
-    >>> in_params("i", [3, 5])
-    (':i0, :i1', {'i0': 3, 'i1': 5})
-    """
-    params = {f"{prefix}{n}": v for n, v in enumerate(values)}
-    return ", ".join(f":{k}" for k in params), params
 
 
 # ---------------------------------------------------------------------- master data

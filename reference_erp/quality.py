@@ -13,14 +13,14 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from .audit import audit, audit_row
 from .auth import Principal, verify_password
 from .context import AppContext
 from .db import execute, insert_returning_id, one, rows
 from .errors import ApiError
 from .ledger import post_journal
 from .models import ReceiptIn, ReleaseIn
-from .orders import audit, audit_row
-from .postorder import utc_now
+from .sql import utc_now
 from .views import day, lot_view, ts
 
 

@@ -1,0 +1,48 @@
+"""The audit trail: who changed which record, how and why (21 CFR Part 11).
+
+Every regulated insert or update writes its ``audit_log`` rows in the same transaction as the
+change itself; the order, shipment, quality and finance transactions all write them here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from .db import execute
+
+AUDIT_SQL = (
+    "INSERT INTO audit_log (table_name, record_key, action, field, old_value, new_value, reason, changed_by, "
+    "changed_at) VALUES (:t, :k, :a, :f, :o, :n, :r, :u, :at)"
+)
+
+
+def audit(conn: Connection, entries: list[dict[str, Any]]) -> None:
+    """Write audit rows (each dict: t, k, a, f, o, n, r, u, at)."""
+    execute(conn, AUDIT_SQL, entries)
+
+
+def audit_row(
+    table: str,
+    key: Any,
+    action: str,
+    field: str | None,
+    old: Any,
+    new: Any,
+    reason: str,
+    user: str,
+    at: str,
+) -> dict[str, Any]:
+    """One audit entry for :func:`audit`."""
+    return {
+        "t": table,
+        "k": str(key),
+        "a": action,
+        "f": field,
+        "o": None if old is None else str(old),
+        "n": None if new is None else str(new),
+        "r": reason,
+        "u": user,
+        "at": at,
+    }
