@@ -46,3 +46,28 @@ def audit_row(
         "u": user,
         "at": at,
     }
+
+
+class AuditTrail:
+    """The audit rows of one transaction: one user, one time, written in one statement.
+
+    >>> trail = AuditTrail("qa", "2026-11-25 10:00:00")
+    >>> trail.add("lot", 7, "update", "status", "quarantine", "released", "QA release")
+    >>> trail.rows[0]["k"], trail.rows[0]["n"], trail.rows[0]["u"]
+    ('7', 'released', 'qa')
+    """
+
+    def __init__(self, user: str, at: str) -> None:
+        self.user = user
+        self.at = at
+        self.rows: list[dict[str, Any]] = []
+
+    def add(
+        self, table: str, key: Any, action: str, field: str | None, old: Any, new: Any, reason: str
+    ) -> None:
+        """Queue one row (written by :meth:`write`, in the order added)."""
+        self.rows.append(audit_row(table, key, action, field, old, new, reason, self.user, self.at))
+
+    def write(self, conn: Connection) -> None:
+        """Insert the queued rows (nothing when there are none)."""
+        audit(conn, self.rows)

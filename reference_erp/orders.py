@@ -21,16 +21,16 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from . import gs1
-from .audit import audit, audit_row
+from . import allocation, gs1
+from .audit import AuditTrail, audit, audit_row
 from .auth import Principal
 from .cache import TTL_AVAILABILITY
 from .context import AppContext
 from .db import execute, insert_returning_id, one, rows, scalar
 from .errors import ApiError, StockRace
 from .ledger import post_journal
-from .models import SalesOrderIn
-from .sql import in_params, utc_now
+from .models import OrderLineIn, SalesOrderIn
+from .sql import in_params, set_number, utc_now
 from .views import day, order_summary, order_view, shipment_line_view
 
 
@@ -222,8 +222,47 @@ def _create_in_tx(
     idem_key: str | None,
     digest: str,
 ) -> tuple[dict[str, Any], int, list[int]]:
+    """Order entry in one transaction: check, plan FEFO, write order, lines and allocations,
+    then take the stock-row locks. Returns (order document, order id, item ids)."""
     now = utc_now()
     today = date.today().isoformat()
+    customer, ship_to = _customer_and_ship_to(ctx, conn, body)
+    item_ids = sorted({ln.item_id for ln in body.lines})
+    items = _priced_items(ctx, conn, customer["price_list_id"], item_ids)
+    # Read candidate stock (no lock yet) and plan FEFO in memory; the guarded UPDATEs at the
+    # end take the row locks, in stock-row order, for the shortest possible time.
+    plan = allocation.plan_fefo(allocation.candidate_stock(conn, item_ids, today), body.lines)
+    trail = AuditTrail(user.username, now)
+    order_row = _order_row(body, ship_to, items, user.username, today, now)
+    order_id, number = _insert_order(conn, trail, order_row, digest, now)
+    lines_out, line_ids = _insert_lines(conn, trail, order_id, body.lines, items)
+    if idem_key:  # first: a concurrent retry with the same key fails here, before any lock
+        execute(
+            conn,
+            "INSERT INTO idempotency_key (idem_key, username, request_hash, order_id, created_at) "
+            "VALUES (:k, :u, :h, :o, :now)",
+            {"k": idem_key, "u": user.username, "h": digest, "o": order_id, "now": now},
+        )
+    by_row = allocation.write_allocations(conn, trail, line_ids, plan, number, now)
+    trail.write(conn)
+    # Last: the guarded UPDATEs take the hot stock-row locks, in a stable order (no deadlock
+    # between orders), and hold them only until commit.
+    allocation.take_stock(conn, by_row, now)
+    ctx.after_order(conn, order_id)
+    order = order_view(
+        {"id": order_id, "order_number": number, **order_row},
+        lines_out,
+        allocation.allocation_views(line_ids, plan),
+        [],
+        [],
+    )
+    return order, order_id, item_ids
+
+
+def _customer_and_ship_to(
+    ctx: AppContext, conn: Connection, body: SalesOrderIn
+) -> tuple[dict[str, Any], int]:
+    """The ordering customer and the consignee (its first one by default), or 422."""
     customer = load_customer(ctx, conn, body.customer_id)
     if customer is None:
         raise ApiError(
@@ -240,69 +279,48 @@ def _create_in_tx(
             "the ship-to is not a consignee of this customer",
             {"ship_to_id": body.ship_to_id, "customer_id": body.customer_id},
         )
-    item_ids = sorted({ln.item_id for ln in body.lines})
-    items = load_items_priced(ctx, conn, customer["price_list_id"], item_ids)
+    return customer, int(ship_to)
+
+
+def _priced_items(
+    ctx: AppContext, conn: Connection, price_list_id: int, item_ids: list[int]
+) -> dict[int, dict[str, Any]]:
+    """The ordered items with the customer's prices, or 422 when one is unknown or inactive."""
+    items = load_items_priced(ctx, conn, price_list_id, item_ids)
     unknown = [i for i in item_ids if i not in items]
     if unknown:
         raise ApiError(
             422, "unknown_item", "some items do not exist or are inactive", {"item_ids": unknown}
         )
+    return items
 
-    # Read candidate stock (no lock yet) and plan FEFO in memory; the guarded UPDATEs at the
-    # end take the row locks, in stock-row order, for the shortest possible time.
-    marks, params = in_params("i", item_ids)
-    stock = rows(
-        conn,
-        "SELECT sb.id, sb.item_id, sb.lot_id, sb.on_hand, sb.allocated, l.lot_number, l.expiry_date "
-        "FROM stock_balance sb JOIN lot l ON l.id = sb.lot_id JOIN location loc ON loc.id = sb.location_id "
-        f"WHERE sb.item_id IN ({marks}) AND l.status = 'released' AND l.expiry_date > :today "
-        "AND loc.zone = 'released' AND sb.on_hand > sb.allocated "
-        "ORDER BY sb.item_id, sb.id",
-        {"today": today, **params},
-    )
-    free: dict[int, list[dict[str, Any]]] = {}
-    for r in stock:
-        r["free"] = int(r["on_hand"]) - int(r["allocated"])
-        r["expiry"] = day(r["expiry_date"])
-        free.setdefault(int(r["item_id"]), []).append(r)
-    for lst in free.values():
-        lst.sort(key=lambda r: (r["expiry"], int(r["lot_id"]), int(r["id"])))
-    plan: list[list[tuple[dict[str, Any], int]]] = []
-    short: list[dict[str, Any]] = []
-    for ln in body.lines:
-        need, picks = ln.quantity, []
-        for r in free.get(ln.item_id, []):
-            if need == 0:
-                break
-            take = min(need, r["free"])
-            if take > 0:
-                r["free"] -= take
-                need -= take
-                picks.append((r, take))
-        if need:
-            short.append(
-                {"item_id": ln.item_id, "requested": ln.quantity, "available": ln.quantity - need}
-            )
-        plan.append(picks)
-    if short:
-        raise ApiError(
-            409,
-            "insufficient_stock",
-            "not enough released, unexpired stock for some lines",
-            {"lines": short},
-        )
 
+def _order_row(
+    body: SalesOrderIn,
+    ship_to: int,
+    items: dict[int, dict[str, Any]],
+    username: str,
+    today: str,
+    now: str,
+) -> dict[str, Any]:
+    """The ``sales_order`` columns of a new order (without id and number)."""
     total = round(sum(items[ln.item_id]["unit_price"] * ln.quantity for ln in body.lines), 2)
-    order_row = {
+    return {
         "customer_id": body.customer_id,
         "ship_to_id": ship_to,
         "po_number": body.po_number,
         "order_date": today,
         "status": "open",
         "total_amount": total,
-        "created_by": user.username,
+        "created_by": username,
         "created_at": now,
     }
+
+
+def _insert_order(
+    conn: Connection, trail: AuditTrail, order_row: dict[str, Any], digest: str, now: str
+) -> tuple[int, str]:
+    """Insert the order header; return its id and number."""
     temp_number = "TMP-" + hashlib.sha1(f"{digest}{now}{id(order_row)}".encode()).hexdigest()[:16]
     order_id = insert_returning_id(
         conn,
@@ -312,132 +330,57 @@ def _create_in_tx(
         {"num": temp_number, **order_row},
     )
     number = f"SO{order_id:08d}"
-    execute(
-        conn,
-        "UPDATE sales_order SET order_number = :n WHERE id = :id",
-        {"n": number, "id": order_id},
-    )
-    audits = [
-        audit_row(
-            "sales_order",
-            order_id,
-            "insert",
-            "status",
-            None,
-            "open",
-            "order entry",
-            user.username,
-            now,
-        )
-    ]
-    lines_out: list[dict[str, Any]] = []
-    allocs_out: list[dict[str, Any]] = []
-    alloc_params: list[dict[str, Any]] = []
-    # All lines in one multi-row INSERT ... RETURNING (one round trip).
-    values, line_params = [], {"o": order_id}
-    for n, ln in enumerate(body.lines, start=1):
+    set_number(conn, "sales_order", "order_number", order_id, number)
+    trail.add("sales_order", order_id, "insert", "status", None, "open", "order entry")
+    return order_id, number
+
+
+def _insert_lines(
+    conn: Connection,
+    trail: AuditTrail,
+    order_id: int,
+    lines: list[OrderLineIn],
+    items: dict[int, dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """Insert every line in one multi-row INSERT ... RETURNING (one round trip).
+
+    Returns the lines as the order document shows them and their ids, in line order.
+    """
+    values, params = [], {"o": order_id}
+    for n, ln in enumerate(lines, start=1):
         values.append(f"(:o, {n}, :i{n}, :q{n}, :p{n}, 0, 0)")
-        line_params.update(
+        params.update(
             {f"i{n}": ln.item_id, f"q{n}": ln.quantity, f"p{n}": items[ln.item_id]["unit_price"]}
         )
-    line_ids = {
+    by_no = {
         int(r["line_no"]): int(r["id"])
         for r in rows(
             conn,
             "INSERT INTO sales_order_line (order_id, line_no, item_id, quantity, unit_price, shipped_qty, "
             f"invoiced_qty) VALUES {', '.join(values)} RETURNING id, line_no",
-            line_params,
+            params,
         )
     }
-    for n, (ln, picks) in enumerate(zip(body.lines, plan, strict=True), start=1):
-        price = items[ln.item_id]["unit_price"]
-        line_id = line_ids[n]
-        lines_out.append(
+    line_ids = [by_no[n] for n in range(1, len(lines) + 1)]
+    out = []
+    for n, (ln, line_id) in enumerate(zip(lines, line_ids, strict=True), start=1):
+        item = items[ln.item_id]
+        out.append(
             {
                 "id": line_id,
                 "line_no": n,
                 "item_id": ln.item_id,
-                "sku": items[ln.item_id]["sku"],
-                "item_name": items[ln.item_id]["name"],
+                "sku": item["sku"],
+                "item_name": item["name"],
                 "quantity": ln.quantity,
-                "unit_price": price,
+                "unit_price": item["unit_price"],
                 "shipped_qty": 0,
             }
         )
-        audits.append(
-            audit_row(
-                "sales_order_line",
-                line_id,
-                "insert",
-                "quantity",
-                None,
-                ln.quantity,
-                "order entry",
-                user.username,
-                now,
-            )
+        trail.add(
+            "sales_order_line", line_id, "insert", "quantity", None, ln.quantity, "order entry"
         )
-        for r, take in picks:
-            alloc_params.append(
-                {"l": line_id, "s": r["id"], "lot": r["lot_id"], "q": take, "now": now}
-            )
-            allocs_out.append(
-                {
-                    "order_line_id": line_id,
-                    "lot_id": r["lot_id"],
-                    "lot_number": r["lot_number"],
-                    "expiry_date": r["expiry"],
-                    "quantity": take,
-                    "status": "allocated",
-                }
-            )
-    if idem_key:  # first: a concurrent retry with the same key fails here, before any lock
-        execute(
-            conn,
-            "INSERT INTO idempotency_key (idem_key, username, request_hash, order_id, created_at) "
-            "VALUES (:k, :u, :h, :o, :now)",
-            {"k": idem_key, "u": user.username, "h": digest, "o": order_id, "now": now},
-        )
-    by_row: dict[int, int] = {}
-    for a in alloc_params:
-        by_row[int(a["s"])] = by_row.get(int(a["s"]), 0) + int(a["q"])
-    audits += [
-        audit_row(
-            "stock_balance",
-            sid,
-            "update",
-            "allocated",
-            None,
-            f"+{q}",
-            f"allocation for {number}",
-            user.username,
-            now,
-        )
-        for sid, q in sorted(by_row.items())
-    ]
-    execute(
-        conn,
-        "INSERT INTO allocation (order_line_id, stock_balance_id, lot_id, quantity, status, created_at) "
-        "VALUES (:l, :s, :lot, :q, 'allocated', :now)",
-        alloc_params,
-    )
-    audit(conn, audits)
-    # Last: the guarded UPDATEs take the hot stock-row locks, in a stable order (no deadlock
-    # between orders), and hold them only until commit.
-    for stock_id in sorted(by_row):
-        changed = execute(
-            conn,
-            "UPDATE stock_balance SET allocated = allocated + :q, updated_at = :now "
-            "WHERE id = :id AND on_hand - allocated >= :q",
-            {"q": by_row[stock_id], "now": now, "id": stock_id},
-        )
-        if changed != 1:  # a concurrent order took it since our read: redo the whole order
-            raise StockRace(stock_id)
-    ctx.after_order(conn, order_id)
-    order = order_view(
-        {"id": order_id, "order_number": number, **order_row}, lines_out, allocs_out, [], []
-    )
-    return order, order_id, item_ids
+    return out, line_ids
 
 
 # ---------------------------------------------------------------------- read
