@@ -1,11 +1,12 @@
-"""Order to cash: create (FEFO allocation), read, list, check availability and ship.
+"""Order to cash: create (FEFO allocation), read, list and check availability.
 
-Concurrency rules (see docs/reference-erp.md):
+The FEFO planning and the stock-row writes of order entry are in :mod:`.allocation`,
+shipping in :mod:`.shipping`. Concurrency rules (see docs/reference-erp.md):
 
-* Stock rows are locked ``FOR UPDATE`` in (item, stock row) order on PostgreSQL; SQLite
-  serialises writers with ``BEGIN IMMEDIATE``. Each allocation is also a guarded UPDATE
-  (``on_hand - allocated >= qty``) and the table has a CHECK constraint: stock can never go
-  negative and allocated never exceeds on hand.
+* Order entry takes the stock-row locks last, with guarded UPDATEs (``on_hand - allocated
+  >= qty``) in stock-row order; shipping locks them ``FOR UPDATE`` in the same order on
+  PostgreSQL. SQLite serialises writers with ``BEGIN IMMEDIATE``. The table has a CHECK
+  constraint: stock can never go negative and allocated never exceeds on hand.
 * Only released, unexpired lots in released locations are allocated, earliest expiry first.
 * Insufficient stock raises 409 before anything is written; the transaction rolls back.
 * Every regulated insert/update writes its audit row in the same transaction.
@@ -21,17 +22,16 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from . import allocation, gs1
-from .audit import AuditTrail, audit, audit_row
+from . import allocation
+from .audit import AuditTrail
 from .auth import Principal
 from .cache import TTL_AVAILABILITY
 from .context import AppContext
 from .db import execute, insert_returning_id, one, rows, scalar
 from .errors import ApiError, StockRace
-from .ledger import post_journal
 from .models import OrderLineIn, SalesOrderIn
 from .sql import in_params, set_number, utc_now
-from .views import day, order_summary, order_view, shipment_line_view
+from .views import day, order_summary, order_view
 
 
 # ---------------------------------------------------------------------- master data
@@ -542,217 +542,3 @@ def list_orders(
         params,
     )
     return {"items": [order_summary(o) for o in found], "total": int(total or 0)}
-
-
-# ---------------------------------------------------------------------- ship
-def ship_order(ctx: AppContext, user: Principal, order_id: int) -> dict[str, Any]:
-    """Pick, ship and post goods issue for every open allocation of the order."""
-    result, items = ctx.db.run_write(lambda conn: _ship_in_tx(ctx, conn, user, order_id))
-    ctx.invalidate_availability(items)
-    return result
-
-
-def _ship_in_tx(
-    ctx: AppContext, conn: Connection, user: Principal, order_id: int
-) -> tuple[dict[str, Any], list[int]]:
-    d = ctx.db.dialect
-    now = utc_now()
-    order = one(
-        conn,
-        f"SELECT id, order_number, ship_to_id, status FROM sales_order WHERE id = :id{d.for_update}",
-        {"id": order_id},
-    )
-    if order is None:
-        raise ApiError(
-            404, "not_found", f"sales order {order_id} does not exist", {"order_id": order_id}
-        )
-    if order["status"] != "open":
-        raise ApiError(
-            409,
-            "order_not_shippable",
-            f"order {order['order_number']} is {order['status']}, not open",
-            {"status": order["status"]},
-        )
-    allocs = rows(
-        conn,
-        "SELECT a.id, a.order_line_id, a.stock_balance_id, a.lot_id, a.quantity, l.item_id, lt.lot_number, "
-        "lt.expiry_date, i.serial_controlled, i.unit_cost, sb.location_id, di.gtin FROM allocation a "
-        "JOIN sales_order_line l ON l.id = a.order_line_id JOIN lot lt ON lt.id = a.lot_id "
-        "JOIN item i ON i.id = l.item_id JOIN stock_balance sb ON sb.id = a.stock_balance_id "
-        "LEFT JOIN device_identifier di ON di.item_id = i.id AND di.packaging_level = 'each' "
-        "WHERE l.order_id = :o AND a.status = 'allocated' ORDER BY a.stock_balance_id, a.id",
-        {"o": order_id},
-    )
-    if d.for_update:
-        ids, params = in_params("s", sorted({int(a["stock_balance_id"]) for a in allocs}))
-        if allocs:
-            rows(
-                conn,
-                f"SELECT id FROM stock_balance WHERE id IN ({ids}) ORDER BY id FOR UPDATE",
-                params,
-            )
-    ship_id = insert_returning_id(
-        conn,
-        "INSERT INTO shipment (shipment_number, order_id, ship_to_id, shipped_by, shipped_at) "
-        "VALUES (:n, :o, :s, :u, :at)",
-        {
-            "n": f"TMP-{order_id}-{now}",
-            "o": order_id,
-            "s": order["ship_to_id"],
-            "u": user.username,
-            "at": now,
-        },
-    )
-    number = f"SH{ship_id:08d}"
-    execute(
-        conn,
-        "UPDATE shipment SET shipment_number = :n WHERE id = :id",
-        {"n": number, "id": ship_id},
-    )
-    audits = [
-        audit_row(
-            "shipment", ship_id, "insert", None, None, number, "goods issue", user.username, now
-        )
-    ]
-    lines: list[dict[str, Any]] = []
-    txns: list[dict[str, Any]] = []
-    cost = 0.0
-    for a in allocs:
-        qty = int(a["quantity"])
-        changed = execute(
-            conn,
-            "UPDATE stock_balance SET on_hand = on_hand - :q, allocated = allocated - :q, "
-            "updated_at = :now WHERE id = :id AND allocated >= :q AND on_hand >= :q",
-            {"q": qty, "now": now, "id": a["stock_balance_id"]},
-        )
-        if changed != 1:
-            raise ApiError(
-                409,
-                "stock_mismatch",
-                "the allocated stock is no longer there",
-                {"allocation_id": a["id"]},
-            )
-        execute(conn, "UPDATE allocation SET status = 'shipped' WHERE id = :id", {"id": a["id"]})
-        execute(
-            conn,
-            "UPDATE sales_order_line SET shipped_qty = shipped_qty + :q WHERE id = :id",
-            {"q": qty, "id": a["order_line_id"]},
-        )
-        txns.append(
-            {
-                "item": a["item_id"],
-                "loc": a["location_id"],
-                "lot": a["lot_id"],
-                "q": -qty,
-                "ref": ship_id,
-                "u": user.username,
-                "now": now,
-            }
-        )
-        audits.append(
-            audit_row(
-                "stock_balance",
-                a["stock_balance_id"],
-                "update",
-                "on_hand",
-                None,
-                f"-{qty}",
-                f"goods issue {number}",
-                user.username,
-                now,
-            )
-        )
-        cost += qty * float(a["unit_cost"])
-        expiry = day(a["expiry_date"]) or ""
-        gtin = a["gtin"] or gs1.gtin14("0860001", int(a["item_id"]) % 100000)
-        serials: list[str | None] = [None]
-        if int(a["serial_controlled"]):
-            picked = rows(
-                conn,
-                f"SELECT id, serial FROM serial_unit WHERE lot_id = :lot AND status = 'in_stock' "
-                f"ORDER BY serial LIMIT :q{d.for_update}",
-                {"lot": a["lot_id"], "q": qty},
-            )
-            if len(picked) == qty:
-                execute(
-                    conn,
-                    "UPDATE serial_unit SET status = 'shipped' WHERE id = :id",
-                    [{"id": p["id"]} for p in picked],
-                )
-                serials = [p["serial"] for p in picked]
-        for serial in serials:
-            unit_qty = 1 if serial else qty
-            udi = gs1.udi(gtin, expiry, a["lot_number"], serial)
-            sl_id = insert_returning_id(
-                conn,
-                "INSERT INTO shipment_line (shipment_id, order_line_id, item_id, lot_id, serial, quantity, udi) "
-                "VALUES (:s, :l, :i, :lot, :ser, :q, :udi)",
-                {
-                    "s": ship_id,
-                    "l": a["order_line_id"],
-                    "i": a["item_id"],
-                    "lot": a["lot_id"],
-                    "ser": serial,
-                    "q": unit_qty,
-                    "udi": udi,
-                },
-            )
-            lines.append(
-                {
-                    "id": sl_id,
-                    "shipment_id": ship_id,
-                    "order_line_id": a["order_line_id"],
-                    "item_id": a["item_id"],
-                    "lot_id": a["lot_id"],
-                    "lot_number": a["lot_number"],
-                    "serial": serial,
-                    "quantity": unit_qty,
-                    "udi": udi,
-                }
-            )
-    execute(
-        conn,
-        "INSERT INTO inventory_txn (txn_type, item_id, location_id, lot_id, quantity, ref_table, ref_id, "
-        "created_by, created_at) VALUES ('issue', :item, :loc, :lot, :q, 'shipment', :ref, :u, :now)",
-        txns,
-    )
-    execute(
-        conn,
-        "UPDATE sales_order SET status = 'shipped', shipped_at = :now WHERE id = :id",
-        {"now": now, "id": order_id},
-    )
-    audits.append(
-        audit_row(
-            "sales_order",
-            order_id,
-            "update",
-            "status",
-            "open",
-            "shipped",
-            "goods issue",
-            user.username,
-            now,
-        )
-    )
-    post_journal(
-        ctx,
-        conn,
-        date.today(),
-        "shipment",
-        ship_id,
-        f"Goods issue {number}",
-        [("5000", cost, 0.0), ("1200", 0.0, cost)],
-        user.username,
-        now,
-    )
-    audit(conn, audits)
-    shipment = {
-        "id": ship_id,
-        "shipment_number": number,
-        "order_id": order_id,
-        "ship_to_id": int(order["ship_to_id"]),
-        "shipped_by": user.username,
-        "shipped_at": now.replace(" ", "T") + "Z",
-        "lines": [shipment_line_view(sl) for sl in lines],
-    }
-    return shipment, sorted({int(a["item_id"]) for a in allocs})
