@@ -211,7 +211,7 @@ def _replay(ctx: AppContext, user: Principal, key: str, digest: str) -> dict[str
                 "this Idempotency-Key was already used for a different request",
                 {"key": key},
             )
-        return get_order(ctx, conn, int(row["order_id"]), batched=True)
+        return get_order(conn, int(row["order_id"]), batched=True)
 
 
 def _create_in_tx(
@@ -384,8 +384,15 @@ def _insert_lines(
 
 
 # ---------------------------------------------------------------------- read
-def get_order(ctx: AppContext, conn: Connection, order_id: int, *, batched: bool) -> dict[str, Any]:
-    """The order with lines, allocations and shipments: joined queries, or N+1 when not batched."""
+#: An order's lines, allocations, shipments and shipment lines, for :func:`order_view`.
+OrderParts = tuple[
+    list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]
+]
+
+
+def get_order(conn: Connection, order_id: int, *, batched: bool) -> dict[str, Any]:
+    """The order with lines, allocations and shipments: joined queries, or N+1 when not batched
+    (the ``batching`` lever)."""
     order = one(
         conn,
         "SELECT id, order_number, customer_id, ship_to_id, po_number, order_date, status, "
@@ -396,41 +403,44 @@ def get_order(ctx: AppContext, conn: Connection, order_id: int, *, batched: bool
         raise ApiError(
             404, "not_found", f"sales order {order_id} does not exist", {"order_id": order_id}
         )
-    if batched:
-        lines = rows(
+    load = _order_parts_batched if batched else _order_parts_row_by_row
+    return order_view(order, *load(conn, order_id))
+
+
+def _order_parts_batched(conn: Connection, order_id: int) -> OrderParts:
+    """Lines, allocations, shipments and shipment lines in four joined queries (or three)."""
+    lines = rows(
+        conn,
+        "SELECT l.id, l.line_no, l.item_id, l.quantity, l.unit_price, l.shipped_qty, i.sku, "
+        "i.name AS item_name FROM sales_order_line l JOIN item i ON i.id = l.item_id "
+        "WHERE l.order_id = :id",
+        {"id": order_id},
+    )
+    allocs = rows(
+        conn,
+        "SELECT a.order_line_id, a.lot_id, a.quantity, a.status, lt.lot_number, lt.expiry_date "
+        "FROM allocation a JOIN sales_order_line l ON l.id = a.order_line_id "
+        "JOIN lot lt ON lt.id = a.lot_id WHERE l.order_id = :id",
+        {"id": order_id},
+    )
+    ships = _shipments(conn, order_id)
+    ship_lines = (
+        rows(
             conn,
-            "SELECT l.id, l.line_no, l.item_id, l.quantity, l.unit_price, l.shipped_qty, i.sku, "
-            "i.name AS item_name FROM sales_order_line l JOIN item i ON i.id = l.item_id "
-            "WHERE l.order_id = :id",
+            "SELECT sl.id, sl.shipment_id, sl.order_line_id, sl.item_id, sl.lot_id, sl.serial, "
+            "sl.quantity, sl.udi, lt.lot_number FROM shipment_line sl "
+            "JOIN shipment s ON s.id = sl.shipment_id JOIN lot lt ON lt.id = sl.lot_id "
+            "WHERE s.order_id = :id",
             {"id": order_id},
         )
-        allocs = rows(
-            conn,
-            "SELECT a.order_line_id, a.lot_id, a.quantity, a.status, lt.lot_number, lt.expiry_date "
-            "FROM allocation a JOIN sales_order_line l ON l.id = a.order_line_id "
-            "JOIN lot lt ON lt.id = a.lot_id WHERE l.order_id = :id",
-            {"id": order_id},
-        )
-        ships = rows(
-            conn,
-            "SELECT id, shipment_number, ship_to_id, shipped_at, shipped_by FROM shipment "
-            "WHERE order_id = :id",
-            {"id": order_id},
-        )
-        ship_lines = (
-            rows(
-                conn,
-                "SELECT sl.id, sl.shipment_id, sl.order_line_id, sl.item_id, sl.lot_id, sl.serial, "
-                "sl.quantity, sl.udi, lt.lot_number FROM shipment_line sl "
-                "JOIN shipment s ON s.id = sl.shipment_id JOIN lot lt ON lt.id = sl.lot_id "
-                "WHERE s.order_id = :id",
-                {"id": order_id},
-            )
-            if ships
-            else []
-        )
-        return order_view(order, lines, allocs, ships, ship_lines)
-    # The legacy access pattern: one query per line, per allocation, per shipment.
+        if ships
+        else []
+    )
+    return lines, allocs, ships, ship_lines
+
+
+def _order_parts_row_by_row(conn: Connection, order_id: int) -> OrderParts:
+    """The legacy access pattern: one query per line, per allocation, per shipment."""
     lines = rows(
         conn,
         "SELECT id, line_no, item_id, quantity, unit_price, shipped_qty FROM sales_order_line "
@@ -455,12 +465,7 @@ def get_order(ctx: AppContext, conn: Connection, order_id: int, *, batched: bool
                 or {}
             )
             allocs.append({**a, **lot})
-    ships = rows(
-        conn,
-        "SELECT id, shipment_number, ship_to_id, shipped_at, shipped_by FROM shipment "
-        "WHERE order_id = :id",
-        {"id": order_id},
-    )
+    ships = _shipments(conn, order_id)
     ship_lines = []
     for s in ships:
         for sl in rows(
@@ -473,48 +478,72 @@ def get_order(ctx: AppContext, conn: Connection, order_id: int, *, batched: bool
                 conn, "SELECT lot_number FROM lot WHERE id = :id", {"id": sl["lot_id"]}
             )
             ship_lines.append(sl)
-    return order_view(order, lines, allocs, ships, ship_lines)
+    return lines, allocs, ships, ship_lines
+
+
+def _shipments(conn: Connection, order_id: int) -> list[dict[str, Any]]:
+    """The order's shipment headers (the same query on both paths)."""
+    return rows(
+        conn,
+        "SELECT id, shipment_number, ship_to_id, shipped_at, shipped_by FROM shipment "
+        "WHERE order_id = :id",
+        {"id": order_id},
+    )
 
 
 def customer_orders(
     ctx: AppContext, conn: Connection, customer_id: int, limit: int, *, batched: bool
 ) -> dict[str, Any]:
-    """A customer's most recent orders with line counts: one query, or one per order."""
+    """A customer's most recent orders with line counts: one query, or one per order when not
+    batched (the ``batching`` lever)."""
     if load_customer(ctx, conn, customer_id) is None:
         raise ApiError(
             404, "not_found", f"customer {customer_id} does not exist", {"customer_id": customer_id}
         )
-    if batched:
-        found = rows(
-            conn,
-            "WITH recent AS (SELECT id, order_number, customer_id, order_date, status, total_amount FROM sales_order "
-            "WHERE customer_id = :c ORDER BY order_date DESC, id DESC LIMIT :limit) "
-            "SELECT r.id, r.order_number, r.customer_id, r.order_date, r.status, r.total_amount, "
-            "COUNT(l.id) AS line_count, COALESCE(SUM(l.quantity), 0) AS units FROM recent r "
-            "LEFT JOIN sales_order_line l ON l.order_id = r.id "
-            "GROUP BY r.id, r.order_number, r.customer_id, r.order_date, r.status, r.total_amount "
-            "ORDER BY r.order_date DESC, r.id DESC",
-            {"c": customer_id, "limit": limit},
-        )
-    else:
-        found = rows(
-            conn,
-            "SELECT id, order_number, customer_id, order_date, status, total_amount FROM sales_order "
-            "WHERE customer_id = :c ORDER BY order_date DESC, id DESC LIMIT :limit",
-            {"c": customer_id, "limit": limit},
-        )
-        for o in found:
-            agg = (
-                one(
-                    conn,
-                    "SELECT COUNT(*) AS n, COALESCE(SUM(quantity), 0) AS units FROM sales_order_line "
-                    "WHERE order_id = :id",
-                    {"id": o["id"]},
-                )
-                or {}
+    recent = _recent_orders_batched if batched else _recent_orders_row_by_row
+    return {
+        "customer_id": customer_id,
+        "items": [order_summary(o) for o in recent(conn, customer_id, limit)],
+    }
+
+
+def _recent_orders_batched(conn: Connection, customer_id: int, limit: int) -> list[dict[str, Any]]:
+    """The most recent orders and their line counts in one query."""
+    return rows(
+        conn,
+        "WITH recent AS (SELECT id, order_number, customer_id, order_date, status, total_amount FROM sales_order "
+        "WHERE customer_id = :c ORDER BY order_date DESC, id DESC LIMIT :limit) "
+        "SELECT r.id, r.order_number, r.customer_id, r.order_date, r.status, r.total_amount, "
+        "COUNT(l.id) AS line_count, COALESCE(SUM(l.quantity), 0) AS units FROM recent r "
+        "LEFT JOIN sales_order_line l ON l.order_id = r.id "
+        "GROUP BY r.id, r.order_number, r.customer_id, r.order_date, r.status, r.total_amount "
+        "ORDER BY r.order_date DESC, r.id DESC",
+        {"c": customer_id, "limit": limit},
+    )
+
+
+def _recent_orders_row_by_row(
+    conn: Connection, customer_id: int, limit: int
+) -> list[dict[str, Any]]:
+    """The legacy access pattern: the orders, then one aggregate query per order."""
+    found = rows(
+        conn,
+        "SELECT id, order_number, customer_id, order_date, status, total_amount FROM sales_order "
+        "WHERE customer_id = :c ORDER BY order_date DESC, id DESC LIMIT :limit",
+        {"c": customer_id, "limit": limit},
+    )
+    for o in found:
+        agg = (
+            one(
+                conn,
+                "SELECT COUNT(*) AS n, COALESCE(SUM(quantity), 0) AS units FROM sales_order_line "
+                "WHERE order_id = :id",
+                {"id": o["id"]},
             )
-            o["line_count"], o["units"] = agg.get("n"), agg.get("units")
-    return {"customer_id": customer_id, "items": [order_summary(o) for o in found]}
+            or {}
+        )
+        o["line_count"], o["units"] = agg.get("n"), agg.get("units")
+    return found
 
 
 def list_orders(

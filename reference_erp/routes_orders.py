@@ -69,7 +69,7 @@ def get_sales_order(
 ) -> dict[str, Any]:
     """An order with its lines, allocations and shipments."""
     with ctx.db.read() as conn:
-        return orders.get_order(ctx, conn, order_id, batched=ctx.settings.lever("batching"))
+        return orders.get_order(conn, order_id, batched=ctx.settings.lever("batching"))
 
 
 @router.get("/customers/{customer_id}/orders", operation_id="list_customer_orders", tags=["query"])
