@@ -1,7 +1,8 @@
 """The audit trail: who changed which record, how and why (21 CFR Part 11).
 
 Every regulated insert or update writes its ``audit_log`` rows in the same transaction as the
-change itself; the order, shipment, quality and finance transactions all write them here.
+change itself: the order, shipping, quality and finance transactions each collect theirs in
+an :class:`AuditTrail` and write them in one statement.
 """
 
 from __future__ import annotations
@@ -18,11 +19,6 @@ AUDIT_SQL = (
 )
 
 
-def audit(conn: Connection, entries: list[dict[str, Any]]) -> None:
-    """Write audit rows (each dict: t, k, a, f, o, n, r, u, at)."""
-    execute(conn, AUDIT_SQL, entries)
-
-
 def audit_row(
     table: str,
     key: Any,
@@ -34,7 +30,7 @@ def audit_row(
     user: str,
     at: str,
 ) -> dict[str, Any]:
-    """One audit entry for :func:`audit`."""
+    """One ``audit_log`` row as the parameters of :data:`AUDIT_SQL` (values as text)."""
     return {
         "t": table,
         "k": str(key),
@@ -70,4 +66,4 @@ class AuditTrail:
 
     def write(self, conn: Connection) -> None:
         """Insert the queued rows (nothing when there are none)."""
-        audit(conn, self.rows)
+        execute(conn, AUDIT_SQL, self.rows)
