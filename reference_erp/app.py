@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from . import __version__
 from .context import build_context
-from .errors import install_error_handlers
+from .error_handlers import install_error_handlers
 from .lifeline import exit_with_parent
 from .metrics import MetricsMiddleware
 from .routes_finance import router as finance_router

@@ -185,7 +185,8 @@ def _seed(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from .db import normalize_url
-    from .server import ServeError, serve
+    from .errors import ServeError
+    from .server import serve
 
     try:
         normalize_url(args.db)

@@ -1,24 +1,28 @@
-"""The one error envelope of the HTTP API and the handlers that enforce it.
+"""The service's exceptions and the one error envelope of the HTTP API.
 
-Every error is ``{"error": {"code": ..., "message": ..., "details": ...}}`` with a 4xx status,
-or 5xx for a real server fault (``internal_error``, ``database_busy``).
+Every exception the service raises on purpose derives from :class:`ErpError`:
+
+* :class:`ApiError`: a business or input error, rendered as the envelope
+  ``{"error": {"code": ..., "message": ..., "details": ...}}`` with a 4xx status (5xx only
+  for a real server fault, ``internal_error`` or ``database_busy``);
+* :class:`StockRace`: order entry found less free stock than it planned; the transaction is
+  retried (never seen by a caller);
+* :class:`ServeError`: a startup problem of ``serve``, one line and exit code 2.
+
+This module imports no web framework (``serve`` and the CLI use it before any FastAPI code is
+loaded); the handlers that render the envelope are in :mod:`.error_handlers`.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-log = logging.getLogger("erpcap.reference_erp")
+class ErpError(Exception):
+    """Base of every exception the reference ERP raises on purpose."""
 
 
-class ApiError(Exception):
+class ApiError(ErpError):
     """A business or input error, rendered as the error envelope.
 
     Attributes:
@@ -36,6 +40,14 @@ class ApiError(Exception):
         self.details = details
 
 
+class StockRace(ErpError):
+    """A guarded stock UPDATE found less free stock than planned: retry the transaction."""
+
+
+class ServeError(ErpError):
+    """A startup problem reported as one line with exit code 2."""
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     """Return the error envelope.
 
@@ -43,78 +55,3 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     {'error': {'code': 'not_found', 'message': 'no such order', 'details': None}}
     """
     return {"error": {"code": code, "message": message, "details": details}}
-
-
-def _response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
-    return JSONResponse(
-        status_code=status, content=jsonable_encoder(error_body(code, message, details))
-    )
-
-
-_HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-}
-
-
-def _clean_validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Keep the location, message and type of each validation error (drop echoed input)."""
-    return [
-        {
-            "loc": [str(p) for p in e.get("loc", ())],
-            "msg": str(e.get("msg", "")),
-            "type": str(e.get("type", "")),
-        }
-        for e in errors
-    ]
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Route every exception the app can raise to the one envelope."""
-
-    @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return _response(exc.status, exc.code, exc.message, exc.details)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _clean_validation_errors(list(exc.errors()))
-        if any(e["type"] == "json_invalid" for e in errors):
-            return _response(400, "malformed_json", "the request body is not valid JSON", errors)
-        return _response(422, "validation_error", "the request does not match the schema", errors)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _HTTP_CODES.get(exc.status_code, "http_error")
-        response = _response(exc.status_code, code, str(exc.detail))
-        if exc.headers:
-            response.headers.update(exc.headers)
-        return response
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        if _is_busy(exc):
-            return _response(503, "database_busy", "the database is busy; retry the request")
-        return _response(500, "internal_error", "internal server error")
-
-
-def _is_busy(exc: BaseException) -> bool:
-    """True for lock timeouts and pool exhaustion: overload, not a bug."""
-    text = f"{type(exc).__name__} {exc}"
-    return any(
-        marker in text
-        for marker in (
-            "database is locked",
-            "QueuePool limit",
-            "TimeoutError",
-            "lock timeout",
-            "too many clients",
-        )
-    )

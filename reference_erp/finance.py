@@ -1,7 +1,7 @@
-"""Payments, the invoice run, period close and the close-window reports.
+"""Payments, the invoice run and period close.
 
-Reports (trial balance, AR aging, inventory valuation) read from the report database: the
-replica when the ``replica`` lever is on and ``--replica-db`` is given, else the primary.
+The close-window reports (trial balance, AR aging, inventory valuation) are in
+:mod:`.finance_reports`.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from .audit import AuditTrail
 from .auth import Principal
 from .context import AppContext
-from .db import execute, insert_returning_id, one, rows, scalar
+from .db import execute, insert_returning_id, one, rows
 from .errors import ApiError
-from .ledger import period_of, post_journal, require_open_period
+from .ledger import post_journal, require_open_period
 from .models import InvoicingIn, PaymentIn
-from .orders import audit, audit_row, in_params
-from .postorder import utc_now
+from .sql import in_params, set_number, utc_now
 from .views import day, money, ts
 
 
@@ -30,6 +30,7 @@ def record_payment(ctx: AppContext, user: Principal, body: PaymentIn) -> dict[st
 
 
 def _payment(ctx: AppContext, conn: Connection, user: Principal, body: PaymentIn) -> dict[str, Any]:
+    """The payment in one transaction; returns it with its applications."""
     d = ctx.db.dialect
     now = utc_now()
     pay_day = body.payment_date or date.today()
@@ -50,84 +51,11 @@ def _payment(ctx: AppContext, conn: Connection, user: Principal, body: PaymentIn
         f"WHERE customer_id = :c AND status = 'open' ORDER BY due_date, id{d.for_update}",
         {"c": body.customer_id},
     )
-    pay_id = insert_returning_id(
-        conn,
-        "INSERT INTO payment (payment_number, customer_id, amount, unapplied_amount, reference, payment_date, "
-        "created_by, created_at) VALUES (:n, :c, :a, :a, :r, :d, :u, :now)",
-        {
-            "n": f"TMP-PM-{now}-{id(body)}",
-            "c": body.customer_id,
-            "a": amount,
-            "r": body.reference,
-            "d": pay_day.isoformat(),
-            "u": user.username,
-            "now": now,
-        },
-    )
+    pay_id = _insert_payment(conn, body, amount, pay_day, user.username, now)
     number = f"PM{pay_id:08d}"
-    left = amount
-    apps: list[dict[str, Any]] = []
-    audits = [
-        audit_row(
-            "payment",
-            pay_id,
-            "insert",
-            "amount",
-            None,
-            amount,
-            "customer payment",
-            user.username,
-            now,
-        )
-    ]
-    for inv in invoices:
-        if left < 0.005:
-            break
-        open_amount = round(float(inv["total_amount"]) - float(inv["amount_paid"]), 2)
-        take = round(min(open_amount, left), 2)
-        if take <= 0:
-            continue
-        paid = round(float(inv["amount_paid"]) + take, 2)
-        status = "paid" if paid >= float(inv["total_amount"]) - 0.005 else "open"
-        execute(
-            conn,
-            "UPDATE invoice SET amount_paid = :p, status = :s WHERE id = :id",
-            {"p": paid, "s": status, "id": inv["id"]},
-        )
-        execute(
-            conn,
-            "INSERT INTO payment_application (payment_id, invoice_id, amount, applied_at) "
-            "VALUES (:p, :i, :a, :now)",
-            {"p": pay_id, "i": inv["id"], "a": take, "now": now},
-        )
-        if status == "paid":
-            execute(
-                conn,
-                "UPDATE sales_order SET status = 'closed' WHERE id = :id AND status = 'invoiced'",
-                {"id": inv["order_id"]},
-            )
-        audits.append(
-            audit_row(
-                "invoice",
-                inv["id"],
-                "update",
-                "amount_paid",
-                money(inv["amount_paid"]),
-                paid,
-                f"payment {number}",
-                user.username,
-                now,
-            )
-        )
-        apps.append(
-            {
-                "invoice_id": int(inv["id"]),
-                "invoice_number": inv["invoice_number"],
-                "amount": take,
-                "invoice_status": status,
-            }
-        )
-        left = round(left - take, 2)
+    trail = AuditTrail(user.username, now)
+    trail.add("payment", pay_id, "insert", "amount", None, amount, "customer payment")
+    apps, left = _apply_payment(conn, trail, invoices, pay_id, number, amount, now)
     execute(
         conn,
         "UPDATE payment SET payment_number = :n, unapplied_amount = :u WHERE id = :id",
@@ -144,7 +72,7 @@ def _payment(ctx: AppContext, conn: Connection, user: Principal, body: PaymentIn
         user.username,
         now,
     )
-    audit(conn, audits)
+    trail.write(conn)
     return {
         "id": pay_id,
         "payment_number": number,
@@ -157,6 +85,90 @@ def _payment(ctx: AppContext, conn: Connection, user: Principal, body: PaymentIn
     }
 
 
+def _insert_payment(
+    conn: Connection, body: PaymentIn, amount: float, pay_day: date, username: str, now: str
+) -> int:
+    """Insert the payment, all of it unapplied for now; return its id."""
+    return insert_returning_id(
+        conn,
+        "INSERT INTO payment (payment_number, customer_id, amount, unapplied_amount, reference, payment_date, "
+        "created_by, created_at) VALUES (:n, :c, :a, :a, :r, :d, :u, :now)",
+        {
+            "n": f"TMP-PM-{now}-{id(body)}",
+            "c": body.customer_id,
+            "a": amount,
+            "r": body.reference,
+            "d": pay_day.isoformat(),
+            "u": username,
+            "now": now,
+        },
+    )
+
+
+def _apply_payment(
+    conn: Connection,
+    trail: AuditTrail,
+    invoices: list[dict[str, Any]],
+    pay_id: int,
+    number: str,
+    amount: float,
+    now: str,
+) -> tuple[list[dict[str, Any]], float]:
+    """Apply ``amount`` to the open invoices in order; return the applications and what is
+    left unapplied."""
+    left = amount
+    apps: list[dict[str, Any]] = []
+    for inv in invoices:
+        if left < 0.005:
+            break
+        open_amount = round(float(inv["total_amount"]) - float(inv["amount_paid"]), 2)
+        take = round(min(open_amount, left), 2)
+        if take <= 0:
+            continue
+        apps.append(_apply_to_invoice(conn, trail, inv, take, pay_id, number, now))
+        left = round(left - take, 2)
+    return apps, left
+
+
+def _apply_to_invoice(
+    conn: Connection,
+    trail: AuditTrail,
+    inv: dict[str, Any],
+    take: float,
+    pay_id: int,
+    number: str,
+    now: str,
+) -> dict[str, Any]:
+    """Apply ``take`` of the payment to one invoice (a paid invoice closes its order)."""
+    paid = round(float(inv["amount_paid"]) + take, 2)
+    status = "paid" if paid >= float(inv["total_amount"]) - 0.005 else "open"
+    execute(
+        conn,
+        "UPDATE invoice SET amount_paid = :p, status = :s WHERE id = :id",
+        {"p": paid, "s": status, "id": inv["id"]},
+    )
+    execute(
+        conn,
+        "INSERT INTO payment_application (payment_id, invoice_id, amount, applied_at) "
+        "VALUES (:p, :i, :a, :now)",
+        {"p": pay_id, "i": inv["id"], "a": take, "now": now},
+    )
+    if status == "paid":
+        execute(
+            conn,
+            "UPDATE sales_order SET status = 'closed' WHERE id = :id AND status = 'invoiced'",
+            {"id": inv["order_id"]},
+        )
+    old = money(inv["amount_paid"])
+    trail.add("invoice", inv["id"], "update", "amount_paid", old, paid, f"payment {number}")
+    return {
+        "invoice_id": int(inv["id"]),
+        "invoice_number": inv["invoice_number"],
+        "amount": take,
+        "invoice_status": status,
+    }
+
+
 # ---------------------------------------------------------------------- invoicing
 def run_invoicing(ctx: AppContext, user: Principal, body: InvoicingIn) -> dict[str, Any]:
     """Invoice shipped, not yet invoiced orders (at most ``limit``), with revenue schedules."""
@@ -164,6 +176,7 @@ def run_invoicing(ctx: AppContext, user: Principal, body: InvoicingIn) -> dict[s
 
 
 def _invoicing(ctx: AppContext, conn: Connection, user: Principal, limit: int) -> dict[str, Any]:
+    """The invoice run in one transaction; concurrent runs skip each other's orders."""
     d = ctx.db.dialect
     now = utc_now()
     today = date.today()
@@ -177,21 +190,11 @@ def _invoicing(ctx: AppContext, conn: Connection, user: Principal, limit: int) -
     )
     if not orders:
         return {"invoices": 0, "lines": 0, "amount": 0.0, "invoice_ids": []}
-    marks, params = in_params("o", [int(o["id"]) for o in orders])
-    all_lines = rows(
-        conn,
-        "SELECT l.id, l.order_id, l.item_id, l.shipped_qty, l.invoiced_qty, l.unit_price, "
-        "i.serial_controlled FROM sales_order_line l JOIN item i ON i.id = l.item_id "
-        f"WHERE l.order_id IN ({marks}) ORDER BY l.order_id, l.line_no",
-        params,
-    )
-    by_order: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for ln in all_lines:
-        by_order[int(ln["order_id"])].append(ln)
+    by_order = _lines_by_order(conn, [int(o["id"]) for o in orders])
+    trail = AuditTrail(user.username, now)
     invoice_ids: list[int] = []
     n_lines = 0
     grand = 0.0
-    audits = []
     for o in orders:
         changed = execute(
             conn,
@@ -203,125 +206,153 @@ def _invoicing(ctx: AppContext, conn: Connection, user: Principal, limit: int) -
         lines = [
             ln for ln in by_order[int(o["id"])] if int(ln["shipped_qty"]) > int(ln["invoiced_qty"])
         ]
-        total = round(
-            sum(
-                (int(ln["shipped_qty"]) - int(ln["invoiced_qty"])) * float(ln["unit_price"])
-                for ln in lines
-            ),
-            2,
-        )
-        due = today + timedelta(days=int(o["payment_terms_days"]))
-        inv_id = insert_returning_id(
-            conn,
-            "INSERT INTO invoice (invoice_number, customer_id, order_id, period, invoice_date, due_date, "
-            "total_amount, amount_paid, status) VALUES (:n, :c, :o, :p, :d, :due, :t, 0, 'open')",
-            {
-                "n": f"TMP-IN-{o['id']}",
-                "c": o["customer_id"],
-                "o": o["id"],
-                "p": period,
-                "d": today.isoformat(),
-                "due": due.isoformat(),
-                "t": total,
-            },
-        )
-        number = f"IN{inv_id:08d}"
-        execute(
-            conn,
-            "UPDATE invoice SET invoice_number = :n WHERE id = :id",
-            {"n": number, "id": inv_id},
-        )
-        product, service = 0.0, 0.0
-        schedules: list[dict[str, Any]] = []
-        for ln in lines:
-            qty = int(ln["shipped_qty"]) - int(ln["invoiced_qty"])
-            amount = round(qty * float(ln["unit_price"]), 2)
-            il_id = insert_returning_id(
-                conn,
-                "INSERT INTO invoice_line (invoice_id, order_line_id, item_id, quantity, unit_price, amount) "
-                "VALUES (:i, :l, :item, :q, :p, :a)",
-                {
-                    "i": inv_id,
-                    "l": ln["id"],
-                    "item": ln["item_id"],
-                    "q": qty,
-                    "p": ln["unit_price"],
-                    "a": amount,
-                },
-            )
-            execute(
-                conn,
-                "UPDATE sales_order_line SET invoiced_qty = shipped_qty WHERE id = :id",
-                {"id": ln["id"]},
-            )
-            if int(ln["serial_controlled"]):  # 20% of equipment revenue is a 12-month service plan
-                svc = round(amount * 0.2, 2)
-                service += svc
-                product += amount - svc
-                first = date(today.year, today.month, 1)
-                for m in range(12):
-                    y, mo = divmod(first.month - 1 + m, 12)
-                    schedules.append(
-                        {
-                            "l": il_id,
-                            "p": f"{first.year + y:04d}-{mo + 1:02d}",
-                            "a": round(svc / 12, 2),
-                        }
-                    )
-            else:
-                product += amount
-            n_lines += 1
-        execute(
-            conn,
-            "INSERT INTO revenue_schedule (invoice_line_id, period, amount, recognized) VALUES (:l, :p, :a, 0)",
-            schedules,
-        )
-        post_journal(
-            ctx,
-            conn,
-            today,
-            "invoice",
-            inv_id,
-            f"Invoice {number}",
-            [("1100", total, 0.0), ("4000", 0.0, product), ("2200", 0.0, service)],
-            user.username,
-            now,
-        )
-        audits.append(
-            audit_row(
-                "invoice",
-                inv_id,
-                "insert",
-                "total_amount",
-                None,
-                total,
-                f"invoice run for {o['order_number']}",
-                user.username,
-                now,
-            )
-        )
-        audits.append(
-            audit_row(
-                "sales_order",
-                o["id"],
-                "update",
-                "status",
-                "shipped",
-                "invoiced",
-                "invoice run",
-                user.username,
-                now,
-            )
-        )
+        inv_id, total = _invoice_order(ctx, conn, trail, o, lines, period, today)
         invoice_ids.append(inv_id)
+        n_lines += len(lines)
         grand += total
-    audit(conn, audits)
+    trail.write(conn)
     return {
         "invoices": len(invoice_ids),
         "lines": n_lines,
         "amount": round(grand, 2),
         "invoice_ids": invoice_ids,
     }
+
+
+def _lines_by_order(conn: Connection, order_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The lines of the orders, in line order, by order id (one query)."""
+    marks, params = in_params("o", order_ids)
+    all_lines = rows(
+        conn,
+        "SELECT l.id, l.order_id, l.item_id, l.shipped_qty, l.invoiced_qty, l.unit_price, "
+        "i.serial_controlled FROM sales_order_line l JOIN item i ON i.id = l.item_id "
+        f"WHERE l.order_id IN ({marks}) ORDER BY l.order_id, l.line_no",
+        params,
+    )
+    by_order: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for ln in all_lines:
+        by_order[int(ln["order_id"])].append(ln)
+    return by_order
+
+
+def _invoice_order(
+    ctx: AppContext,
+    conn: Connection,
+    trail: AuditTrail,
+    order: dict[str, Any],
+    lines: list[dict[str, Any]],
+    period: str,
+    today: date,
+) -> tuple[int, float]:
+    """Invoice the not yet invoiced quantities of an order, post the revenue (product now,
+    service over its schedule) and audit it; return the invoice id and total."""
+    total = round(
+        sum(
+            (int(ln["shipped_qty"]) - int(ln["invoiced_qty"])) * float(ln["unit_price"])
+            for ln in lines
+        ),
+        2,
+    )
+    due = today + timedelta(days=int(order["payment_terms_days"]))
+    inv_id = insert_returning_id(
+        conn,
+        "INSERT INTO invoice (invoice_number, customer_id, order_id, period, invoice_date, due_date, "
+        "total_amount, amount_paid, status) VALUES (:n, :c, :o, :p, :d, :due, :t, 0, 'open')",
+        {
+            "n": f"TMP-IN-{order['id']}",
+            "c": order["customer_id"],
+            "o": order["id"],
+            "p": period,
+            "d": today.isoformat(),
+            "due": due.isoformat(),
+            "t": total,
+        },
+    )
+    number = f"IN{inv_id:08d}"
+    set_number(conn, "invoice", "invoice_number", inv_id, number)
+    product, service, schedules = _invoice_lines(conn, inv_id, lines, today)
+    execute(
+        conn,
+        "INSERT INTO revenue_schedule (invoice_line_id, period, amount, recognized) VALUES (:l, :p, :a, 0)",
+        schedules,
+    )
+    post_journal(
+        ctx,
+        conn,
+        today,
+        "invoice",
+        inv_id,
+        f"Invoice {number}",
+        [("1100", total, 0.0), ("4000", 0.0, product), ("2200", 0.0, service)],
+        trail.user,
+        trail.at,
+    )
+    reason = f"invoice run for {order['order_number']}"
+    trail.add("invoice", inv_id, "insert", "total_amount", None, total, reason)
+    trail.add("sales_order", order["id"], "update", "status", "shipped", "invoiced", "invoice run")
+    return inv_id, total
+
+
+def _invoice_lines(
+    conn: Connection, inv_id: int, lines: list[dict[str, Any]], today: date
+) -> tuple[float, float, list[dict[str, Any]]]:
+    """Insert the invoice lines and mark the order lines invoiced.
+
+    Returns the product revenue, the deferred service revenue and its schedule rows: 20% of
+    equipment (serial-controlled) revenue is a 12-month service plan.
+    """
+    product, service = 0.0, 0.0
+    schedules: list[dict[str, Any]] = []
+    for ln in lines:
+        qty = int(ln["shipped_qty"]) - int(ln["invoiced_qty"])
+        amount = round(qty * float(ln["unit_price"]), 2)
+        il_id = insert_returning_id(
+            conn,
+            "INSERT INTO invoice_line (invoice_id, order_line_id, item_id, quantity, unit_price, amount) "
+            "VALUES (:i, :l, :item, :q, :p, :a)",
+            {
+                "i": inv_id,
+                "l": ln["id"],
+                "item": ln["item_id"],
+                "q": qty,
+                "p": ln["unit_price"],
+                "a": amount,
+            },
+        )
+        execute(
+            conn,
+            "UPDATE sales_order_line SET invoiced_qty = shipped_qty WHERE id = :id",
+            {"id": ln["id"]},
+        )
+        if int(ln["serial_controlled"]):
+            svc = round(amount * 0.2, 2)
+            service += svc
+            product += amount - svc
+            schedules += _service_schedule(il_id, svc, today)
+        else:
+            product += amount
+    return product, service, schedules
+
+
+def _service_schedule(invoice_line_id: int, amount: float, today: date) -> list[dict[str, Any]]:
+    """Twelve monthly revenue-schedule rows of a service plan, from this month on.
+
+    >>> plan = _service_schedule(7, 120.0, date(2026, 11, 25))
+    >>> [r["p"] for r in plan[:3]], plan[0]["a"], len(plan)
+    (['2026-11', '2026-12', '2027-01'], 10.0, 12)
+    """
+    first = date(today.year, today.month, 1)
+    out = []
+    for m in range(12):
+        y, mo = divmod(first.month - 1 + m, 12)
+        out.append(
+            {
+                "l": invoice_line_id,
+                "p": f"{first.year + y:04d}-{mo + 1:02d}",
+                "a": round(amount / 12, 2),
+            }
+        )
+    return out
 
 
 # ---------------------------------------------------------------------- period close
@@ -331,6 +362,7 @@ def close_period(ctx: AppContext, user: Principal, period: str) -> dict[str, Any
 
 
 def _close(ctx: AppContext, conn: Connection, user: Principal, period: str) -> dict[str, Any]:
+    """The period close in one transaction (the period row locked against postings)."""
     d = ctx.db.dialect
     now = utc_now()
     fp = one(
@@ -353,6 +385,35 @@ def _close(ctx: AppContext, conn: Connection, user: Principal, period: str) -> d
             or {}
         )
         return _close_view(period, run, fp, already=True)
+    entries, dr, cr = _balanced_totals(conn, period)
+    execute(
+        conn,
+        "UPDATE fiscal_period SET status = 'closed', closed_at = :now, closed_by = :u WHERE id = :id "
+        "AND status = 'open'",
+        {"now": now, "u": user.username, "id": fp["id"]},
+    )
+    run_id = insert_returning_id(
+        conn,
+        "INSERT INTO period_close_run (period, status, run_by, started_at, finished_at, entries, debit_total, "
+        "credit_total) VALUES (:p, 'completed', :u, :now, :now, :e, :dr, :cr)",
+        {"p": period, "u": user.username, "now": now, "e": int(entries or 0), "dr": dr, "cr": cr},
+    )
+    trail = AuditTrail(user.username, now)
+    trail.add("fiscal_period", period, "update", "status", "open", "closed", "period close")
+    trail.write(conn)
+    run = {
+        "id": run_id,
+        "run_by": user.username,
+        "finished_at": now,
+        "entries": entries,
+        "debit_total": dr,
+        "credit_total": cr,
+    }
+    return _close_view(period, run, {"closed_at": now, "closed_by": user.username}, already=False)
+
+
+def _balanced_totals(conn: Connection, period: str) -> tuple[Any, float, float]:
+    """The period's journal entry count, debit and credit totals; 409 when they differ."""
     totals = (
         one(
             conn,
@@ -371,50 +432,7 @@ def _close(ctx: AppContext, conn: Connection, user: Principal, period: str) -> d
             f"period {period} does not balance",
             {"debit": dr, "credit": cr},
         )
-    execute(
-        conn,
-        "UPDATE fiscal_period SET status = 'closed', closed_at = :now, closed_by = :u WHERE id = :id "
-        "AND status = 'open'",
-        {"now": now, "u": user.username, "id": fp["id"]},
-    )
-    run_id = insert_returning_id(
-        conn,
-        "INSERT INTO period_close_run (period, status, run_by, started_at, finished_at, entries, debit_total, "
-        "credit_total) VALUES (:p, 'completed', :u, :now, :now, :e, :dr, :cr)",
-        {
-            "p": period,
-            "u": user.username,
-            "now": now,
-            "e": int(totals.get("entries") or 0),
-            "dr": dr,
-            "cr": cr,
-        },
-    )
-    audit(
-        conn,
-        [
-            audit_row(
-                "fiscal_period",
-                period,
-                "update",
-                "status",
-                "open",
-                "closed",
-                "period close",
-                user.username,
-                now,
-            )
-        ],
-    )
-    run = {
-        "id": run_id,
-        "run_by": user.username,
-        "finished_at": now,
-        "entries": totals.get("entries"),
-        "debit_total": dr,
-        "credit_total": cr,
-    }
-    return _close_view(period, run, {"closed_at": now, "closed_by": user.username}, already=False)
+    return totals.get("entries"), dr, cr
 
 
 def _close_view(
@@ -453,142 +471,4 @@ def list_periods(conn: Connection) -> dict[str, Any]:
             for r in found
         ],
         "total": len(found),
-    }
-
-
-# ---------------------------------------------------------------------- reports
-def trial_balance(ctx: AppContext, period: str | None) -> dict[str, Any]:
-    """Activity of the period and closing balance per account (all postings up to the period)."""
-    code = period or period_of(date.today())
-    with ctx.report_db.read() as conn:
-        if scalar(conn, "SELECT COUNT(*) FROM fiscal_period WHERE period = :p", {"p": code}) == 0:
-            raise ApiError(
-                404, "not_found", f"fiscal period {code} does not exist", {"period": code}
-            )
-        found = rows(
-            conn,
-            "SELECT a.code, a.name, a.type, "
-            "COALESCE(SUM(CASE WHEN t.period = :p THEN t.debit ELSE 0 END), 0) AS debit, "
-            "COALESCE(SUM(CASE WHEN t.period = :p THEN t.credit ELSE 0 END), 0) AS credit, "
-            "COALESCE(SUM(t.debit - t.credit), 0) AS balance FROM gl_account a LEFT JOIN ("
-            " SELECT jl.account_id, jl.debit, jl.credit, je.period FROM journal_line jl"
-            " JOIN journal_entry je ON je.id = jl.entry_id WHERE je.period <= :p) t ON t.account_id = a.id "
-            "GROUP BY a.code, a.name, a.type ORDER BY a.code",
-            {"p": code},
-        )
-    accounts = [
-        {
-            "account": r["code"],
-            "name": r["name"],
-            "type": r["type"],
-            "debit": money(r["debit"]),
-            "credit": money(r["credit"]),
-            "balance": money(r["balance"]),
-        }
-        for r in found
-    ]
-    return {
-        "period": code,
-        "accounts": accounts,
-        "totals": {
-            "debit": round(sum(a["debit"] for a in accounts), 2),
-            "credit": round(sum(a["credit"] for a in accounts), 2),
-            "balance": round(sum(a["balance"] for a in accounts), 2),
-        },
-    }
-
-
-_BUCKETS = (
-    ("current", None, 0),
-    ("1_30", 1, 30),
-    ("31_60", 31, 60),
-    ("61_90", 61, 90),
-    ("over_90", 91, None),
-)
-
-
-def _bucket(days_past_due: int) -> str:
-    for name, lo, hi in _BUCKETS:
-        if (lo is None or days_past_due >= lo) and (hi is None or days_past_due <= hi):
-            return name
-    return "over_90"
-
-
-def ar_aging(ctx: AppContext) -> dict[str, Any]:
-    """Open receivables by customer in days-past-due buckets."""
-    today = date.today()
-    with ctx.report_db.read() as conn:
-        found = rows(
-            conn,
-            "SELECT i.customer_id, c.name, i.due_date, SUM(i.total_amount - i.amount_paid) AS balance "
-            "FROM invoice i JOIN customer c ON c.id = i.customer_id WHERE i.status = 'open' "
-            "GROUP BY i.customer_id, c.name, i.due_date",
-        )
-    totals = {name: 0.0 for name, _lo, _hi in _BUCKETS}
-    per: dict[int, dict[str, Any]] = {}
-    for r in found:
-        due = date.fromisoformat(day(r["due_date"]) or today.isoformat())
-        b = _bucket((today - due).days)
-        amount = money(r["balance"])
-        totals[b] += amount
-        c = per.setdefault(
-            int(r["customer_id"]),
-            {
-                "customer_id": int(r["customer_id"]),
-                "name": r["name"],
-                "total": 0.0,
-                **{name: 0.0 for name, _l, _h in _BUCKETS},
-            },
-        )
-        c[b] = round(c[b] + amount, 2)
-        c["total"] = round(c["total"] + amount, 2)
-    customers = sorted(per.values(), key=lambda c: (-c["total"], c["customer_id"]))
-    return {
-        "as_of": today.isoformat(),
-        "buckets": {k: round(v, 2) for k, v in totals.items()},
-        "total": round(sum(totals.values()), 2),
-        "customer_count": len(customers),
-        "customers": customers[:50],
-    }
-
-
-def inventory_valuation(ctx: AppContext) -> dict[str, Any]:
-    """Stock value by lot at standard cost, split by quality status and expiry."""
-    today = date.today().isoformat()
-    with ctx.report_db.read() as conn:
-        found = rows(
-            conn,
-            "SELECT l.id AS lot_id, l.lot_number, l.item_id, i.sku, l.status, l.expiry_date, "
-            "SUM(sb.on_hand) AS quantity, SUM(sb.allocated) AS allocated, i.unit_cost "
-            "FROM stock_balance sb JOIN lot l ON l.id = sb.lot_id JOIN item i ON i.id = l.item_id "
-            "WHERE sb.on_hand > 0 GROUP BY l.id, l.lot_number, l.item_id, i.sku, l.status, "
-            "l.expiry_date, i.unit_cost",
-        )
-    by_status: dict[str, float] = defaultdict(float)
-    lots = []
-    for r in found:
-        value = round(int(r["quantity"]) * float(r["unit_cost"]), 2)
-        expired = (day(r["expiry_date"]) or "") <= today
-        by_status["expired" if expired and r["status"] == "released" else r["status"]] += value
-        lots.append(
-            {
-                "lot_id": int(r["lot_id"]),
-                "lot_number": r["lot_number"],
-                "item_id": int(r["item_id"]),
-                "sku": r["sku"],
-                "status": r["status"],
-                "expiry_date": day(r["expiry_date"]),
-                "quantity": int(r["quantity"]),
-                "allocated": int(r["allocated"]),
-                "unit_cost": money(r["unit_cost"]),
-                "value": value,
-            }
-        )
-    lots.sort(key=lambda x: (-x["value"], x["lot_id"]))
-    return {
-        "as_of": today,
-        "total_value": round(sum(x["value"] for x in lots), 2),
-        "by_status": {k: round(v, 2) for k, v in sorted(by_status.items())},
-        "lot_count": len(lots),
-        "lots": lots[:50],
     }

@@ -1,11 +1,12 @@
-"""Order to cash: create (FEFO allocation), read, list, check availability and ship.
+"""Order to cash: create (FEFO allocation), read, list and check availability.
 
-Concurrency rules (see docs/reference-erp.md):
+The FEFO planning and the stock-row writes of order entry are in :mod:`.allocation`,
+shipping in :mod:`.shipping`. Concurrency rules (see docs/reference-erp.md):
 
-* Stock rows are locked ``FOR UPDATE`` in (item, stock row) order on PostgreSQL; SQLite
-  serialises writers with ``BEGIN IMMEDIATE``. Each allocation is also a guarded UPDATE
-  (``on_hand - allocated >= qty``) and the table has a CHECK constraint: stock can never go
-  negative and allocated never exceeds on hand.
+* Order entry takes the stock-row locks last, with guarded UPDATEs (``on_hand - allocated
+  >= qty``) in stock-row order; shipping locks them ``FOR UPDATE`` in the same order on
+  PostgreSQL. SQLite serialises writers with ``BEGIN IMMEDIATE``. The table has a CHECK
+  constraint: stock can never go negative and allocated never exceeds on hand.
 * Only released, unexpired lots in released locations are allocated, earliest expiry first.
 * Insufficient stock raises 409 before anything is written; the transaction rolls back.
 * Every regulated insert/update writes its audit row in the same transaction.
@@ -21,61 +22,16 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from . import gs1
+from . import allocation
+from .audit import AuditTrail
 from .auth import Principal
 from .cache import TTL_AVAILABILITY
 from .context import AppContext
 from .db import execute, insert_returning_id, one, rows, scalar
-from .errors import ApiError
-from .ledger import post_journal
-from .models import SalesOrderIn
-from .postorder import utc_now
-from .views import day, order_summary, order_view, shipment_line_view
-
-AUDIT_SQL = (
-    "INSERT INTO audit_log (table_name, record_key, action, field, old_value, new_value, reason, changed_by, "
-    "changed_at) VALUES (:t, :k, :a, :f, :o, :n, :r, :u, :at)"
-)
-
-
-def audit(conn: Connection, entries: list[dict[str, Any]]) -> None:
-    """Write audit rows (each dict: t, k, a, f, o, n, r, u, at)."""
-    execute(conn, AUDIT_SQL, entries)
-
-
-def audit_row(
-    table: str,
-    key: Any,
-    action: str,
-    field: str | None,
-    old: Any,
-    new: Any,
-    reason: str,
-    user: str,
-    at: str,
-) -> dict[str, Any]:
-    """One audit entry for :func:`audit`."""
-    return {
-        "t": table,
-        "k": str(key),
-        "a": action,
-        "f": field,
-        "o": None if old is None else str(old),
-        "n": None if new is None else str(new),
-        "r": reason,
-        "u": user,
-        "at": at,
-    }
-
-
-def in_params(prefix: str, values: list[int]) -> tuple[str, dict[str, int]]:
-    """Expand ``values`` into ``:p0, :p1, ...`` for an IN list.
-
-    >>> in_params("i", [3, 5])
-    (':i0, :i1', {'i0': 3, 'i1': 5})
-    """
-    params = {f"{prefix}{n}": v for n, v in enumerate(values)}
-    return ", ".join(f":{k}" for k in params), params
+from .errors import ApiError, StockRace
+from .models import OrderLineIn, SalesOrderIn
+from .sql import in_params, set_number, utc_now
+from .views import day, order_summary, order_view
 
 
 # ---------------------------------------------------------------------- master data
@@ -197,10 +153,6 @@ def availability(ctx: AppContext, conn: Connection, item_id: int) -> dict[str, A
 RACE_ATTEMPTS = 20
 
 
-class StockRace(Exception):
-    """A guarded stock UPDATE found less free stock than planned: retry the transaction."""
-
-
 def request_hash(body: SalesOrderIn) -> str:
     """A digest of the order request, to refuse an idempotency key reused for another order."""
     return hashlib.sha256(
@@ -259,7 +211,7 @@ def _replay(ctx: AppContext, user: Principal, key: str, digest: str) -> dict[str
                 "this Idempotency-Key was already used for a different request",
                 {"key": key},
             )
-        return get_order(ctx, conn, int(row["order_id"]), batched=True)
+        return get_order(conn, int(row["order_id"]), batched=True)
 
 
 def _create_in_tx(
@@ -270,8 +222,47 @@ def _create_in_tx(
     idem_key: str | None,
     digest: str,
 ) -> tuple[dict[str, Any], int, list[int]]:
+    """Order entry in one transaction: check, plan FEFO, write order, lines and allocations,
+    then take the stock-row locks. Returns (order document, order id, item ids)."""
     now = utc_now()
     today = date.today().isoformat()
+    customer, ship_to = _customer_and_ship_to(ctx, conn, body)
+    item_ids = sorted({ln.item_id for ln in body.lines})
+    items = _priced_items(ctx, conn, customer["price_list_id"], item_ids)
+    # Read candidate stock (no lock yet) and plan FEFO in memory; the guarded UPDATEs at the
+    # end take the row locks, in stock-row order, for the shortest possible time.
+    plan = allocation.plan_fefo(allocation.candidate_stock(conn, item_ids, today), body.lines)
+    trail = AuditTrail(user.username, now)
+    order_row = _order_row(body, ship_to, items, user.username, today, now)
+    order_id, number = _insert_order(conn, trail, order_row, digest, now)
+    lines_out, line_ids = _insert_lines(conn, trail, order_id, body.lines, items)
+    if idem_key:  # first: a concurrent retry with the same key fails here, before any lock
+        execute(
+            conn,
+            "INSERT INTO idempotency_key (idem_key, username, request_hash, order_id, created_at) "
+            "VALUES (:k, :u, :h, :o, :now)",
+            {"k": idem_key, "u": user.username, "h": digest, "o": order_id, "now": now},
+        )
+    by_row = allocation.write_allocations(conn, trail, line_ids, plan, number, now)
+    trail.write(conn)
+    # Last: the guarded UPDATEs take the hot stock-row locks, in a stable order (no deadlock
+    # between orders), and hold them only until commit.
+    allocation.take_stock(conn, by_row, now)
+    ctx.after_order(conn, order_id)
+    order = order_view(
+        {"id": order_id, "order_number": number, **order_row},
+        lines_out,
+        allocation.allocation_views(line_ids, plan),
+        [],
+        [],
+    )
+    return order, order_id, item_ids
+
+
+def _customer_and_ship_to(
+    ctx: AppContext, conn: Connection, body: SalesOrderIn
+) -> tuple[dict[str, Any], int]:
+    """The ordering customer and the consignee (its first one by default), or 422."""
     customer = load_customer(ctx, conn, body.customer_id)
     if customer is None:
         raise ApiError(
@@ -288,69 +279,48 @@ def _create_in_tx(
             "the ship-to is not a consignee of this customer",
             {"ship_to_id": body.ship_to_id, "customer_id": body.customer_id},
         )
-    item_ids = sorted({ln.item_id for ln in body.lines})
-    items = load_items_priced(ctx, conn, customer["price_list_id"], item_ids)
+    return customer, int(ship_to)
+
+
+def _priced_items(
+    ctx: AppContext, conn: Connection, price_list_id: int, item_ids: list[int]
+) -> dict[int, dict[str, Any]]:
+    """The ordered items with the customer's prices, or 422 when one is unknown or inactive."""
+    items = load_items_priced(ctx, conn, price_list_id, item_ids)
     unknown = [i for i in item_ids if i not in items]
     if unknown:
         raise ApiError(
             422, "unknown_item", "some items do not exist or are inactive", {"item_ids": unknown}
         )
+    return items
 
-    # Read candidate stock (no lock yet) and plan FEFO in memory; the guarded UPDATEs at the
-    # end take the row locks, in stock-row order, for the shortest possible time.
-    marks, params = in_params("i", item_ids)
-    stock = rows(
-        conn,
-        "SELECT sb.id, sb.item_id, sb.lot_id, sb.on_hand, sb.allocated, l.lot_number, l.expiry_date "
-        "FROM stock_balance sb JOIN lot l ON l.id = sb.lot_id JOIN location loc ON loc.id = sb.location_id "
-        f"WHERE sb.item_id IN ({marks}) AND l.status = 'released' AND l.expiry_date > :today "
-        "AND loc.zone = 'released' AND sb.on_hand > sb.allocated "
-        "ORDER BY sb.item_id, sb.id",
-        {"today": today, **params},
-    )
-    free: dict[int, list[dict[str, Any]]] = {}
-    for r in stock:
-        r["free"] = int(r["on_hand"]) - int(r["allocated"])
-        r["expiry"] = day(r["expiry_date"])
-        free.setdefault(int(r["item_id"]), []).append(r)
-    for lst in free.values():
-        lst.sort(key=lambda r: (r["expiry"], int(r["lot_id"]), int(r["id"])))
-    plan: list[list[tuple[dict[str, Any], int]]] = []
-    short: list[dict[str, Any]] = []
-    for ln in body.lines:
-        need, picks = ln.quantity, []
-        for r in free.get(ln.item_id, []):
-            if need == 0:
-                break
-            take = min(need, r["free"])
-            if take > 0:
-                r["free"] -= take
-                need -= take
-                picks.append((r, take))
-        if need:
-            short.append(
-                {"item_id": ln.item_id, "requested": ln.quantity, "available": ln.quantity - need}
-            )
-        plan.append(picks)
-    if short:
-        raise ApiError(
-            409,
-            "insufficient_stock",
-            "not enough released, unexpired stock for some lines",
-            {"lines": short},
-        )
 
+def _order_row(
+    body: SalesOrderIn,
+    ship_to: int,
+    items: dict[int, dict[str, Any]],
+    username: str,
+    today: str,
+    now: str,
+) -> dict[str, Any]:
+    """The ``sales_order`` columns of a new order (without id and number)."""
     total = round(sum(items[ln.item_id]["unit_price"] * ln.quantity for ln in body.lines), 2)
-    order_row = {
+    return {
         "customer_id": body.customer_id,
         "ship_to_id": ship_to,
         "po_number": body.po_number,
         "order_date": today,
         "status": "open",
         "total_amount": total,
-        "created_by": user.username,
+        "created_by": username,
         "created_at": now,
     }
+
+
+def _insert_order(
+    conn: Connection, trail: AuditTrail, order_row: dict[str, Any], digest: str, now: str
+) -> tuple[int, str]:
+    """Insert the order header; return its id and number."""
     temp_number = "TMP-" + hashlib.sha1(f"{digest}{now}{id(order_row)}".encode()).hexdigest()[:16]
     order_id = insert_returning_id(
         conn,
@@ -360,137 +330,69 @@ def _create_in_tx(
         {"num": temp_number, **order_row},
     )
     number = f"SO{order_id:08d}"
-    execute(
-        conn,
-        "UPDATE sales_order SET order_number = :n WHERE id = :id",
-        {"n": number, "id": order_id},
-    )
-    audits = [
-        audit_row(
-            "sales_order",
-            order_id,
-            "insert",
-            "status",
-            None,
-            "open",
-            "order entry",
-            user.username,
-            now,
-        )
-    ]
-    lines_out: list[dict[str, Any]] = []
-    allocs_out: list[dict[str, Any]] = []
-    alloc_params: list[dict[str, Any]] = []
-    # All lines in one multi-row INSERT ... RETURNING (one round trip).
-    values, line_params = [], {"o": order_id}
-    for n, ln in enumerate(body.lines, start=1):
+    set_number(conn, "sales_order", "order_number", order_id, number)
+    trail.add("sales_order", order_id, "insert", "status", None, "open", "order entry")
+    return order_id, number
+
+
+def _insert_lines(
+    conn: Connection,
+    trail: AuditTrail,
+    order_id: int,
+    lines: list[OrderLineIn],
+    items: dict[int, dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """Insert every line in one multi-row INSERT ... RETURNING (one round trip).
+
+    Returns the lines as the order document shows them and their ids, in line order.
+    """
+    values, params = [], {"o": order_id}
+    for n, ln in enumerate(lines, start=1):
         values.append(f"(:o, {n}, :i{n}, :q{n}, :p{n}, 0, 0)")
-        line_params.update(
+        params.update(
             {f"i{n}": ln.item_id, f"q{n}": ln.quantity, f"p{n}": items[ln.item_id]["unit_price"]}
         )
-    line_ids = {
+    by_no = {
         int(r["line_no"]): int(r["id"])
         for r in rows(
             conn,
             "INSERT INTO sales_order_line (order_id, line_no, item_id, quantity, unit_price, shipped_qty, "
             f"invoiced_qty) VALUES {', '.join(values)} RETURNING id, line_no",
-            line_params,
+            params,
         )
     }
-    for n, (ln, picks) in enumerate(zip(body.lines, plan, strict=True), start=1):
-        price = items[ln.item_id]["unit_price"]
-        line_id = line_ids[n]
-        lines_out.append(
+    line_ids = [by_no[n] for n in range(1, len(lines) + 1)]
+    out = []
+    for n, (ln, line_id) in enumerate(zip(lines, line_ids, strict=True), start=1):
+        item = items[ln.item_id]
+        out.append(
             {
                 "id": line_id,
                 "line_no": n,
                 "item_id": ln.item_id,
-                "sku": items[ln.item_id]["sku"],
-                "item_name": items[ln.item_id]["name"],
+                "sku": item["sku"],
+                "item_name": item["name"],
                 "quantity": ln.quantity,
-                "unit_price": price,
+                "unit_price": item["unit_price"],
                 "shipped_qty": 0,
             }
         )
-        audits.append(
-            audit_row(
-                "sales_order_line",
-                line_id,
-                "insert",
-                "quantity",
-                None,
-                ln.quantity,
-                "order entry",
-                user.username,
-                now,
-            )
+        trail.add(
+            "sales_order_line", line_id, "insert", "quantity", None, ln.quantity, "order entry"
         )
-        for r, take in picks:
-            alloc_params.append(
-                {"l": line_id, "s": r["id"], "lot": r["lot_id"], "q": take, "now": now}
-            )
-            allocs_out.append(
-                {
-                    "order_line_id": line_id,
-                    "lot_id": r["lot_id"],
-                    "lot_number": r["lot_number"],
-                    "expiry_date": r["expiry"],
-                    "quantity": take,
-                    "status": "allocated",
-                }
-            )
-    if idem_key:  # first: a concurrent retry with the same key fails here, before any lock
-        execute(
-            conn,
-            "INSERT INTO idempotency_key (idem_key, username, request_hash, order_id, created_at) "
-            "VALUES (:k, :u, :h, :o, :now)",
-            {"k": idem_key, "u": user.username, "h": digest, "o": order_id, "now": now},
-        )
-    by_row: dict[int, int] = {}
-    for a in alloc_params:
-        by_row[int(a["s"])] = by_row.get(int(a["s"]), 0) + int(a["q"])
-    audits += [
-        audit_row(
-            "stock_balance",
-            sid,
-            "update",
-            "allocated",
-            None,
-            f"+{q}",
-            f"allocation for {number}",
-            user.username,
-            now,
-        )
-        for sid, q in sorted(by_row.items())
-    ]
-    execute(
-        conn,
-        "INSERT INTO allocation (order_line_id, stock_balance_id, lot_id, quantity, status, created_at) "
-        "VALUES (:l, :s, :lot, :q, 'allocated', :now)",
-        alloc_params,
-    )
-    audit(conn, audits)
-    # Last: the guarded UPDATEs take the hot stock-row locks, in a stable order (no deadlock
-    # between orders), and hold them only until commit.
-    for stock_id in sorted(by_row):
-        changed = execute(
-            conn,
-            "UPDATE stock_balance SET allocated = allocated + :q, updated_at = :now "
-            "WHERE id = :id AND on_hand - allocated >= :q",
-            {"q": by_row[stock_id], "now": now, "id": stock_id},
-        )
-        if changed != 1:  # a concurrent order took it since our read: redo the whole order
-            raise StockRace(stock_id)
-    ctx.after_order(conn, order_id)
-    order = order_view(
-        {"id": order_id, "order_number": number, **order_row}, lines_out, allocs_out, [], []
-    )
-    return order, order_id, item_ids
+    return out, line_ids
 
 
 # ---------------------------------------------------------------------- read
-def get_order(ctx: AppContext, conn: Connection, order_id: int, *, batched: bool) -> dict[str, Any]:
-    """The order with lines, allocations and shipments: joined queries, or N+1 when not batched."""
+#: An order's lines, allocations, shipments and shipment lines, for :func:`order_view`.
+OrderParts = tuple[
+    list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]
+]
+
+
+def get_order(conn: Connection, order_id: int, *, batched: bool) -> dict[str, Any]:
+    """The order with lines, allocations and shipments: joined queries, or N+1 when not batched
+    (the ``batching`` lever)."""
     order = one(
         conn,
         "SELECT id, order_number, customer_id, ship_to_id, po_number, order_date, status, "
@@ -501,41 +403,44 @@ def get_order(ctx: AppContext, conn: Connection, order_id: int, *, batched: bool
         raise ApiError(
             404, "not_found", f"sales order {order_id} does not exist", {"order_id": order_id}
         )
-    if batched:
-        lines = rows(
+    load = _order_parts_batched if batched else _order_parts_row_by_row
+    return order_view(order, *load(conn, order_id))
+
+
+def _order_parts_batched(conn: Connection, order_id: int) -> OrderParts:
+    """Lines, allocations, shipments and shipment lines in four joined queries (or three)."""
+    lines = rows(
+        conn,
+        "SELECT l.id, l.line_no, l.item_id, l.quantity, l.unit_price, l.shipped_qty, i.sku, "
+        "i.name AS item_name FROM sales_order_line l JOIN item i ON i.id = l.item_id "
+        "WHERE l.order_id = :id",
+        {"id": order_id},
+    )
+    allocs = rows(
+        conn,
+        "SELECT a.order_line_id, a.lot_id, a.quantity, a.status, lt.lot_number, lt.expiry_date "
+        "FROM allocation a JOIN sales_order_line l ON l.id = a.order_line_id "
+        "JOIN lot lt ON lt.id = a.lot_id WHERE l.order_id = :id",
+        {"id": order_id},
+    )
+    ships = _shipments(conn, order_id)
+    ship_lines = (
+        rows(
             conn,
-            "SELECT l.id, l.line_no, l.item_id, l.quantity, l.unit_price, l.shipped_qty, i.sku, "
-            "i.name AS item_name FROM sales_order_line l JOIN item i ON i.id = l.item_id "
-            "WHERE l.order_id = :id",
+            "SELECT sl.id, sl.shipment_id, sl.order_line_id, sl.item_id, sl.lot_id, sl.serial, "
+            "sl.quantity, sl.udi, lt.lot_number FROM shipment_line sl "
+            "JOIN shipment s ON s.id = sl.shipment_id JOIN lot lt ON lt.id = sl.lot_id "
+            "WHERE s.order_id = :id",
             {"id": order_id},
         )
-        allocs = rows(
-            conn,
-            "SELECT a.order_line_id, a.lot_id, a.quantity, a.status, lt.lot_number, lt.expiry_date "
-            "FROM allocation a JOIN sales_order_line l ON l.id = a.order_line_id "
-            "JOIN lot lt ON lt.id = a.lot_id WHERE l.order_id = :id",
-            {"id": order_id},
-        )
-        ships = rows(
-            conn,
-            "SELECT id, shipment_number, ship_to_id, shipped_at, shipped_by FROM shipment "
-            "WHERE order_id = :id",
-            {"id": order_id},
-        )
-        ship_lines = (
-            rows(
-                conn,
-                "SELECT sl.id, sl.shipment_id, sl.order_line_id, sl.item_id, sl.lot_id, sl.serial, "
-                "sl.quantity, sl.udi, lt.lot_number FROM shipment_line sl "
-                "JOIN shipment s ON s.id = sl.shipment_id JOIN lot lt ON lt.id = sl.lot_id "
-                "WHERE s.order_id = :id",
-                {"id": order_id},
-            )
-            if ships
-            else []
-        )
-        return order_view(order, lines, allocs, ships, ship_lines)
-    # The legacy access pattern: one query per line, per allocation, per shipment.
+        if ships
+        else []
+    )
+    return lines, allocs, ships, ship_lines
+
+
+def _order_parts_row_by_row(conn: Connection, order_id: int) -> OrderParts:
+    """The legacy access pattern: one query per line, per allocation, per shipment."""
     lines = rows(
         conn,
         "SELECT id, line_no, item_id, quantity, unit_price, shipped_qty FROM sales_order_line "
@@ -560,12 +465,7 @@ def get_order(ctx: AppContext, conn: Connection, order_id: int, *, batched: bool
                 or {}
             )
             allocs.append({**a, **lot})
-    ships = rows(
-        conn,
-        "SELECT id, shipment_number, ship_to_id, shipped_at, shipped_by FROM shipment "
-        "WHERE order_id = :id",
-        {"id": order_id},
-    )
+    ships = _shipments(conn, order_id)
     ship_lines = []
     for s in ships:
         for sl in rows(
@@ -578,48 +478,72 @@ def get_order(ctx: AppContext, conn: Connection, order_id: int, *, batched: bool
                 conn, "SELECT lot_number FROM lot WHERE id = :id", {"id": sl["lot_id"]}
             )
             ship_lines.append(sl)
-    return order_view(order, lines, allocs, ships, ship_lines)
+    return lines, allocs, ships, ship_lines
+
+
+def _shipments(conn: Connection, order_id: int) -> list[dict[str, Any]]:
+    """The order's shipment headers (the same query on both paths)."""
+    return rows(
+        conn,
+        "SELECT id, shipment_number, ship_to_id, shipped_at, shipped_by FROM shipment "
+        "WHERE order_id = :id",
+        {"id": order_id},
+    )
 
 
 def customer_orders(
     ctx: AppContext, conn: Connection, customer_id: int, limit: int, *, batched: bool
 ) -> dict[str, Any]:
-    """A customer's most recent orders with line counts: one query, or one per order."""
+    """A customer's most recent orders with line counts: one query, or one per order when not
+    batched (the ``batching`` lever)."""
     if load_customer(ctx, conn, customer_id) is None:
         raise ApiError(
             404, "not_found", f"customer {customer_id} does not exist", {"customer_id": customer_id}
         )
-    if batched:
-        found = rows(
-            conn,
-            "WITH recent AS (SELECT id, order_number, customer_id, order_date, status, total_amount FROM sales_order "
-            "WHERE customer_id = :c ORDER BY order_date DESC, id DESC LIMIT :limit) "
-            "SELECT r.id, r.order_number, r.customer_id, r.order_date, r.status, r.total_amount, "
-            "COUNT(l.id) AS line_count, COALESCE(SUM(l.quantity), 0) AS units FROM recent r "
-            "LEFT JOIN sales_order_line l ON l.order_id = r.id "
-            "GROUP BY r.id, r.order_number, r.customer_id, r.order_date, r.status, r.total_amount "
-            "ORDER BY r.order_date DESC, r.id DESC",
-            {"c": customer_id, "limit": limit},
-        )
-    else:
-        found = rows(
-            conn,
-            "SELECT id, order_number, customer_id, order_date, status, total_amount FROM sales_order "
-            "WHERE customer_id = :c ORDER BY order_date DESC, id DESC LIMIT :limit",
-            {"c": customer_id, "limit": limit},
-        )
-        for o in found:
-            agg = (
-                one(
-                    conn,
-                    "SELECT COUNT(*) AS n, COALESCE(SUM(quantity), 0) AS units FROM sales_order_line "
-                    "WHERE order_id = :id",
-                    {"id": o["id"]},
-                )
-                or {}
+    recent = _recent_orders_batched if batched else _recent_orders_row_by_row
+    return {
+        "customer_id": customer_id,
+        "items": [order_summary(o) for o in recent(conn, customer_id, limit)],
+    }
+
+
+def _recent_orders_batched(conn: Connection, customer_id: int, limit: int) -> list[dict[str, Any]]:
+    """The most recent orders and their line counts in one query."""
+    return rows(
+        conn,
+        "WITH recent AS (SELECT id, order_number, customer_id, order_date, status, total_amount FROM sales_order "
+        "WHERE customer_id = :c ORDER BY order_date DESC, id DESC LIMIT :limit) "
+        "SELECT r.id, r.order_number, r.customer_id, r.order_date, r.status, r.total_amount, "
+        "COUNT(l.id) AS line_count, COALESCE(SUM(l.quantity), 0) AS units FROM recent r "
+        "LEFT JOIN sales_order_line l ON l.order_id = r.id "
+        "GROUP BY r.id, r.order_number, r.customer_id, r.order_date, r.status, r.total_amount "
+        "ORDER BY r.order_date DESC, r.id DESC",
+        {"c": customer_id, "limit": limit},
+    )
+
+
+def _recent_orders_row_by_row(
+    conn: Connection, customer_id: int, limit: int
+) -> list[dict[str, Any]]:
+    """The legacy access pattern: the orders, then one aggregate query per order."""
+    found = rows(
+        conn,
+        "SELECT id, order_number, customer_id, order_date, status, total_amount FROM sales_order "
+        "WHERE customer_id = :c ORDER BY order_date DESC, id DESC LIMIT :limit",
+        {"c": customer_id, "limit": limit},
+    )
+    for o in found:
+        agg = (
+            one(
+                conn,
+                "SELECT COUNT(*) AS n, COALESCE(SUM(quantity), 0) AS units FROM sales_order_line "
+                "WHERE order_id = :id",
+                {"id": o["id"]},
             )
-            o["line_count"], o["units"] = agg.get("n"), agg.get("units")
-    return {"customer_id": customer_id, "items": [order_summary(o) for o in found]}
+            or {}
+        )
+        o["line_count"], o["units"] = agg.get("n"), agg.get("units")
+    return found
 
 
 def list_orders(
@@ -647,227 +571,3 @@ def list_orders(
         params,
     )
     return {"items": [order_summary(o) for o in found], "total": int(total or 0)}
-
-
-# ---------------------------------------------------------------------- ship
-def ship_order(ctx: AppContext, user: Principal, order_id: int) -> dict[str, Any]:
-    """Pick, ship and post goods issue for every open allocation of the order."""
-    result, items = ctx.db.run_write(lambda conn: _ship_in_tx(ctx, conn, user, order_id))
-    ctx.invalidate_availability(items)
-    return result
-
-
-def _ship_in_tx(
-    ctx: AppContext, conn: Connection, user: Principal, order_id: int
-) -> tuple[dict[str, Any], list[int]]:
-    d = ctx.db.dialect
-    now = utc_now()
-    order = one(
-        conn,
-        f"SELECT id, order_number, ship_to_id, status FROM sales_order WHERE id = :id{d.for_update}",
-        {"id": order_id},
-    )
-    if order is None:
-        raise ApiError(
-            404, "not_found", f"sales order {order_id} does not exist", {"order_id": order_id}
-        )
-    if order["status"] != "open":
-        raise ApiError(
-            409,
-            "order_not_shippable",
-            f"order {order['order_number']} is {order['status']}, not open",
-            {"status": order["status"]},
-        )
-    allocs = rows(
-        conn,
-        "SELECT a.id, a.order_line_id, a.stock_balance_id, a.lot_id, a.quantity, l.item_id, lt.lot_number, "
-        "lt.expiry_date, i.serial_controlled, i.unit_cost, sb.location_id, di.gtin FROM allocation a "
-        "JOIN sales_order_line l ON l.id = a.order_line_id JOIN lot lt ON lt.id = a.lot_id "
-        "JOIN item i ON i.id = l.item_id JOIN stock_balance sb ON sb.id = a.stock_balance_id "
-        "LEFT JOIN device_identifier di ON di.item_id = i.id AND di.packaging_level = 'each' "
-        "WHERE l.order_id = :o AND a.status = 'allocated' ORDER BY a.stock_balance_id, a.id",
-        {"o": order_id},
-    )
-    if d.for_update:
-        ids, params = in_params("s", sorted({int(a["stock_balance_id"]) for a in allocs}))
-        if allocs:
-            rows(
-                conn,
-                f"SELECT id FROM stock_balance WHERE id IN ({ids}) ORDER BY id FOR UPDATE",
-                params,
-            )
-    ship_id = insert_returning_id(
-        conn,
-        "INSERT INTO shipment (shipment_number, order_id, ship_to_id, shipped_by, shipped_at) "
-        "VALUES (:n, :o, :s, :u, :at)",
-        {
-            "n": f"TMP-{order_id}-{now}",
-            "o": order_id,
-            "s": order["ship_to_id"],
-            "u": user.username,
-            "at": now,
-        },
-    )
-    number = f"SH{ship_id:08d}"
-    execute(
-        conn,
-        "UPDATE shipment SET shipment_number = :n WHERE id = :id",
-        {"n": number, "id": ship_id},
-    )
-    audits = [
-        audit_row(
-            "shipment", ship_id, "insert", None, None, number, "goods issue", user.username, now
-        )
-    ]
-    lines: list[dict[str, Any]] = []
-    txns: list[dict[str, Any]] = []
-    cost = 0.0
-    for a in allocs:
-        qty = int(a["quantity"])
-        changed = execute(
-            conn,
-            "UPDATE stock_balance SET on_hand = on_hand - :q, allocated = allocated - :q, "
-            "updated_at = :now WHERE id = :id AND allocated >= :q AND on_hand >= :q",
-            {"q": qty, "now": now, "id": a["stock_balance_id"]},
-        )
-        if changed != 1:
-            raise ApiError(
-                409,
-                "stock_mismatch",
-                "the allocated stock is no longer there",
-                {"allocation_id": a["id"]},
-            )
-        execute(conn, "UPDATE allocation SET status = 'shipped' WHERE id = :id", {"id": a["id"]})
-        execute(
-            conn,
-            "UPDATE sales_order_line SET shipped_qty = shipped_qty + :q WHERE id = :id",
-            {"q": qty, "id": a["order_line_id"]},
-        )
-        txns.append(
-            {
-                "item": a["item_id"],
-                "loc": a["location_id"],
-                "lot": a["lot_id"],
-                "q": -qty,
-                "ref": ship_id,
-                "u": user.username,
-                "now": now,
-            }
-        )
-        audits.append(
-            audit_row(
-                "stock_balance",
-                a["stock_balance_id"],
-                "update",
-                "on_hand",
-                None,
-                f"-{qty}",
-                f"goods issue {number}",
-                user.username,
-                now,
-            )
-        )
-        cost += qty * float(a["unit_cost"])
-        expiry = day(a["expiry_date"]) or ""
-        gtin = a["gtin"] or gs1.gtin14("0860001", int(a["item_id"]) % 100000)
-        serials: list[str | None] = [None]
-        if int(a["serial_controlled"]):
-            picked = rows(
-                conn,
-                f"SELECT id, serial FROM serial_unit WHERE lot_id = :lot AND status = 'in_stock' "
-                f"ORDER BY serial LIMIT :q{d.for_update}",
-                {"lot": a["lot_id"], "q": qty},
-            )
-            if len(picked) == qty:
-                execute(
-                    conn,
-                    "UPDATE serial_unit SET status = 'shipped' WHERE id = :id",
-                    [{"id": p["id"]} for p in picked],
-                )
-                serials = [p["serial"] for p in picked]
-        for serial in serials:
-            unit_qty = 1 if serial else qty
-            udi = gs1.udi(gtin, expiry, a["lot_number"], serial)
-            sl_id = insert_returning_id(
-                conn,
-                "INSERT INTO shipment_line (shipment_id, order_line_id, item_id, lot_id, serial, quantity, udi) "
-                "VALUES (:s, :l, :i, :lot, :ser, :q, :udi)",
-                {
-                    "s": ship_id,
-                    "l": a["order_line_id"],
-                    "i": a["item_id"],
-                    "lot": a["lot_id"],
-                    "ser": serial,
-                    "q": unit_qty,
-                    "udi": udi,
-                },
-            )
-            lines.append(
-                {
-                    "id": sl_id,
-                    "shipment_id": ship_id,
-                    "order_line_id": a["order_line_id"],
-                    "item_id": a["item_id"],
-                    "lot_id": a["lot_id"],
-                    "lot_number": a["lot_number"],
-                    "serial": serial,
-                    "quantity": unit_qty,
-                    "udi": udi,
-                }
-            )
-    execute(
-        conn,
-        "INSERT INTO inventory_txn (txn_type, item_id, location_id, lot_id, quantity, ref_table, ref_id, "
-        "created_by, created_at) VALUES ('issue', :item, :loc, :lot, :q, 'shipment', :ref, :u, :now)",
-        txns,
-    )
-    execute(
-        conn,
-        "UPDATE sales_order SET status = 'shipped', shipped_at = :now WHERE id = :id",
-        {"now": now, "id": order_id},
-    )
-    audits.append(
-        audit_row(
-            "sales_order",
-            order_id,
-            "update",
-            "status",
-            "open",
-            "shipped",
-            "goods issue",
-            user.username,
-            now,
-        )
-    )
-    post_journal(
-        ctx,
-        conn,
-        date.today(),
-        "shipment",
-        ship_id,
-        f"Goods issue {number}",
-        [("5000", cost, 0.0), ("1200", 0.0, cost)],
-        user.username,
-        now,
-    )
-    audit(conn, audits)
-    shipment = {
-        "id": ship_id,
-        "shipment_number": number,
-        "order_id": order_id,
-        "ship_to_id": int(order["ship_to_id"]),
-        "shipped_by": user.username,
-        "shipped_at": now.replace(" ", "T") + "Z",
-        "lines": [shipment_line_view(sl) for sl in lines],
-    }
-    return shipment, sorted({int(a["item_id"]) for a in allocs})
-
-
-def create_conflict(exc: IntegrityError) -> ApiError:
-    """Map a constraint violation that slipped through validation to a 409."""
-    return ApiError(
-        409,
-        "conflict",
-        "the change conflicts with the current data",
-        {"reason": str(exc.orig)[:200]},
-    )

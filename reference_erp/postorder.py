@@ -13,22 +13,12 @@ own transaction, once per customer and item of the batch rather than once per or
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from .db import execute, rows
-
-
-def utc_now() -> str:
-    """The current UTC time as ``YYYY-MM-DD HH:MM:SS`` (stored as is on both databases)."""
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _in(prefix: str, values: list[int]) -> tuple[str, dict[str, int]]:
-    params = {f"{prefix}{n}": v for n, v in enumerate(values)}
-    return ", ".join(f":{k}" for k in params), params
+from .sql import in_params, utc_now
 
 
 def process_orders(conn: Connection, order_ids: list[int]) -> int:
@@ -36,7 +26,7 @@ def process_orders(conn: Connection, order_ids: list[int]) -> int:
     ids = sorted(set(order_ids))
     if not ids:
         return 0
-    marks, params = _in("o", ids)
+    marks, params = in_params("o", ids)
     orders = rows(
         conn,
         f"SELECT id, order_number, customer_id, total_amount, order_date FROM sales_order WHERE id IN ({marks})",
@@ -46,7 +36,7 @@ def process_orders(conn: Connection, order_ids: list[int]) -> int:
         return 0
     now = utc_now()
     customers = sorted({int(o["customer_id"]) for o in orders})
-    cmarks, cparams = _in("c", customers)
+    cmarks, cparams = in_params("c", customers)
     exposure = {c: 0.0 for c in customers}
     for r in rows(
         conn,

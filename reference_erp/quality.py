@@ -13,14 +13,14 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from .audit import AuditTrail
 from .auth import Principal, verify_password
 from .context import AppContext
-from .db import execute, insert_returning_id, one, rows
+from .db import Dialect, execute, insert_returning_id, one, rows
 from .errors import ApiError
 from .ledger import post_journal
 from .models import ReceiptIn, ReleaseIn
-from .orders import audit, audit_row
-from .postorder import utc_now
+from .sql import Ref, record_moves, set_number, stock_move, utc_now
 from .views import day, lot_view, ts
 
 
@@ -30,8 +30,59 @@ def receive_goods(ctx: AppContext, user: Principal, body: ReceiptIn) -> dict[str
 
 
 def _receive(ctx: AppContext, conn: Connection, user: Principal, body: ReceiptIn) -> dict[str, Any]:
+    """Goods receipt in one transaction; returns the new lot with its quantity and location."""
     now = utc_now()
     today = date.today()
+    item = _receivable_item(conn, body)
+    loc = one(conn, "SELECT id FROM location WHERE zone = 'quarantine' ORDER BY id LIMIT 1")
+    if loc is None:
+        raise ApiError(409, "no_quarantine_location", "no quarantine location is configured")
+    expiry = today + timedelta(days=int(item["shelf_life_days"]))
+    lot_id, number = _insert_lot(conn, body, today, expiry, now)
+    sb_id = insert_returning_id(
+        conn,
+        "INSERT INTO stock_balance (item_id, location_id, lot_id, on_hand, allocated, updated_at) "
+        "VALUES (:i, :loc, :lot, :q, 0, :now)",
+        {"i": body.item_id, "loc": loc["id"], "lot": lot_id, "q": body.quantity, "now": now},
+    )
+    ref: Ref = ("lot", lot_id, user.username, now)
+    record_moves(conn, [stock_move("receipt", body.item_id, loc["id"], lot_id, body.quantity, ref)])
+    if int(item["serial_controlled"]) == 1:
+        execute(
+            conn,
+            "INSERT INTO serial_unit (lot_id, serial, status) VALUES (:lot, :s, 'in_stock')",
+            [{"lot": lot_id, "s": f"S{lot_id:07d}{k:04d}"} for k in range(1, body.quantity + 1)],
+        )
+    value = body.quantity * float(item["unit_cost"])
+    post_journal(
+        ctx,
+        conn,
+        today,
+        "receipt",
+        lot_id,
+        f"Goods receipt {number}",
+        [("1200", value, 0.0), ("2100", 0.0, value)],
+        user.username,
+        now,
+    )
+    trail = AuditTrail(user.username, now)
+    trail.add("lot", lot_id, "insert", "status", None, "quarantine", "goods receipt")
+    trail.add("stock_balance", sb_id, "insert", "on_hand", None, body.quantity, "goods receipt")
+    trail.write(conn)
+    lot = {
+        "id": lot_id,
+        "lot_number": number,
+        "item_id": body.item_id,
+        "status": "quarantine",
+        "mfg_date": today.isoformat(),
+        "expiry_date": expiry.isoformat(),
+        "quantity_received": body.quantity,
+    }
+    return {**lot_view(lot), "quantity": body.quantity, "location_id": int(loc["id"])}
+
+
+def _receivable_item(conn: Connection, body: ReceiptIn) -> dict[str, Any]:
+    """The received item, checked with the supplier and the quantity; 422 otherwise."""
     item = one(
         conn,
         "SELECT id, serial_controlled, shelf_life_days, unit_cost FROM item WHERE id = :id",
@@ -51,15 +102,17 @@ def _receive(ctx: AppContext, conn: Connection, user: Principal, body: ReceiptIn
             f"supplier {body.supplier_id} does not exist",
             {"supplier_id": body.supplier_id},
         )
-    serial = int(item["serial_controlled"]) == 1
-    if serial and body.quantity > 1000:
+    if int(item["serial_controlled"]) == 1 and body.quantity > 1000:
         raise ApiError(
             422, "quantity_too_large", "serial-controlled receipts are limited to 1000 units"
         )
-    loc = one(conn, "SELECT id FROM location WHERE zone = 'quarantine' ORDER BY id LIMIT 1")
-    if loc is None:
-        raise ApiError(409, "no_quarantine_location", "no quarantine location is configured")
-    expiry = today + timedelta(days=int(item["shelf_life_days"]))
+    return item
+
+
+def _insert_lot(
+    conn: Connection, body: ReceiptIn, today: date, expiry: date, now: str
+) -> tuple[int, str]:
+    """Insert the new lot in quarantine; return its id and number."""
     lot_id = insert_returning_id(
         conn,
         "INSERT INTO lot (lot_number, item_id, supplier_id, work_order_id, mfg_date, expiry_date, status, "
@@ -75,86 +128,8 @@ def _receive(ctx: AppContext, conn: Connection, user: Principal, body: ReceiptIn
         },
     )
     number = f"L{today:%y%m}-{lot_id:06d}"
-    execute(conn, "UPDATE lot SET lot_number = :n WHERE id = :id", {"n": number, "id": lot_id})
-    sb_id = insert_returning_id(
-        conn,
-        "INSERT INTO stock_balance (item_id, location_id, lot_id, on_hand, allocated, updated_at) "
-        "VALUES (:i, :loc, :lot, :q, 0, :now)",
-        {"i": body.item_id, "loc": loc["id"], "lot": lot_id, "q": body.quantity, "now": now},
-    )
-    execute(
-        conn,
-        "INSERT INTO inventory_txn (txn_type, item_id, location_id, lot_id, quantity, ref_table, ref_id, "
-        "created_by, created_at) VALUES ('receipt', :i, :loc, :lot, :q, 'lot', :lot, :u, :now)",
-        {
-            "i": body.item_id,
-            "loc": loc["id"],
-            "lot": lot_id,
-            "q": body.quantity,
-            "u": user.username,
-            "now": now,
-        },
-    )
-    if serial:
-        execute(
-            conn,
-            "INSERT INTO serial_unit (lot_id, serial, status) VALUES (:lot, :s, 'in_stock')",
-            [{"lot": lot_id, "s": f"S{lot_id:07d}{k:04d}"} for k in range(1, body.quantity + 1)],
-        )
-    value = body.quantity * float(item["unit_cost"])
-    post_journal(
-        ctx,
-        conn,
-        today,
-        "receipt",
-        lot_id,
-        f"Goods receipt {number}",
-        [("1200", value, 0.0), ("2100", 0.0, value)],
-        user.username,
-        now,
-    )
-    audit(
-        conn,
-        [
-            audit_row(
-                "lot",
-                lot_id,
-                "insert",
-                "status",
-                None,
-                "quarantine",
-                "goods receipt",
-                user.username,
-                now,
-            ),
-            audit_row(
-                "stock_balance",
-                sb_id,
-                "insert",
-                "on_hand",
-                None,
-                body.quantity,
-                "goods receipt",
-                user.username,
-                now,
-            ),
-        ],
-    )
-    return {
-        **lot_view(
-            {
-                "id": lot_id,
-                "lot_number": number,
-                "item_id": body.item_id,
-                "status": "quarantine",
-                "mfg_date": today.isoformat(),
-                "expiry_date": expiry.isoformat(),
-                "quantity_received": body.quantity,
-            }
-        ),
-        "quantity": body.quantity,
-        "location_id": int(loc["id"]),
-    }
+    set_number(conn, "lot", "lot_number", lot_id, number)
+    return lot_id, number
 
 
 def release_lot(ctx: AppContext, user: Principal, lot_id: int, body: ReleaseIn) -> dict[str, Any]:
@@ -177,160 +152,34 @@ def release_lot(ctx: AppContext, user: Principal, lot_id: int, body: ReleaseIn) 
 def _release(
     ctx: AppContext, conn: Connection, user: Principal, lot_id: int, body: ReleaseIn
 ) -> tuple[dict[str, Any], int]:
+    """The QA decision in one transaction; returns (lot with signature, item id)."""
     d = ctx.db.dialect
     now = utc_now()
-    lot = one(conn, f"SELECT * FROM lot WHERE id = :id{d.for_update}", {"id": lot_id})
-    if lot is None:
-        raise ApiError(404, "not_found", f"lot {lot_id} does not exist", {"lot_id": lot_id})
-    if lot["status"] != "quarantine":
-        raise ApiError(
-            409,
-            "lot_not_in_quarantine",
-            f"lot {lot['lot_number']} is {lot['status']}",
-            {"status": lot["status"]},
-        )
+    lot = _quarantined_lot(conn, d, lot_id)
     new_status = "released" if body.decision == "release" else "rejected"
-    zone = "released" if new_status == "released" else "rejected"
-    stock = rows(
-        conn,
-        "SELECT sb.id, sb.location_id, sb.on_hand, sb.allocated, loc.warehouse_id FROM stock_balance sb "
-        "JOIN location loc ON loc.id = sb.location_id WHERE sb.lot_id = :lot AND loc.zone = 'quarantine' "
-        f"ORDER BY sb.id{d.for_update and ' FOR UPDATE OF sb'}",
-        {"lot": lot_id},
-    )
-    audits = []
-    txns = []
-    for sb in stock:
-        qty = int(sb["on_hand"])
-        if qty <= 0:
-            continue
-        targets = rows(
-            conn,
-            "SELECT id FROM location WHERE warehouse_id = :w AND zone = :z ORDER BY id",
-            {"w": sb["warehouse_id"], "z": zone},
-        )
-        if not targets:
-            raise ApiError(409, "no_target_location", f"no {zone} location in the lot's warehouse")
-        target = int(targets[int(lot["item_id"]) % len(targets)]["id"])
-        execute(
-            conn,
-            "UPDATE stock_balance SET on_hand = on_hand - :q, updated_at = :now WHERE id = :id "
-            "AND on_hand - allocated >= :q",
-            {"q": qty, "now": now, "id": sb["id"]},
-        )
-        existing = one(
-            conn,
-            f"SELECT id FROM stock_balance WHERE lot_id = :lot AND location_id = :loc{d.for_update}",
-            {"lot": lot_id, "loc": target},
-        )
-        if existing:
-            execute(
-                conn,
-                "UPDATE stock_balance SET on_hand = on_hand + :q, updated_at = :now WHERE id = :id",
-                {"q": qty, "now": now, "id": existing["id"]},
-            )
-        else:
-            insert_returning_id(
-                conn,
-                "INSERT INTO stock_balance (item_id, location_id, lot_id, on_hand, allocated, "
-                "updated_at) VALUES (:i, :loc, :lot, :q, 0, :now)",
-                {"i": lot["item_id"], "loc": target, "lot": lot_id, "q": qty, "now": now},
-            )
-        for loc, signed in ((sb["location_id"], -qty), (target, qty)):
-            txns.append(
-                {
-                    "t": "transfer_out" if signed < 0 else "transfer_in",
-                    "i": lot["item_id"],
-                    "loc": loc,
-                    "lot": lot_id,
-                    "q": signed,
-                    "u": user.username,
-                    "now": now,
-                }
-            )
-        audits.append(
-            audit_row(
-                "stock_balance",
-                sb["id"],
-                "update",
-                "location",
-                sb["location_id"],
-                target,
-                f"QA {body.decision}",
-                user.username,
-                now,
-            )
-        )
-    execute(
-        conn,
-        "INSERT INTO inventory_txn (txn_type, item_id, location_id, lot_id, quantity, ref_table, ref_id, "
-        "created_by, created_at) VALUES (:t, :i, :loc, :lot, :q, 'lot', :lot, :u, :now)",
-        txns,
-    )
+    trail = AuditTrail(user.username, now)
+    ref: Ref = ("lot", lot_id, user.username, now)
+    # released stock goes to a 'released' location, rejected stock to a 'rejected' one
+    record_moves(conn, _move_stock(conn, d, trail, lot, new_status, f"QA {body.decision}", ref))
     execute(
         conn,
         "UPDATE lot SET status = :s, released_by = :u, released_at = :now WHERE id = :id",
         {"s": new_status, "u": user.username, "now": now, "id": lot_id},
     )
-    insp_id = insert_returning_id(
-        conn,
-        "INSERT INTO inspection (lot_id, inspector, result, notes, inspected_at) VALUES (:l, :u, :r, :n, :now)",
-        {
-            "l": lot_id,
-            "u": user.username,
-            "r": "pass" if new_status == "released" else "fail",
-            "n": body.reason,
-            "now": now,
-        },
-    )
-    sig_id = insert_returning_id(
-        conn,
-        "INSERT INTO e_signature (username, record_table, record_key, meaning, reason, signed_at) "
-        "VALUES (:u, 'lot', :k, :m, :r, :now)",
-        {"u": user.username, "k": str(lot_id), "m": body.meaning, "r": body.reason, "now": now},
-    )
+    insp_id, sig_id = _sign_decision(conn, lot_id, new_status, body, user.username, now)
     if new_status == "rejected":
-        nc_id = insert_returning_id(
-            conn,
-            "INSERT INTO nonconformance (nc_number, lot_id, description, status, created_at) "
-            "VALUES (:n, :l, :d, 'open', :now)",
-            {
-                "n": f"TMP-NC-{lot_id}-{now}",
-                "l": lot_id,
-                "d": body.reason or "rejected at QA inspection",
-                "now": now,
-            },
-        )
-        execute(
-            conn,
-            "UPDATE nonconformance SET nc_number = :n WHERE id = :id",
-            {"n": f"NC{nc_id:06d}", "id": nc_id},
-        )
-    audits += [
-        audit_row(
-            "lot",
-            lot_id,
-            "update",
-            "status",
-            "quarantine",
-            new_status,
-            body.reason or f"QA {body.decision}",
-            user.username,
-            now,
-        ),
-        audit_row(
-            "e_signature",
-            sig_id,
-            "insert",
-            "meaning",
-            None,
-            body.meaning,
-            f"QA {body.decision}",
-            user.username,
-            now,
-        ),
-    ]
-    audit(conn, audits)
+        _open_nonconformance(conn, lot_id, body.reason, now)
+    trail.add(
+        "lot",
+        lot_id,
+        "update",
+        "status",
+        "quarantine",
+        new_status,
+        body.reason or f"QA {body.decision}",
+    )
+    trail.add("e_signature", sig_id, "insert", "meaning", None, body.meaning, f"QA {body.decision}")
+    trail.write(conn)
     lot.update({"status": new_status, "released_by": user.username, "released_at": now})
     out = {
         **lot_view(lot),
@@ -346,6 +195,142 @@ def _release(
         "inspection_id": insp_id,
     }
     return out, int(lot["item_id"])
+
+
+def _quarantined_lot(conn: Connection, d: Dialect, lot_id: int) -> dict[str, Any]:
+    """The lot, locked; 404 when it does not exist, 409 when it is not in quarantine."""
+    lot = one(conn, f"SELECT * FROM lot WHERE id = :id{d.for_update}", {"id": lot_id})
+    if lot is None:
+        raise ApiError(404, "not_found", f"lot {lot_id} does not exist", {"lot_id": lot_id})
+    if lot["status"] != "quarantine":
+        raise ApiError(
+            409,
+            "lot_not_in_quarantine",
+            f"lot {lot['lot_number']} is {lot['status']}",
+            {"status": lot["status"]},
+        )
+    return lot
+
+
+def _move_stock(
+    conn: Connection,
+    d: Dialect,
+    trail: AuditTrail,
+    lot: dict[str, Any],
+    zone: str,
+    reason: str,
+    ref: Ref,
+) -> list[dict[str, Any]]:
+    """Move the lot's quarantined stock to a ``zone`` location of the same warehouse.
+
+    Returns the ledger moves (out of quarantine, into the target) for :func:`record_moves`;
+    409 ``no_target_location`` when the warehouse has no such location.
+    """
+    lot_id = int(lot["id"])
+    stock = rows(
+        conn,
+        "SELECT sb.id, sb.location_id, sb.on_hand, sb.allocated, loc.warehouse_id FROM stock_balance sb "
+        "JOIN location loc ON loc.id = sb.location_id WHERE sb.lot_id = :lot AND loc.zone = 'quarantine' "
+        f"ORDER BY sb.id{d.for_update and ' FOR UPDATE OF sb'}",
+        {"lot": lot_id},
+    )
+    moves = []
+    for sb in stock:
+        qty = int(sb["on_hand"])
+        if qty <= 0:
+            continue
+        targets = rows(
+            conn,
+            "SELECT id FROM location WHERE warehouse_id = :w AND zone = :z ORDER BY id",
+            {"w": sb["warehouse_id"], "z": zone},
+        )
+        if not targets:
+            raise ApiError(409, "no_target_location", f"no {zone} location in the lot's warehouse")
+        target = int(targets[int(lot["item_id"]) % len(targets)]["id"])
+        _transfer(conn, d, lot, int(sb["id"]), target, qty, ref[3])
+        for loc, signed in ((sb["location_id"], -qty), (target, qty)):
+            txn_type = "transfer_out" if signed < 0 else "transfer_in"
+            moves.append(stock_move(txn_type, lot["item_id"], loc, lot_id, signed, ref))
+        trail.add(
+            "stock_balance", sb["id"], "update", "location", sb["location_id"], target, reason
+        )
+    return moves
+
+
+def _transfer(
+    conn: Connection,
+    d: Dialect,
+    lot: dict[str, Any],
+    stock_id: int,
+    target: int,
+    qty: int,
+    now: str,
+) -> None:
+    """Take ``qty`` off a stock row and add it to the lot's row at ``target`` (made if new)."""
+    execute(
+        conn,
+        "UPDATE stock_balance SET on_hand = on_hand - :q, updated_at = :now WHERE id = :id "
+        "AND on_hand - allocated >= :q",
+        {"q": qty, "now": now, "id": stock_id},
+    )
+    existing = one(
+        conn,
+        f"SELECT id FROM stock_balance WHERE lot_id = :lot AND location_id = :loc{d.for_update}",
+        {"lot": lot["id"], "loc": target},
+    )
+    if existing:
+        execute(
+            conn,
+            "UPDATE stock_balance SET on_hand = on_hand + :q, updated_at = :now WHERE id = :id",
+            {"q": qty, "now": now, "id": existing["id"]},
+        )
+    else:
+        insert_returning_id(
+            conn,
+            "INSERT INTO stock_balance (item_id, location_id, lot_id, on_hand, allocated, "
+            "updated_at) VALUES (:i, :loc, :lot, :q, 0, :now)",
+            {"i": lot["item_id"], "loc": target, "lot": lot["id"], "q": qty, "now": now},
+        )
+
+
+def _sign_decision(
+    conn: Connection, lot_id: int, new_status: str, body: ReleaseIn, username: str, now: str
+) -> tuple[int, int]:
+    """Insert the inspection result and the e-signature; return their ids."""
+    insp_id = insert_returning_id(
+        conn,
+        "INSERT INTO inspection (lot_id, inspector, result, notes, inspected_at) VALUES (:l, :u, :r, :n, :now)",
+        {
+            "l": lot_id,
+            "u": username,
+            "r": "pass" if new_status == "released" else "fail",
+            "n": body.reason,
+            "now": now,
+        },
+    )
+    sig_id = insert_returning_id(
+        conn,
+        "INSERT INTO e_signature (username, record_table, record_key, meaning, reason, signed_at) "
+        "VALUES (:u, 'lot', :k, :m, :r, :now)",
+        {"u": username, "k": str(lot_id), "m": body.meaning, "r": body.reason, "now": now},
+    )
+    return insp_id, sig_id
+
+
+def _open_nonconformance(conn: Connection, lot_id: int, reason: str | None, now: str) -> None:
+    """Open a nonconformance for a rejected lot."""
+    nc_id = insert_returning_id(
+        conn,
+        "INSERT INTO nonconformance (nc_number, lot_id, description, status, created_at) "
+        "VALUES (:n, :l, :d, 'open', :now)",
+        {
+            "n": f"TMP-NC-{lot_id}-{now}",
+            "l": lot_id,
+            "d": reason or "rejected at QA inspection",
+            "now": now,
+        },
+    )
+    set_number(conn, "nonconformance", "nc_number", nc_id, f"NC{nc_id:06d}")
 
 
 # ---------------------------------------------------------------------- queries (report database)
@@ -388,39 +373,92 @@ def trace_lot(ctx: AppContext, lot_id: int) -> dict[str, Any]:
         )
     return {
         "lot": lot_view(lot),
-        "backward": [
-            {
-                "lot_id": int(r["lot_id"]),
-                "lot_number": r["lot_number"],
-                "item_id": int(r["item_id"]),
-                "status": r["status"],
-                "expiry_date": day(r["expiry_date"]),
-                "depth": int(r["depth"]),
-                "quantity": int(r["quantity"]),
-            }
-            for r in backward
-        ],
-        "forward": [
-            {
-                "lot_id": int(r["lot_id"]),
-                "lot_number": r["lot_number"],
-                "depth": int(r["depth"]),
-                "shipment_id": int(r["shipment_id"]),
-                "shipment_number": r["shipment_number"],
-                "shipped_at": ts(r["shipped_at"]),
-                "order_id": int(r["order_id"]),
-                "customer_id": int(r["customer_id"]),
-                "customer_name": r["customer_name"],
-                "ship_to_id": int(r["ship_to_id"]),
-                "ship_to_name": r["ship_to_name"],
-                "city": r["city"],
-                "country": r["country"],
-                "gln": r["gln"],
-                "quantity": int(r["quantity"]),
-            }
-            for r in forward
-        ],
+        "backward": [_component_view(r) for r in backward],
+        "forward": [_delivery_view(r) for r in forward],
     }
+
+
+def _component_view(r: dict[str, Any]) -> dict[str, Any]:
+    """A lot found by the backward trace (a component, ``depth`` levels down)."""
+    return {
+        "lot_id": int(r["lot_id"]),
+        "lot_number": r["lot_number"],
+        "item_id": int(r["item_id"]),
+        "status": r["status"],
+        "expiry_date": day(r["expiry_date"]),
+        "depth": int(r["depth"]),
+        "quantity": int(r["quantity"]),
+    }
+
+
+def _delivery_view(r: dict[str, Any]) -> dict[str, Any]:
+    """A shipment found by the forward trace, with its consignee."""
+    return {
+        "lot_id": int(r["lot_id"]),
+        "lot_number": r["lot_number"],
+        "depth": int(r["depth"]),
+        "shipment_id": int(r["shipment_id"]),
+        "shipment_number": r["shipment_number"],
+        "shipped_at": ts(r["shipped_at"]),
+        "order_id": int(r["order_id"]),
+        "customer_id": int(r["customer_id"]),
+        "customer_name": r["customer_name"],
+        "ship_to_id": int(r["ship_to_id"]),
+        "ship_to_name": r["ship_to_name"],
+        "city": r["city"],
+        "country": r["country"],
+        "gln": r["gln"],
+        "quantity": int(r["quantity"]),
+    }
+
+
+#: The records of a lot's device history, in the order they are read: (name, SQL).
+_HISTORY_QUERIES = (
+    (
+        "components",
+        "SELECT g.child_lot_id AS lot_id, l.lot_number, l.item_id, g.quantity "
+        "FROM lot_genealogy g JOIN lot l ON l.id = g.child_lot_id WHERE g.parent_lot_id = :lot "
+        "ORDER BY g.child_lot_id",
+    ),
+    (
+        "transactions",
+        "SELECT id, txn_type, location_id, quantity, ref_table, ref_id, created_by, created_at "
+        "FROM inventory_txn WHERE lot_id = :lot ORDER BY id LIMIT 500",
+    ),
+    (
+        "inspections",
+        "SELECT id, inspector, result, notes, inspected_at FROM inspection "
+        "WHERE lot_id = :lot ORDER BY id",
+    ),
+    (
+        "audit_trail",
+        "SELECT id, action, field, old_value, new_value, reason, changed_by, changed_at "
+        "FROM audit_log WHERE table_name = 'lot' AND record_key = :k ORDER BY id",
+    ),
+    (
+        "signatures",
+        "SELECT id, username, meaning, reason, signed_at FROM e_signature "
+        "WHERE record_table = 'lot' AND record_key = :k ORDER BY id",
+    ),
+    (
+        "nonconformances",
+        "SELECT id, nc_number, description, status, created_at FROM nonconformance "
+        "WHERE lot_id = :lot ORDER BY id",
+    ),
+    (
+        "stock",
+        "SELECT location_id, on_hand, allocated FROM stock_balance WHERE lot_id = :lot ORDER BY id",
+    ),
+)
+
+#: The timestamp column of each history record that has one.
+_HISTORY_STAMPS = {
+    "transactions": "created_at",
+    "inspections": "inspected_at",
+    "audit_trail": "changed_at",
+    "signatures": "signed_at",
+    "nonconformances": "created_at",
+}
 
 
 def lot_history(ctx: AppContext, lot_id: int) -> dict[str, Any]:
@@ -436,62 +474,23 @@ def lot_history(ctx: AppContext, lot_id: int) -> dict[str, Any]:
                 "FROM work_order WHERE id = :id",
                 {"id": lot["work_order_id"]},
             )
-        components = rows(
-            conn,
-            "SELECT g.child_lot_id AS lot_id, l.lot_number, l.item_id, g.quantity "
-            "FROM lot_genealogy g JOIN lot l ON l.id = g.child_lot_id WHERE g.parent_lot_id = :lot "
-            "ORDER BY g.child_lot_id",
-            key,
-        )
-        txns = rows(
-            conn,
-            "SELECT id, txn_type, location_id, quantity, ref_table, ref_id, created_by, created_at "
-            "FROM inventory_txn WHERE lot_id = :lot ORDER BY id LIMIT 500",
-            key,
-        )
-        inspections = rows(
-            conn,
-            "SELECT id, inspector, result, notes, inspected_at FROM inspection "
-            "WHERE lot_id = :lot ORDER BY id",
-            key,
-        )
-        trail = rows(
-            conn,
-            "SELECT id, action, field, old_value, new_value, reason, changed_by, changed_at "
-            "FROM audit_log WHERE table_name = 'lot' AND record_key = :k ORDER BY id",
-            key,
-        )
-        signatures = rows(
-            conn,
-            "SELECT id, username, meaning, reason, signed_at FROM e_signature "
-            "WHERE record_table = 'lot' AND record_key = :k ORDER BY id",
-            key,
-        )
-        ncs = rows(
-            conn,
-            "SELECT id, nc_number, description, status, created_at FROM nonconformance "
-            "WHERE lot_id = :lot ORDER BY id",
-            key,
-        )
-        stock = rows(
-            conn,
-            "SELECT location_id, on_hand, allocated FROM stock_balance WHERE lot_id = :lot ORDER BY id",
-            key,
-        )
+        found = {name: rows(conn, sql, key) for name, sql in _HISTORY_QUERIES}
     if work_order:
         work_order = {
             **work_order,
             "started_at": ts(work_order["started_at"]),
             "completed_at": ts(work_order["completed_at"]),
         }
+    for name, column in _HISTORY_STAMPS.items():
+        found[name] = [{**r, column: ts(r[column])} for r in found[name]]
     return {
         "lot": lot_view(lot),
         "work_order": work_order,
-        "components": components,
-        "stock": stock,
-        "transactions": [{**t, "created_at": ts(t["created_at"])} for t in txns],
-        "inspections": [{**i, "inspected_at": ts(i["inspected_at"])} for i in inspections],
-        "audit_trail": [{**a, "changed_at": ts(a["changed_at"])} for a in trail],
-        "signatures": [{**s, "signed_at": ts(s["signed_at"])} for s in signatures],
-        "nonconformances": [{**n, "created_at": ts(n["created_at"])} for n in ncs],
+        "components": found["components"],
+        "stock": found["stock"],
+        "transactions": found["transactions"],
+        "inspections": found["inspections"],
+        "audit_trail": found["audit_trail"],
+        "signatures": found["signatures"],
+        "nonconformances": found["nonconformances"],
     }

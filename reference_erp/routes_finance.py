@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 
-from . import finance
+from . import finance, finance_reports
 from .auth import Principal, require
 from .context import AppContext
 from .models import InvoicingIn, PaymentIn
@@ -64,7 +64,7 @@ def trial_balance(
     period: Annotated[str | None, Query(pattern=PERIOD_PATTERN)] = None,
 ) -> dict[str, Any]:
     """Per account: the period's debits and credits and the closing balance (default: current period)."""
-    return finance.trial_balance(ctx, period)
+    return finance_reports.trial_balance(ctx, period)
 
 
 @router.get("/reports/ar-aging", operation_id="ar_aging", tags=["close"])
@@ -73,7 +73,7 @@ def ar_aging(
     ctx: Annotated[AppContext, Depends(get_ctx)],
 ) -> dict[str, Any]:
     """Open receivables in days-past-due buckets, per customer."""
-    return finance.ar_aging(ctx)
+    return finance_reports.ar_aging(ctx)
 
 
 @router.get("/reports/inventory-valuation", operation_id="inventory_valuation", tags=["close"])
@@ -82,4 +82,4 @@ def inventory_valuation(
     ctx: Annotated[AppContext, Depends(get_ctx)],
 ) -> dict[str, Any]:
     """Stock value by lot at standard cost, by quality status and expiry."""
-    return finance.inventory_valuation(ctx)
+    return finance_reports.inventory_valuation(ctx)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query
 from fastapi.responses import JSONResponse
 
-from . import orders
+from . import orders, shipping
 from .auth import Principal, require
 from .context import AppContext
 from .db import page
@@ -47,7 +47,7 @@ def ship_order(
     order_id: IdPath,
 ) -> dict[str, Any]:
     """Pick, ship and post goods issue: one shipment line per lot (per unit for serialised items) with its UDI."""
-    return orders.ship_order(ctx, user, order_id)
+    return shipping.ship_order(ctx, user, order_id)
 
 
 @router.get("/availability", operation_id="check_availability", tags=["query"])
@@ -69,7 +69,7 @@ def get_sales_order(
 ) -> dict[str, Any]:
     """An order with its lines, allocations and shipments."""
     with ctx.db.read() as conn:
-        return orders.get_order(ctx, conn, order_id, batched=ctx.settings.lever("batching"))
+        return orders.get_order(conn, order_id, batched=ctx.settings.lever("batching"))
 
 
 @router.get("/customers/{customer_id}/orders", operation_id="list_customer_orders", tags=["query"])

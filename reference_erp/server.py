@@ -26,15 +26,12 @@ from typing import TextIO
 from sqlalchemy import text
 
 from .db import Database, redact
+from .errors import ServeError
 from .passwords import verify_password
 from .settings import ENV_SECRET, ENV_SETTINGS, LEVERS, Settings, prog_name
 
 DEMO_USERS = ("sales", "warehouse", "qa", "finance", "manager", "integration")
 DEFAULT_DEMO_PASSWORD = "erpcap"
-
-
-class ServeError(Exception):
-    """A startup problem reported as one line with exit code 2."""
 
 
 def check_port(host: str, port: int) -> None:
