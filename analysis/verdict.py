@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from erpcap.analysis.rules import Slo
-from erpcap.findings import LANGUAGES, Finding, Quantity
+from erpcap.findings import LANGUAGES, Finding, Quantity, Verdict
 from erpcap.words import format_percent, plural
 
 
@@ -23,30 +23,34 @@ def verdict(
     ``fail`` when any finding is critical or nothing was measured, ``warn`` when any is a
     warning, else ``pass``.
     """
+    return judge(overall, capacity, findings, quality, slo).to_dict()
+
+
+def judge(
+    overall: dict[str, Any],
+    capacity: dict[str, Any],
+    findings: list[Finding],
+    quality: dict[str, Any],
+    slo: Slo,
+) -> Verdict:
+    """The :class:`~erpcap.findings.Verdict` that :func:`verdict` writes as a dict."""
     severities = {f.severity for f in findings}
     if overall["count"] == 0:
-        texts = {lang: {"headline": NOTHING[lang], "reasons": []} for lang in LANGUAGES}
-        return {
-            "status": "fail",
-            "headline": NOTHING["en"],
-            "reasons": list(quality["missing"]),
-            "texts": texts,
-        }
+        missing = [str(m) for m in quality["missing"]]
+        said = quality.get("missing_texts") or {}
+        return Verdict(
+            "fail", dict(NOTHING), {lang: list(said.get(lang, missing)) for lang in LANGUAGES}
+        )
     status = "fail" if "critical" in severities else "warn" if "warning" in severities else "pass"
     judged = [f for f in findings if f.severity in ("warning", "critical")]
-    texts = {
-        lang: {
-            "headline": _headline(lang, overall, capacity, slo),
-            "reasons": [f.texts[lang].title if lang in f.texts else f.title for f in judged],
-        }
-        for lang in LANGUAGES
-    }
-    return {
-        "status": status,
-        "headline": texts["en"]["headline"],
-        "reasons": [f.title for f in judged],
-        "texts": texts,
-    }
+    return Verdict(
+        status,
+        {lang: _headline(lang, overall, capacity, slo) for lang in LANGUAGES},
+        {
+            lang: [f.texts[lang].title if lang in f.texts else f.title for f in judged]
+            for lang in LANGUAGES
+        },
+    )
 
 
 NOTHING = {

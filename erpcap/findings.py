@@ -233,6 +233,40 @@ class FindingKind:
         )
 
 
+#: Verdict statuses, best first.
+VERDICTS = ("pass", "warn", "fail")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The run's verdict: a status and, per language, one headline and the reasons (the
+    titles of the findings behind it)."""
+
+    status: str
+    headlines: Mapping[str, str]
+    reasons: Mapping[str, list[str]]
+
+    def __post_init__(self) -> None:
+        if self.status not in VERDICTS:
+            raise ValueError(f"verdict {self.status!r}; use one of {', '.join(VERDICTS)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """findings.json's ``verdict``: English at the top (as in 1.x), all under ``texts``.
+
+        >>> Verdict("pass", {"en": "Fine.", "zh-CN": "很好。"}, {"en": [], "zh-CN": []}).to_dict()["texts"]["zh-CN"]
+        {'headline': '很好。', 'reasons': []}
+        """
+        return {
+            "status": self.status,
+            "headline": self.headlines["en"],
+            "reasons": list(self.reasons.get("en", [])),
+            "texts": {
+                lang: {"headline": text, "reasons": list(self.reasons.get(lang, []))}
+                for lang, text in self.headlines.items()
+            },
+        }
+
+
 def phrase(**by_lang: str) -> dict[str, str]:
     """A :data:`Phrase` from keyword arguments, ``zh_CN`` standing for ``zh-CN``.
 
