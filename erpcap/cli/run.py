@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from erpcap.cli._options import add_out
 from erpcap.scenarios.launch import DEMO_PASSWORD
@@ -72,6 +73,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--no-report", action="store_true", help="record only; analyse and report later"
     )
     parser.add_argument(
+        "--watch",
+        action="append",
+        default=[],
+        metavar="ROLE=PID|~PATTERN",
+        help="also sample this process tree as ROLE, by pid or by a regular expression on "
+        "its command line (repeatable; e.g. db=~postgres); the target's own processes are "
+        "found by its port and watched as 'target'",
+    )
+    parser.add_argument(
         "--skip-login-check",
         action="store_true",
         help="start the load without logging in once first (by default a refused login stops "
@@ -82,6 +92,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def run(args: argparse.Namespace) -> int:
     from erpcap.collectors.base import parse_collect_spec
+    from erpcap.collectors.find import parse_watch
     from erpcap.errors import BadInput
     from erpcap.pipeline import LoadPlan, analyze_and_report, record_run, require_requests
     from erpcap.processes import check_reachable, is_loopback, require_http_url
@@ -108,9 +119,11 @@ def run(args: argparse.Namespace) -> int:
     collect = tuple(args.collect) if args.collect is not None else ("psutil",)
     for spec in collect:
         parse_collect_spec(spec)  # bad specs fail before anything starts
+    watches = [parse_watch(text) for text in args.watch]
     check_reachable(args.target)
     if not args.skip_login_check:
         check_login(args.target, scenario, args.password)
+    watch, notes = _processes_to_watch(args.target, watches)
 
     plan = LoadPlan(
         target=args.target,
@@ -124,7 +137,14 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress()
     run_dir = RunDir.create_in(args.out, args.label or scenario.name)
     progress.stage(f"run directory {run_dir.path}")
-    status = record_run(run_dir, plan, progress)
+    for note in notes:
+        run_dir.add_warning(note)
+    if watch:
+        run_dir.update_meta(watched=dict(watch))
+        progress.stage(
+            "watching " + ", ".join(f"{role} (pid {pid})" for role, pid in watch.items())
+        )
+    status = record_run(run_dir, plan, progress, watch=watch)
     progress.stage(f"run {status}: {run_dir.count_rows('requests'):,} requests recorded")
     if not args.no_report:
         require_requests(run_dir)
@@ -132,3 +152,33 @@ def run(args: argparse.Namespace) -> int:
         print(f"report:   {run_dir.file('report.html')}")
     print(f"run directory: {run_dir.path}")
     return 0 if status == "completed" else 130 if status == "interrupted" else 1
+
+
+def _processes_to_watch(target: str, watches: list[Any]) -> tuple[dict[str, int], list[str]]:
+    """``{role: pid}`` of the target's own server (by its port, when it runs here) and of
+    each ``--watch``; and a warning for what could not be found."""
+    from urllib.parse import urlsplit
+
+    from erpcap.collectors.find import listener_of
+    from erpcap.processes import is_loopback
+
+    watch: dict[str, int] = {}
+    notes: list[str] = []
+    if is_loopback(target):
+        parts = urlsplit(target)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        pid = listener_of(port)
+        if pid is None:
+            notes.append(
+                f"no process of this machine was found listening on port {port}: the "
+                "target's own CPU and memory are not measured"
+            )
+        else:
+            watch["target"] = pid
+    for spec in watches:
+        pid = spec.resolve()
+        if pid is None:
+            notes.append(f"--watch {spec.role}: no process matches {spec.pattern!r}; not watched")
+        else:
+            watch[spec.role] = pid
+    return watch, notes
