@@ -24,7 +24,7 @@ per-collector code.
 0.5
 >>> parse_collect_spec("sar")
 Traceback (most recent call last):
-erpcap.errors.BadInput: unknown collector 'sar' (use one of: psutil)
+erpcap.errors.BadInput: unknown collector 'sar' (use one of: psutil, scrape)
 """
 
 from __future__ import annotations
@@ -277,8 +277,19 @@ class Registry:
     def create(self, spec: str) -> Collector:
         """A configured collector from a spec like ``psutil:interval=0.5``."""
         name, _, rest = spec.strip().partition(":")
-        cls = self.get(name.strip())
         options: dict[str, Any] = {}
+        if "=" in name:  # NAME=VALUE: the collector's primary option (scrape=URL)
+            head, _, value = spec.strip().partition("=")
+            name, rest = head, ""
+            cls = self.get(name.strip())
+            primary = getattr(cls, "PRIMARY", None)
+            if primary is None:
+                raise BadInput(
+                    f"collector {name} takes no NAME=VALUE shorthand",
+                    hint=f"use {name}:KEY=VALUE",
+                )
+            options[primary] = {**COMMON_OPTIONS, **cls.OPTIONS}[primary](value)
+        cls = self.get(name.strip())
         accepted = {**COMMON_OPTIONS, **cls.OPTIONS}
         for part in filter(None, (p.strip() for p in rest.split(","))):
             key, eq, text = part.partition("=")
