@@ -288,7 +288,12 @@ class Registry:
                     f"collector {name} takes no NAME=VALUE shorthand",
                     hint=f"use {name}:KEY=VALUE",
                 )
-            options[primary] = {**COMMON_OPTIONS, **cls.OPTIONS}[primary](value)
+            try:  # the whole value, commas included (a URL's query may have them)
+                options[primary] = {**COMMON_OPTIONS, **cls.OPTIONS}[primary](value)
+            except BadInput as exc:
+                raise BadInput(
+                    f"collector {name}, option {primary}: {exc.message}", hint=exc.hint
+                ) from exc
         cls = self.get(name.strip())
         accepted = {**COMMON_OPTIONS, **cls.OPTIONS}
         for part in filter(None, (p.strip() for p in rest.split(","))):

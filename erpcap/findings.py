@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from erpcap.words import format_percent
+from erpcap.words import format_ms, format_percent
 
 #: The languages findings are written in; ``en`` first, and required of every template.
 LANGUAGES = ("en", "zh-CN")
@@ -50,8 +50,8 @@ UNITS = ("ms", "s", "ratio", "percent", "rps", "count", "list", "text")
 
 _WORDS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
-        "en": MappingProxyType({"ms": "ms", "s": "s", "rps": "req/s", "sep": ", "}),
-        "zh-CN": MappingProxyType({"ms": "ms", "s": "秒", "rps": "请求/秒", "sep": "、"}),
+        "en": MappingProxyType({"s": "s", "rps": "req/s", "sep": ", "}),
+        "zh-CN": MappingProxyType({"s": "秒", "rps": "请求/秒", "sep": "、"}),
     }
 )
 
@@ -82,10 +82,7 @@ class Quantity:
         if value is None:
             return "n/a"
         if self.unit == "ms":
-            number = float(value)
-            if number >= 1000:
-                return f"{number / 1000:.2f} {words['s']}"
-            return f"{number:.0f} {words['ms']}"
+            return format_ms(float(value), seconds=words["s"])
         if self.unit == "s":
             return f"{float(value):.1f} {words['s']}"
         if self.unit == "ratio":

@@ -7,9 +7,8 @@ import time
 from typing import TextIO
 
 from erpcap.redact import redact_url
-from erpcap.words import plural
 
-__all__ = ["Progress", "plural", "timing"]
+__all__ = ["Progress", "timing"]
 
 
 def _clock(seconds: float) -> str:

@@ -20,15 +20,16 @@ def plural(count: int, noun: str, nouns: str | None = None) -> str:
     return f"{count:,} {word}"
 
 
-def format_ms(value: float | None) -> str:
-    """A latency for people: milliseconds below one second, seconds above.
+def format_ms(value: float | None, *, seconds: str = "s") -> str:
+    """A latency for people: milliseconds below one second, seconds above (``seconds`` is
+    the unit's word, for other languages).
 
-    >>> format_ms(147.2), format_ms(1530.0), format_ms(None)
-    ('147 ms', '1.53 s', 'n/a')
+    >>> format_ms(147.2), format_ms(1530.0), format_ms(None), format_ms(1530.0, seconds="秒")
+    ('147 ms', '1.53 s', 'n/a', '1.53 秒')
     """
     if value is None:
         return "n/a"
-    return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
+    return f"{value / 1000:.2f} {seconds}" if value >= 1000 else f"{value:.0f} ms"
 
 
 def format_percent(ratio: float | None) -> str:

@@ -24,8 +24,6 @@ TOP_FINDINGS = 10
 
 _VERDICT_ICONS = MappingProxyType({"pass": "✅", "warn": "⚠️", "fail": "❌", "unknown": "❔"})
 _SEVERITY_ICONS = MappingProxyType({"critical": "🔴", "warning": "🟠", "info": "🔵"})
-#: erpcap's own sections, whose Markdown this module writes (already escaped).
-_OWN = frozenset({"transactions", "resources", "findings", "budgets"})
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#!~])")
 
 
@@ -94,13 +92,13 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
         )
         out.append("")
 
-    # The registered sections in their order (reports/sections.py): erpcap's own Markdown is
-    # written escaped by the functions below; a plug-in's lines are escaped here, headings kept.
+    # The registered sections in their order (reports/sections.py); lines a section did not
+    # escape itself (a plug-in's) are escaped here, headings kept.
     for section in registered_sections():
         if not section.visible(data):
             continue
         lines = section.markdown(data, t)
-        if section.id not in _OWN:
+        if not section.markdown_escaped:
             lines = [line if line.startswith("#") else md_escape(line) for line in lines]
         out += lines
     facts = t("sep").join(f"{label}{t('colon')}{md_escape(value)}" for label, value in s.facts)

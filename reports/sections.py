@@ -41,6 +41,9 @@ class Section:
         default=lambda data, t: {}
     )
     html_file: str = ""
+    #: Whether ``markdown`` writes escaped Markdown itself (erpcap's own do); a plug-in's
+    #: lines are escaped by summary.md, headings kept.
+    markdown_escaped: bool = False
 
     def title(self, lang: str) -> str:
         return self.titles.get(lang) or self.titles.get("en") or self.id
@@ -86,6 +89,7 @@ TRANSACTIONS = Section(
     reads=("transactions", "groups", "overall", "errors"),
     html_file="section-transactions.html.j2",
     markdown=lambda data, t: _md().transactions(data, t),
+    markdown_escaped=True,
 )
 STEPS = Section(
     id="steps",
@@ -99,6 +103,7 @@ RESOURCES = Section(
     reads=("resources",),
     html_file="section-resources.html.j2",
     markdown=lambda data, t: _md().resources(data, t),
+    markdown_escaped=True,
 )
 FINDINGS = Section(
     id="findings",
@@ -106,6 +111,7 @@ FINDINGS = Section(
     reads=("findings",),
     html_file="section-findings.html.j2",
     markdown=lambda data, t: _md().findings(data, t),
+    markdown_escaped=True,
 )
 DATA_QUALITY = Section(
     id="data-quality",
@@ -159,4 +165,5 @@ BUDGETS = Section(
         "results": model.gate_results(data),
         "file": str((data.gate or {}).get("budgets") or ""),
     },
+    markdown_escaped=True,
 )
