@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pytest
 
 from erpcap.rundir import RunDir
@@ -90,3 +93,38 @@ def make_run(tmp_path: Path) -> Callable[..., RunDir]:
         return build_run(tmp_path / f"run{next(counter)}", steps, **kwargs)  # type: ignore[arg-type]
 
     return factory
+
+
+#: The local server's administrative connection (trust authentication on loopback).
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+Wait = Callable[[Callable[[], bool], float, str], None]
+
+
+def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Poll ``predicate`` every 0.05 s until true; fail naming ``what`` at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+@pytest.fixture
+def wait() -> Wait:
+    """:func:`wait_for`, as a fixture (test modules are not importable from each other)."""
+    return wait_for
+
+
+@pytest.fixture
+def pg_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """An empty PostgreSQL database named after the test, dropped (sessions and all) after."""
+    name = f"erpcap_test_{request.node.name[:30]}_{os.getpid()}".lower()
+    name = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

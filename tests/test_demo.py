@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import socket
@@ -107,17 +106,6 @@ def test_demo_quick_on_sqlite(tmp_path):
     db = run.read_meta()["erp"]["db"]
     assert db == f"sqlite:///{(run.path / 'erp.sqlite').resolve()}" and db in result.stderr
     print(f"demo --quick took {time.monotonic() - started:.0f} s")
-
-
-@pytest.fixture
-def pg_database():
-    name = f"erpcap_test_demo_{os.getpid()}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.mark.slow

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,16 +23,7 @@ while time.monotonic() < end:
 """
 
 
-def _wait(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-
-
-def test_samples_host_and_a_process_tree(tmp_path: Path) -> None:
+def test_samples_host_and_a_process_tree(tmp_path: Path, wait: Callable[..., None]) -> None:
     run = RunDir.create(tmp_path / "run")
     collector = PsutilCollector(interval=0.2, per_cpu=True, per_pid=True, flush_every_s=0.5)
     collector.start(run)  # before the process exists: it is watched later
@@ -51,11 +41,11 @@ def test_samples_host_and_a_process_tree(tmp_path: Path) -> None:
             busy = frame[(frame["metric"] == "cpu_percent") & (frame["labels"] == '{"role":"app"}')]
             return bool((counts["value"] == 2).any() and (busy["value"] > 20).any())
 
-        _wait(tree_sampled, 8.0, "the parent and its child to be sampled busy")
+        wait(tree_sampled, 8.0, "the parent and its child to be sampled busy")
         first_pid = proc.pid
         proc.kill()
         proc.wait(5)
-        _wait(
+        wait(
             lambda: any(e["kind"] == "process_exited" for e in run.read_events()),
             5.0,
             "the process_exited event",

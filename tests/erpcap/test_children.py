@@ -14,28 +14,15 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 
 from erpcap.processes import ManagedProcess, free_port
 from erpcap.progress import Progress
 from erpcap.reference import seed, serve
 from erpcap.reference_erp.seed import seed as seed_db
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def _wait_until(condition, timeout_s: float = 20.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not happen within {timeout_s} s")
 
 
 def _listening(port: int) -> bool:
@@ -69,7 +56,7 @@ def sqlite_erp(tmp_path_factory) -> str:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["term", "kill"])
 @pytest.mark.parametrize("workers", [1, 2])
-def test_killing_erp_serve_leaves_no_server(sqlite_erp, tmp_path, sig, workers):
+def test_killing_erp_serve_leaves_no_server(sqlite_erp, tmp_path, sig, workers, wait):
     port = free_port()
     argv = [sys.executable, "-m", "erpcap", "erp", "serve", "--port", str(port)]
     if workers > 1:
@@ -83,7 +70,7 @@ def test_killing_erp_serve_leaves_no_server(sqlite_erp, tmp_path, sig, workers):
             start_new_session=True,  # a test must be able to reap the group if this fails
         )
     try:
-        _wait_until(lambda: _listening(port), 60, "the server listening")
+        wait(lambda: _listening(port), 60, "the server listening")
         assert httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200
         marker = f"--port {port}"
         # exec, not a wrapper: the pid the user got is the server itself
@@ -92,10 +79,10 @@ def test_killing_erp_serve_leaves_no_server(sqlite_erp, tmp_path, sig, workers):
         )
         proc.send_signal(sig)
         proc.wait(30)
-        _wait_until(lambda: not _listening(port), 20, "the port closing")
-        _wait_until(lambda: not _processes_mentioning(marker), 20, "every server process exiting")
+        wait(lambda: not _listening(port), 20, "the port closing")
+        wait(lambda: not _processes_mentioning(marker), 20, "every server process exiting")
         if workers > 1:  # the workers, started by spawn, do not carry the port on their line
-            _wait_until(lambda: not _children_of(proc.pid), 20, "the workers exiting")
+            wait(lambda: not _children_of(proc.pid), 20, "the workers exiting")
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
@@ -119,7 +106,7 @@ def _children_of(pid: int) -> list[int]:
     return found
 
 
-def test_a_child_dies_with_its_parent(tmp_path):
+def test_a_child_dies_with_its_parent(tmp_path, wait):
     """A parent killed outright (no chance to stop its children) takes its child along."""
     script = (
         "import sys, time\n"
@@ -142,7 +129,7 @@ def test_a_child_dies_with_its_parent(tmp_path):
         assert Path(f"/proc/{child}").exists()
         parent.kill()
         parent.wait(10)
-        _wait_until(lambda: not _alive(child), 10, "the child exiting after its parent")
+        wait(lambda: not _alive(child), 10, "the child exiting after its parent")
     finally:
         for pid in (parent.pid,):
             with contextlib.suppress(ProcessLookupError):
@@ -183,20 +170,14 @@ class _CmdlineWatch:
 
 
 @pytest.fixture
-def pg_url_with_password():
-    name = f"erpcap_test_secret_{os.getpid()}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+def pg_url_with_password(pg_database: str) -> str:
     # The server trusts loopback connections, so the password is carried but never checked:
     # what matters is where erpcap lets it show.
-    yield f"postgresql://postgres:s3cret-pw-{os.getpid()}@127.0.0.1:5432/{name}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return pg_database.replace("postgres@", f"postgres:s3cret-pw-{os.getpid()}@", 1)
 
 
 @pytest.mark.postgres
-def test_the_database_password_never_reaches_a_command_line(pg_url_with_password, tmp_path):
+def test_the_database_password_never_reaches_a_command_line(pg_url_with_password, tmp_path, wait):
     secret = pg_url_with_password.split(":")[2].split("@")[0]
     erp: ManagedProcess | None = None
     with _CmdlineWatch(secret) as watch:
@@ -205,7 +186,7 @@ def test_the_database_password_never_reaches_a_command_line(pg_url_with_password
         try:
             assert Path(f"/proc/{erp.pid}").exists()
             scans = watch.scans
-            _wait_until(lambda: watch.scans > scans + 3, 10, "a few scans of the server's line")
+            wait(lambda: watch.scans > scans + 3, 10, "a few scans of the server's line")
         finally:
             erp.stop()
     assert watch.scans > 5

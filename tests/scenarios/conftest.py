@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,18 +81,3 @@ def start_locust(tmp_path: Path) -> Iterator[LocustStarter]:
         stop_process(proc)
         if proc.stdout is not None:
             proc.stdout.close()
-
-
-def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
-    """Poll ``predicate`` every 0.1 s until true; fail naming ``what`` at the deadline."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-
-
-@pytest.fixture
-def wait() -> Callable[[Callable[[], bool], float, str], None]:
-    return wait_for
