@@ -13,7 +13,7 @@ import pyarrow as pa
 
 #: Version of the run-directory layout. A reader accepts any minor version of its major
 #: version (new files and columns are additive) and refuses a newer major version.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 #: Version of the findings.json document.
 FINDINGS_VERSION = "1.2"
@@ -84,10 +84,66 @@ INTERVALS_SCHEMA = pa.schema(
     ]
 )
 
+#: 1.2: statement statistics per statement and window (sql_stats.parquet), from a database's
+#: cumulative counters (pg_stat_statements, performance_schema digests) as the difference of
+#: two snapshots. One row per statement for the whole run (``step`` null) and, where
+#: snapshots allow, one per ladder step. Times in milliseconds; a counter the source lacks
+#: is null, never 0.
+SQL_STATS_SCHEMA = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),  # postgres, mysql, pg-log, ...
+        pa.field("instance", pa.string(), nullable=False),  # host:port/database (no secret)
+        pa.field("start", _TS, nullable=False),  # the window: first snapshot
+        pa.field("end", _TS, nullable=False),  # the window: last snapshot
+        pa.field("step", pa.int32(), nullable=True),  # ladder step (from 1); null = whole run
+        pa.field("queryid", pa.string(), nullable=True),  # the source's id (queryid, digest)
+        pa.field("fingerprint", pa.string(), nullable=False),  # erpcap/sqltext.py
+        pa.field("query", pa.string(), nullable=False),  # normalised text as the source gives it
+        pa.field("database", pa.string(), nullable=True),
+        pa.field("user", pa.string(), nullable=True),
+        pa.field("calls", pa.int64(), nullable=False),
+        pa.field("total_ms", pa.float64(), nullable=False),
+        pa.field("mean_ms", pa.float64(), nullable=True),
+        pa.field("max_ms", pa.float64(), nullable=True),  # the source's max since its reset
+        pa.field("rows", pa.int64(), nullable=True),
+        pa.field("rows_examined", pa.int64(), nullable=True),  # MySQL
+        pa.field("lock_ms", pa.float64(), nullable=True),  # MySQL
+        pa.field("shared_blks_hit", pa.int64(), nullable=True),  # PostgreSQL
+        pa.field("shared_blks_read", pa.int64(), nullable=True),
+        pa.field("temp_blks_written", pa.int64(), nullable=True),
+        pa.field("wal_bytes", pa.int64(), nullable=True),
+        pa.field("no_index_used", pa.int64(), nullable=True),  # MySQL
+        pa.field("tmp_disk_tables", pa.int64(), nullable=True),  # MySQL
+    ]
+)
+
+#: 1.2: single statement executions from a server log (statements.parquet), written by the
+#: log importers (pg-log, mysql-slow) for the slow-SQL analysis. One row per logged statement.
+STATEMENTS_SCHEMA = pa.schema(
+    [
+        pa.field("ts", _TS, nullable=False),  # when the statement ended (as the log says)
+        pa.field("source", pa.string(), nullable=False),  # pg-log, pg-csvlog, mysql-slow, ...
+        pa.field("duration_ms", pa.float64(), nullable=False),
+        pa.field("statement", pa.string(), nullable=False),  # the text with its real values
+        pa.field("fingerprint", pa.string(), nullable=False),  # erpcap/sqltext.py
+        pa.field("database", pa.string(), nullable=True),
+        pa.field("user", pa.string(), nullable=True),
+        pa.field("application", pa.string(), nullable=True),
+        pa.field("session", pa.string(), nullable=True),  # backend pid / thread id
+        pa.field("lock_ms", pa.float64(), nullable=True),  # MySQL Lock_time
+        pa.field("rows", pa.int64(), nullable=True),  # rows sent
+        pa.field("rows_examined", pa.int64(), nullable=True),
+        pa.field("file", pa.string(), nullable=False),  # the log file it came from
+        pa.field("line", pa.int64(), nullable=False),  # the line its entry starts on
+    ]
+)
+
 TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "requests": REQUESTS_SCHEMA,
     "metrics": METRICS_SCHEMA,
     "intervals": INTERVALS_SCHEMA,
+    "sql_stats": SQL_STATS_SCHEMA,
+    "statements": STATEMENTS_SCHEMA,
 }
 
 #: Transaction groups, in report order.

@@ -22,7 +22,7 @@ from erpcap.errors import ErpcapError
 from erpcap.redact import redact_url
 
 #: The subcommand modules, in the order ``erpcap --help`` lists them.
-COMMANDS = ("demo", "erp", "run", "analyze", "report", "gate")
+COMMANDS = ("demo", "erp", "run", "imports", "analyze", "report", "gate")
 
 EPILOG = """\
 examples:

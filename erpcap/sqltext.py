@@ -1,0 +1,98 @@
+"""SQL text without its values: the fingerprint that lets one statement meet across sources.
+
+The same statement arrives as ``SELECT * FROM t WHERE id = 42`` in a server log, as
+``SELECT * FROM t WHERE id = $1`` in pg_stat_statements, as ``SELECT * FROM `t` WHERE `id` = ?``
+in performance_schema and with a ``/*op='…'*/`` tag from an instrumented application. Its
+fingerprint is one string for all of them (../shared/SQL.md): comments stripped; string,
+numeric and parameter literals (``'…'``, ``42``, ``$1``, ``?``, ``%s``) become ``?``; ``IN``
+lists and multi-row ``VALUES`` collapse to one element; ``ASC`` in ordering is dropped;
+keywords and unquoted names fold to lower case; whitespace collapses to one space.
+
+Regular expressions only, no parse: it runs once per logged statement, so it must be cheap.
+
+>>> fingerprint("SELECT * FROM Orders WHERE id = 42 AND name = 'O''Brien'")
+'select * from orders where id = ? and name = ?'
+>>> fingerprint("select * from orders where id = $1 and name = $2")
+'select * from orders where id = ? and name = ?'
+>>> fingerprint("SELECT a FROM t WHERE id IN (1, 2, 3) /*op='x'*/ ORDER BY a ASC LIMIT 10")
+'select a from t where id in (?) order by a limit ?'
+>>> fingerprint("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y')")
+'insert into t (a, b) values (?)'
+>>> fingerprint('SELECT `Name` FROM "Mixed"')
+'select name from "Mixed"'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+_COMMENT = re.compile(r"/\*.*?\*/|--[^\n]*", re.S)
+_STRING = re.compile(r"[EeNnBbXx]?'(?:[^'\\]|''|\\.)*'")
+_DOLLAR = re.compile(r"\$([A-Za-z_]\w*)?\$.*?\$\1\$", re.S)
+_QUOTED_ID = re.compile(r'"(?:[^"]|"")*"')
+_BACKTICK = re.compile(r"`([^`]*)`")
+_PARAM = re.compile(r"\$\d+|%s|%\(\w+\)s|:\w+\b")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)\b")
+_HEX = re.compile(r"\b0x[0-9A-Fa-f]+\b")
+_IN_LIST = re.compile(r"\bin\s*\(\s*\?(?:\s*,\s*\?)*\s*\)", re.I)
+_VALUES = re.compile(
+    r"\bvalues\s*\(\s*\?(?:\s*,\s*\?)*\s*\)(?:\s*,\s*\(\s*\?(?:\s*,\s*\?)*\s*\))*", re.I
+)
+_ASC = re.compile(r"\s+asc\b", re.I)
+_LIMIT_PAIR = re.compile(r"\blimit\s+\?\s*,\s*\?", re.I)
+_SPACE = re.compile(r"\s+")
+_TAG_COMMENT = re.compile(r"/\*(.*?)\*/", re.S)
+_TAG = re.compile(r"(\w+)\s*=\s*'((?:[^'\\]|\\.)*)'")
+
+
+def fingerprint(sql: str) -> str:
+    """``sql`` with its values, comments and layout removed (see the module's doc)."""
+    text = _COMMENT.sub(" ", sql)
+    text = _DOLLAR.sub("?", text)
+    text = _STRING.sub("?", text)
+    quoted: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        quoted.append(match.group(0))
+        return chr(0xE000 + len(quoted) - 1)  # a private-use character: no digit to replace
+
+    text = _QUOTED_ID.sub(keep, text)
+    text = _BACKTICK.sub(r"\1", text)
+    text = _HEX.sub("?", text)
+    text = _PARAM.sub("?", text)
+    text = _NUMBER.sub("?", text)
+    text = _SPACE.sub(" ", text).strip().rstrip(";").strip().lower()
+    text = _IN_LIST.sub("in (?)", text)
+    text = _VALUES.sub("values (?)", text)
+    text = _LIMIT_PAIR.sub("limit ?", text)
+    text = _ASC.sub("", text)
+    if quoted:
+        text = re.sub("[\ue000-\uf8ff]", lambda m: quoted[ord(m.group(0)) - 0xE000], text)
+    return text
+
+
+def fingerprint_id(text: str) -> str:
+    """A short stable id of a fingerprint (16 hex digits), for file names and links.
+
+    >>> fingerprint_id("select ?")
+    'b9a4c90ce4157373'
+    """
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def tags(sql: str) -> dict[str, str]:
+    """The sqlcommenter-style tags of a statement (``/*op='create_order',rid='r1'*/``).
+
+    >>> tags("SELECT 1 /*op='create_order',rid='r-7'*/")
+    {'op': 'create_order', 'rid': 'r-7'}
+    >>> tags("SELECT 1")
+    {}
+    """
+    found: dict[str, str] = {}
+    if "/*" not in sql:
+        return found
+    for comment in _TAG_COMMENT.findall(sql):
+        for key, value in _TAG.findall(comment):
+            found[key] = value
+    return found
