@@ -14,6 +14,7 @@ table and any parts. :meth:`RunDir.consolidate` later merges the parts into one 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -43,6 +44,7 @@ GATE = "gate.json"
 INPUT_TABLES = ("requests", "metrics")
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_WRITER_NUMBERS = itertools.count(1)
 
 
 def utcnow() -> datetime:
@@ -97,7 +99,9 @@ class PartWriter:
         self._folder = folder
         self._schema = schema
         self._table = table
-        self._prefix = f"{prefix}-{os.getpid()}"
+        # Several writers of one table may live in one process (two collectors): each has
+        # its own number, so their part files never share a name.
+        self._prefix = f"{prefix}-{os.getpid()}-{next(_WRITER_NUMBERS)}"
         self._rows: list[Mapping[str, Any]] = []
         self._seq = 0
         self._lock = threading.Lock()
