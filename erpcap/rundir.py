@@ -41,7 +41,7 @@ FINDINGS = "findings.json"
 #: The outcome of ``erpcap gate`` (docs/budgets.md); reports show it when it is current.
 GATE = "gate.json"
 #: The recorded tables an analysis reads; findings.json notes their state (``inputs``).
-INPUT_TABLES = ("requests", "metrics")
+INPUT_TABLES = ("requests", "metrics", "sql_stats", "statements")
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _WRITER_NUMBERS = itertools.count(1)
@@ -432,7 +432,8 @@ class RunDir:
         recorded = doc.get("inputs")
         if current and isinstance(recorded, dict):
             now = self.inputs()
-            changed = [t for t in INPUT_TABLES if recorded.get(t) != now.get(t)]
+            # A table the findings did not record (added to erpcap later) is not a change.
+            changed = [t for t in INPUT_TABLES if t in recorded and recorded.get(t) != now.get(t)]
             if changed:
                 table = changed[0]
                 rows = (recorded.get(table) or {}).get("rows")
