@@ -22,7 +22,9 @@ from erpcap.errors import ErpcapError
 from erpcap.redact import redact_url
 
 #: The subcommand modules, in the order ``erpcap --help`` lists them.
-COMMANDS = ("demo", "erp", "run", "imports", "analyze", "report", "gate")
+COMMANDS = ("demo", "erp", "run", "import", "analyze", "report", "gate")
+#: Commands whose module has another name (``import`` is a Python keyword).
+_MODULES = {"import": "imports"}
 
 EPILOG = """\
 examples:
@@ -56,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMANDS:
-        module = importlib.import_module(f"erpcap.cli.{name}")
+        module = importlib.import_module(f"erpcap.cli.{_MODULES.get(name, name)}")
         module.register(sub)
     return parser
 

@@ -20,6 +20,8 @@ examples:
   erpcap run --target http://127.0.0.1:8000 --scenario demo-mix --users 20 --duration 2m
   erpcap run --target http://127.0.0.1:8000 --shape steps --users 40 --duration 5m
   erpcap run --target http://127.0.0.1:8000 --shape ladder.yaml --collect psutil:interval=0.5
+  erpcap run --target http://127.0.0.1:8000 --shape steps --users 40 \
+      --collect psutil --collect postgres=postgresql://monitor@127.0.0.1:5432/erp --watch db=~postgres
 """
 
 
@@ -50,7 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="append",
         default=None,
         metavar="SPEC",
-        help="collector spec, repeatable (default: psutil)",
+        help="collector spec, repeatable: psutil, postgres=URL, scrape=URL, … "
+        "(default: psutil; 'none' for no collector; see docs/collectors.md)",
     )
     parser.add_argument(
         "--password",
@@ -117,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
         args.shape, users=args.users, duration=args.duration, spawn_rate=args.spawn_rate
     )
     collect = tuple(args.collect) if args.collect is not None else ("psutil",)
+    if collect == ("none",):  # no collector at all (a baseline for measuring their cost)
+        collect = ()
     for spec in collect:
         parse_collect_spec(spec)  # bad specs fail before anything starts
     watches = [parse_watch(text) for text in args.watch]
