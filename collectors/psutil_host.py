@@ -59,6 +59,12 @@ _CPU_SHARES = (
 )
 
 
+#: Seconds between two scans of the process table for the watched trees' descendants: a
+#: worker that starts later is counted within this time. A scan reads every process's
+#: /proc entry, the costliest part of a sample; between scans only the known trees are read.
+TREE_EVERY_S = 5.0
+
+
 class PsutilCollector(Collector):
     """Samples the local host and the watched process trees."""
 
@@ -85,6 +91,8 @@ class PsutilCollector(Collector):
         self._roots: dict[str, int] = dict(processes or {})
         self._gone: set[str] = set()
         self._procs: dict[int, psutil.Process] = {}  # kept so cpu_percent has a baseline
+        self._children: dict[int, list[psutil.Process]] = {}  # parent pid → children
+        self._scanned: tuple[float, frozenset[int]] = (float("-inf"), frozenset())
         self._counters: dict[str, tuple[float, dict[str, float]]] = {}
 
     # -- watching processes ------------------------------------------------------------------
@@ -159,8 +167,10 @@ class PsutilCollector(Collector):
 
     def _processes(self, now: datetime) -> Iterable[dict[str, Any]]:
         seen: set[int] = set()
-        for role, root_pid in sorted(self.watched().items()):
-            tree = self._tree(role, root_pid)
+        watched = sorted(self.watched().items())
+        children = self._descendants({pid for _, pid in watched})
+        for role, root_pid in watched:
+            tree = self._tree(role, root_pid, children)
             if tree is None:
                 continue
             totals = {"cpu_percent": 0.0, "rss_bytes": 0.0, "num_threads": 0.0}
@@ -189,8 +199,24 @@ class PsutilCollector(Collector):
         for pid in set(self._procs) - seen:  # forget processes that ended
             del self._procs[pid]
 
-    def _tree(self, role: str, root_pid: int) -> list[psutil.Process] | None:
-        """The root process and its descendants, cached; None once the root has ended."""
+    def _descendants(self, roots: set[int]) -> Mapping[int, list[psutil.Process]]:
+        """The parent → children map, scanned again every :data:`TREE_EVERY_S` seconds and
+        whenever the watched roots change; processes of a known tree are sampled every time."""
+        at, scanned_roots = self._scanned
+        clock = time.monotonic()
+        if roots and (clock - at >= TREE_EVERY_S or frozenset(roots) != scanned_roots):
+            self._children = _children_map()
+            self._scanned = (clock, frozenset(roots))
+        return self._children
+
+    def _tree(
+        self, role: str, root_pid: int, children: Mapping[int, list[psutil.Process]]
+    ) -> list[psutil.Process] | None:
+        """The root process and its descendants, cached; None once the root has ended.
+
+        ``children`` maps a pid to its child processes (:meth:`_descendants`): one scan of the
+        process table serves every role.
+        """
         root = self._process(root_pid)
         if root is None or not _alive(root):
             self._procs.pop(root_pid, None)
@@ -198,15 +224,14 @@ class PsutilCollector(Collector):
                 self._gone.add(role)
                 self._event("process_exited", collector=self.name, role=role, pid=root_pid)
             return None
-        try:
-            children = root.children(recursive=True)
-        except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
-            children = []
         tree = [root]
-        for child in children:
+        todo = list(children.get(root_pid, ()))
+        while todo:
+            child = todo.pop()
             known = self._process(child.pid, child)
             if known is not None:
                 tree.append(known)
+                todo.extend(children.get(child.pid, ()))
         return tree
 
     def _process(self, pid: int, proc: psutil.Process | None = None) -> psutil.Process | None:
@@ -220,6 +245,16 @@ class PsutilCollector(Collector):
             return None
         self._procs[pid] = fresh
         return fresh
+
+
+def _children_map() -> dict[int, list[psutil.Process]]:
+    """Parent pid → its child processes, from one pass over the process table."""
+    children: dict[int, list[psutil.Process]] = {}
+    for proc in psutil.process_iter(["ppid"]):
+        ppid = proc.info.get("ppid")
+        if isinstance(ppid, int) and ppid != proc.pid:
+            children.setdefault(ppid, []).append(proc)
+    return children
 
 
 def _alive(proc: psutil.Process) -> bool:
