@@ -179,7 +179,9 @@ def parse(
 
 
 def _nothing_parsed(path: Path, first: int, tried: str, hint: str) -> BadInput:
-    return BadInput(f"no line is a PostgreSQL {tried} line", path=path, line=first, hint=hint)
+    return BadInput(
+        f"no statement line is a PostgreSQL {tried} line", path=path, line=first, hint=hint
+    )
 
 
 def _stderr(
@@ -191,7 +193,8 @@ def _stderr(
     start = 0
     parts: list[str] = []
     parsed = 0
-    first_text = 0
+    first_text = 0  # the first line that did not match
+    durations = messages.durations
     for number, text in open_lines(path, report):
         if text.startswith("\t"):
             if started is None:
@@ -216,7 +219,9 @@ def _stderr(
         row = _stderr_message(file, start, started, parts, prefix, messages, times, report)
         if row is not None:
             yield row
-    if not parsed and first_text:
+    if first_text and (not parsed or messages.durations == durations):
+        # nothing matched, or only lines without a statement (a checkpoint's, say): the
+        # statement lines are written with another prefix
         raise _nothing_parsed(
             path,
             first_text,

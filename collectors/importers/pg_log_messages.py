@@ -6,12 +6,14 @@ session and names. What becomes a row:
 - ``duration: 12.345 ms  statement: …`` (``log_min_duration_statement``, simple protocol);
 - ``duration: 0.040 ms  execute <name>: …`` (the extended protocol's execute step; also
   ``execute fetch from``, one row per portion fetched);
-- a bare ``duration: 0.040 ms`` (``log_duration``) paired with the ``statement: …`` or
-  ``execute …: …`` that ``log_statement`` logged just before in the same session.
+- a bare ``duration: 0.040 ms`` paired with the ``statement: …`` or ``execute …: …`` that
+  ``log_statement`` logged just before in the same session: ``log_duration`` writes those,
+  and so does ``log_min_duration_statement`` for a statement that ``log_statement`` already
+  showed (the server does not log its text twice).
 
 What is counted as ignored, never as a row: the ``parse`` and ``bind`` steps (only execute
-counts, so a statement is not counted three times); a ``statement:`` logged by
-``log_statement`` and again with its duration (counted once: SQL.md's double counting); a
+counts, so a statement is not counted three times); a statement logged by ``log_statement``
+and again with its text and duration (counted once: SQL.md's double counting); a
 statement without any duration; a bare duration with nothing to pair (``log_duration``
 without ``log_statement``, or a parse/bind step); auto_explain plans; every other message.
 """
