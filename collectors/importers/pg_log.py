@@ -37,7 +37,8 @@ import gzip
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -62,7 +63,7 @@ MAX_MESSAGE_LINES = 100_000
 #: Bytes read from the start of a file to tell its format.
 _SNIFF_BYTES = 65_536
 
-_TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?) (\S+)\Z")
+_TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(\.\d+)? (\S+)\Z")
 _CSV_ROW = re.compile(r'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [^,]*,(?:"(?:[^"]|"")*")?,')
 _CSV_MIN_FIELDS = 23  # PostgreSQL 12's csvlog; 13 adds backend_type, 14 leader_pid, query_id
 _PID_OF_SESSION = re.compile(r"[0-9a-f]+\.([0-9a-f]+)\Z")
@@ -71,7 +72,6 @@ NO_PREFIX = "lines that do not start with the log_line_prefix"
 ORPHAN = "continuation lines with no message before them"
 NOT_UTF8 = "messages with bytes that are not text (binary garbage, or not UTF-8)"
 RUN_TOGETHER = "two log lines run together (interleaved or cut short writes)"
-BAD_TIME = "timestamps that are not a time"
 NOT_CSV = "lines that are not a csvlog row"
 UNCLOSED = "csvlog rows with a quoted field never closed (cut short)"
 NOT_JSON = "lines that are not a jsonlog object (cut short or damaged)"
@@ -113,20 +113,34 @@ def sniff(path: Path) -> str:
 
 
 class _Times:
-    """Log timestamps (``2026-12-05 01:36:33.550 CST``, or epoch seconds) to UTC."""
+    """Log timestamps (``2026-12-05 01:36:33.550 CST``, or epoch seconds) to UTC.
+
+    Lines come many to a second: the second's conversion is remembered, and only the
+    milliseconds are added.
+    """
 
     def __init__(self, tz: tzinfo | None) -> None:
         self._zones = Zones(tz)
+        self._second = ""
+        self._base = datetime.min
 
     def parse(self, text: str, file: str, line: int) -> datetime | None:
         match = _TIMESTAMP.match(text)
         if match is None:
             return None
-        try:
-            local = datetime.fromisoformat(match.group(1))
-        except ValueError:
-            return None
-        return self._zones.utc(local, match.group(2), file, line)
+        local, fraction, abbreviation = match.groups()
+        second = local + " " + abbreviation
+        if second != self._second:
+            try:
+                self._base = self._zones.utc(
+                    datetime.fromisoformat(local), abbreviation, file, line
+                )
+            except ValueError:
+                return None
+            self._second = second
+        if not fraction:
+            return self._base
+        return self._base + timedelta(microseconds=int(fraction[1:7].ljust(6, "0")))
 
     @staticmethod
     def epoch(text: str) -> datetime | None:
@@ -165,17 +179,26 @@ def parse(
         "csvlog": lambda path: _csvlog(path, messages, times, report),
         "jsonlog": lambda path: _jsonlog(path, messages, times, report),
     }
+    kinds: dict[str, str] = {}
     for path in paths:
-        kind = format or sniff(path)
+        kind = kinds[str(path)] = format or sniff(path)
         messages.source = SOURCES[kind]
         before = messages.durations
         yield from readers[kind](path)
         if messages.durations == before:
             report.lacks.append(
                 f"{path.name}: no statement durations: set log_min_duration_statement "
-                "(0 logs every statement) on the server"
+                "(0 logs every statement) on the server, and lc_messages = 'C' (erpcap reads "
+                "the English messages)"
             )
     messages.finish()
+    if len(set(kinds.values())) > 1:
+        report.lacks.append(
+            "the files are in different formats ("
+            + ", ".join(f"{Path(p).name}: {k}" for p, k in kinds.items())
+            + "): a server with several log_destination values logs every statement once "
+            "per format, so import the files of one format only"
+        )
 
 
 def _nothing_parsed(path: Path, first: int, tried: str, hint: str) -> BadInput:
@@ -242,32 +265,33 @@ def _stderr_message(
     report: ImportReport,
 ) -> dict[str, Any] | None:
     message = parts[0] if len(parts) == 1 else "\n".join(parts)
+    severity = match.group("severity")
+    if not messages.wanted(severity, message):
+        return None
     if NOT_TEXT.search(message):
         report.skip(NOT_UTF8, file, line)
         return None
-    if message.startswith(("duration:", "statement:", "execute")) and prefix.inner.search(message):
+    if prefix.inner.search(message):
         report.skip(RUN_TOGETHER, file, line)
         return None
     fields = match.groupdict()
-    if fields.get("ts_ms") or fields.get("ts_s"):
-        ts = times.parse(fields.get("ts_ms") or fields["ts_s"], file, line)
+    stamp = fields.get("ts_ms") or fields.get("ts_s")
+    if stamp:
+        when = partial(times.parse, stamp, file, line)
     else:
-        ts = times.epoch(fields["ts_epoch"])
-    if ts is None:
-        report.skip(BAD_TIME, file, line)
-        return None
+        when = partial(times.epoch, fields["ts_epoch"])
     session = fields.get("session")
     pid = _pid(fields.get("pid"), session)
     return messages.feed(
         file,
         line,
-        ts,
+        when,
         session or pid,
         pid,
         fields.get("user"),
         fields.get("db"),
         fields.get("app"),
-        match.group("severity"),
+        severity,
         message,
     )
 
@@ -332,18 +356,16 @@ def _csv_row(
         report.skip(NOT_CSV, file, line)
         return False, None
     message = fields[13]
+    if not messages.wanted(fields[11], message):
+        return True, None
     if NOT_TEXT.search(message):
         report.skip(NOT_UTF8, file, line)
-        return True, None
-    ts = times.parse(fields[0], file, line)
-    if ts is None:
-        report.skip(BAD_TIME, file, line)
         return True, None
     pid = _pid(fields[3], fields[5])
     return True, messages.feed(
         file,
         line,
-        ts,
+        partial(times.parse, fields[0], file, line),
         fields[5] or pid,
         pid,
         fields[1],
@@ -378,25 +400,24 @@ def _jsonlog(
             continue
         parsed += 1
         message = entry["message"]
+        severity = str(entry.get("error_severity") or "")
+        if not messages.wanted(severity, message):
+            continue
         if NOT_TEXT.search(message):
             report.skip(NOT_UTF8, file, number)
-            continue
-        ts = times.parse(entry["timestamp"], file, number)
-        if ts is None:
-            report.skip(BAD_TIME, file, number)
             continue
         session = str(entry.get("session_id") or "")
         pid = _pid(str(entry.get("pid") or ""), session)
         row = messages.feed(
             file,
             number,
-            ts,
+            partial(times.parse, entry["timestamp"], file, number),
             session or pid,
             pid,
             _text(entry.get("user")),
             _text(entry.get("dbname")),
             _text(entry.get("application_name")),
-            str(entry.get("error_severity") or ""),
+            severity,
             message,
         )
         if row is not None:

@@ -41,6 +41,10 @@ TWICE = "statements logged twice, by log_statement and with their duration (coun
 NO_DURATION = "statements logged without a duration (log_statement alone)"
 UNPAIRED = "bare durations with no statement before them in their session (log_duration alone)"
 CUT = "a duration line cut short"
+BAD_TIME = "timestamps that are not a time"
+
+#: How the messages that :meth:`Messages.feed` uses begin.
+_WANTED = ("duration:", "statement:", "execute", "disconnection:")
 
 
 class Messages:
@@ -55,11 +59,19 @@ class Messages:
         self._pending = {}
         self.durations = 0  # duration messages seen (a file without any says so)
 
+    def wanted(self, severity: str, message: str) -> bool:
+        """Whether :meth:`feed` could use the message (a cheap test before its fields are
+        read); one it cannot is counted as ignored here."""
+        if severity == "LOG" and message.startswith(_WANTED):
+            return True
+        self._report.ignore(OTHER)
+        return False
+
     def feed(
         self,
         file: str,
         line: int,
-        ts: datetime,
+        when: Callable[[], datetime | None],
         session: str,
         pid: str,
         user: str | None,
@@ -68,7 +80,10 @@ class Messages:
         severity: str,
         message: str,
     ) -> dict[str, Any] | None:
-        """The row ``message`` makes, or None (counted as ignored or skipped)."""
+        """The row ``message`` makes, or None (counted as ignored or skipped).
+
+        ``when`` gives the message's time (None: not a time), read only for a row.
+        """
         report = self._report
         if severity != "LOG":
             report.ignore(OTHER)
@@ -85,6 +100,10 @@ class Messages:
                 if pending is None:
                     report.ignore(UNPAIRED)
                     return None
+                ts = when()
+                if ts is None:
+                    report.skip(BAD_TIME, file, line)
+                    return None
                 text, file, line, user, database, application, pid = pending
                 return self._row(ts, float(ms), text, database, user, application, pid, file, line)
             statement = _STATEMENT.match(rest)
@@ -93,6 +112,10 @@ class Messages:
                 return None
             if self._pending.pop(session, None) is not None:
                 report.ignore(TWICE)
+            ts = when()
+            if ts is None:
+                report.skip(BAD_TIME, file, line)
+                return None
             return self._row(
                 ts, float(ms), statement.group(1), database, user, application, pid, file, line
             )

@@ -65,8 +65,9 @@ _REQUIRED = (
     ("process", "pc", "%p or %c", "sessions"),
 )
 _ESCAPE = re.compile(r"%(-?\d+)?(.?)")
-#: After the prefix: the severity (DEBUG1 … PANIC, DETAIL, HINT, CONTEXT, STATEMENT, …).
-_SEVERITY = r"(?P<severity>[A-Z]+[0-9]?):  "
+#: After the prefix: the severity (DEBUG1 … PANIC, DETAIL, HINT, CONTEXT, STATEMENT, …; a
+#: word in the server's lc_messages language) and two spaces.
+_SEVERITY = r"(?P<severity>\w+):  "
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from erpcap.collectors.importers.mysql_slow import BANNER, NOT_UTF8, TRAILING, UNCLOSED
+from erpcap.collectors.importers.mysql_slow import ADMIN, BANNER, NOT_UTF8, TRAILING, UNCLOSED
 from erpcap.importing import import_files
 from erpcap.processes import free_port
 from erpcap.rundir import RunDir
@@ -221,3 +221,43 @@ def test_random_bytes_are_one_line(tmp_path: Path) -> None:
     line = _one_line(result)
     assert f"{noise}:1: no MySQL or MariaDB slow log entry" in line
     assert "slow_query_log_file" in line
+
+
+#: MySQL 8's layout, as its manual shows it (no MySQL server is installed here): the thread
+#: id in User@Host, # Time in UTC with microseconds, `use` only when the database changes.
+MYSQL_8 = """\
+/usr/sbin/mysqld, Version: 8.0.36 (MySQL Community Server - GPL). started with:
+Tcp port: 3306  Unix socket: /var/run/mysqld/mysqld.sock
+Time                 Id Command    Argument
+# Time: 2026-12-04T10:00:01.234567Z
+# User@Host: app[app] @ localhost []  Id:    12
+# Query_time: 0.250000  Lock_time: 0.000010 Rows_sent: 5  Rows_examined: 5000
+use erp;
+SET timestamp=1796378401;
+SELECT * FROM orders WHERE status = 'open' ORDER BY id DESC LIMIT 5;
+# Time: 2026-12-04T10:00:02.000100Z
+# User@Host: app[app] @ localhost []  Id:    13
+# Query_time: 0.000100  Lock_time: 0.000000 Rows_sent: 0  Rows_examined: 0
+SET timestamp=1796378402;
+# administrator command: Quit;
+# Time: 2026-12-04T10:00:03.500000Z
+# User@Host: report[report] @  [192.0.2.7]  Id:    14
+# Query_time: 1.500000  Lock_time: 0.000000 Rows_sent: 1  Rows_examined: 90000
+SET timestamp=1796378402;
+SELECT SUM(total)
+  FROM orders;
+"""
+
+
+def test_mysql_8_entries(tmp_path: Path) -> None:
+    log = tmp_path / "mysql-slow.log"
+    log.write_text(MYSQL_8)
+    report = import_files("mysql-slow", [log], tmp_path / "run", strict=True)
+    rows = RunDir.open(tmp_path / "run").read_table("statements").to_dict("records")
+    assert [(str(r["ts"]), r["session"], r["user"], r["database"]) for r in rows] == [
+        ("2026-12-04 10:00:01.234567+00:00", "12", "app", "erp"),
+        ("2026-12-04 10:00:03.500000+00:00", "14", "report", "erp"),  # `use` carries over
+    ]
+    assert rows[1]["statement"] == "SELECT SUM(total)\n  FROM orders"
+    assert (rows[1]["duration_ms"], rows[1]["rows_examined"]) == (1500.0, 90000)
+    assert report.ignored == {BANNER: 3, ADMIN: 1}

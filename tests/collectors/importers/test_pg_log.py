@@ -414,3 +414,14 @@ def test_bad_prefix_and_random_bytes_are_one_line(tmp_path: Path) -> None:
         compile_prefix("[%p] %u@%d ")
     with pytest.raises(BadInput, match="%z is not an escape"):
         compile_prefix("%m [%p] %z ")
+
+
+def test_a_forced_format_and_mixed_formats(server: Server, tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="no statement line is a PostgreSQL csvlog line"):
+        import_files("pg-log", [server.logs["stderr"]], tmp_path / "forced",
+                     options=server.options(format="csvlog"))  # fmt: skip
+    both = [server.logs["stderr"], server.logs["csvlog"]]
+    report = import_files("pg-log", both, tmp_path / "mixed", options=server.options())
+    assert any("different formats" in lack for lack in report.lacks)
+    warnings = RunDir.open(tmp_path / "mixed").read_meta()["warnings"]
+    assert any("import the files of one format only" in w for w in warnings)
