@@ -203,7 +203,7 @@ def parse(
 
 def _nothing_parsed(path: Path, first: int, tried: str, hint: str) -> BadInput:
     return BadInput(
-        f"no statement line is a PostgreSQL {tried} line", path=path, line=first, hint=hint
+        f"no statement line reads as a PostgreSQL {tried}", path=path, line=first, hint=hint
     )
 
 

@@ -313,7 +313,7 @@ def test_the_log_zone(server: Server, tmp_path: Path) -> None:
 def test_the_wrong_prefix_says_how_to_fix_it(server: Server, tmp_path: Path) -> None:
     wrong = "%m [%p] " if server.prefix != "%m [%p] " else "%t [%p] "
     with pytest.raises(
-        BadInput, match="no statement line is a PostgreSQL stderr log.*--log-line-prefix"
+        BadInput, match="no statement line reads as a PostgreSQL stderr log.*--log-line-prefix"
     ):
         import_files(
             "pg-log", [server.logs["stderr"]], tmp_path / "run",
@@ -407,7 +407,7 @@ def test_bad_prefix_and_random_bytes_are_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     line = _one_line(result)
     assert (
-        f"{noise}:1: no statement line is a PostgreSQL stderr log" in line
+        f"{noise}:1: no statement line reads as a PostgreSQL stderr log" in line
         and "--log-line-prefix" in line
     )
     with pytest.raises(BadInput, match="no time escape"):
@@ -417,7 +417,7 @@ def test_bad_prefix_and_random_bytes_are_one_line(tmp_path: Path) -> None:
 
 
 def test_a_forced_format_and_mixed_formats(server: Server, tmp_path: Path) -> None:
-    with pytest.raises(BadInput, match="no statement line is a PostgreSQL csvlog line"):
+    with pytest.raises(BadInput, match="no statement line reads as a PostgreSQL csvlog"):
         import_files("pg-log", [server.logs["stderr"]], tmp_path / "forced",
                      options=server.options(format="csvlog"))  # fmt: skip
     both = [server.logs["stderr"], server.logs["csvlog"]]
