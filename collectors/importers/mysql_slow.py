@@ -157,7 +157,7 @@ class _File:
         if query_time is None:
             report.skip(NO_QUERY_TIME, file, entry.line)
             return None
-        if NOT_TEXT.search(text) or any(NOT_TEXT.search(h) for h in entry.headers):
+        if NOT_TEXT.search(text) or NOT_TEXT.search("".join(entry.headers)):
             report.skip(NOT_UTF8, file, entry.line)
             return None
         self.entries += 1

@@ -73,6 +73,7 @@ ORPHAN = "continuation lines with no message before them"
 NOT_UTF8 = "messages with bytes that are not text (binary garbage, or not UTF-8)"
 RUN_TOGETHER = "two log lines run together (interleaved or cut short writes)"
 NOT_CSV = "lines that are not a csvlog row"
+TOO_LONG = f"messages longer than {MAX_MESSAGE_LINES:,} lines"
 UNCLOSED = "csvlog rows with a quoted field never closed (cut short)"
 NOT_JSON = "lines that are not a jsonlog object (cut short or damaged)"
 
@@ -222,8 +223,11 @@ def _stderr(
         if text.startswith("\t"):
             if started is None:
                 report.skip(ORPHAN, file, number)
-            else:
+            elif len(parts) < MAX_MESSAGE_LINES:
                 parts.append(text[1:])
+            else:  # memory stays bounded: the message is dropped, its rest skipped
+                report.skip(TOO_LONG, file, start)
+                started = None
             continue
         match = match_line(text)
         if started is not None:
