@@ -28,7 +28,8 @@ before any entry, bytes that are not UTF-8 text. A file in which no entry parses
 
 >>> from erpcap.collectors.importers.base import ImportReport
 >>> import tempfile, pathlib
->>> log = pathlib.Path(tempfile.mkdtemp()) / "slow.log"
+>>> folder = tempfile.TemporaryDirectory()
+>>> log = pathlib.Path(folder.name) / "slow.log"
 >>> _ = log.write_text(
 ...     "# User@Host: app[app] @ localhost []\\n# Thread_id: 4  Schema: erp  QC_hit: No\\n"
 ...     "# Query_time: 0.250000  Lock_time: 0.000100  Rows_sent: 3  Rows_examined: 900\\n"
@@ -38,6 +39,7 @@ before any entry, bytes that are not UTF-8 text. A file in which no entry parses
 ('SELECT *\\nFROM t WHERE id = 2', 'select * from t where id = ?', 250.0, 900)
 >>> str(row["ts"]), row["user"], row["database"], row["session"]
 ('2026-12-04 17:39:00.250000+00:00', 'app', 'erp', '4')
+>>> folder.cleanup()
 """
 
 from __future__ import annotations

@@ -21,13 +21,15 @@ naming the format tried and how to fix it.
 
 >>> from erpcap.collectors.importers.base import ImportReport
 >>> import tempfile, pathlib
->>> log = pathlib.Path(tempfile.mkdtemp()) / "postgresql.log"
+>>> folder = tempfile.TemporaryDirectory()
+>>> log = pathlib.Path(folder.name) / "postgresql.log"
 >>> _ = log.write_text(
 ...     "2026-12-05 10:00:00.120 UTC [81] LOG:  duration: 2.500 ms  statement: SELECT 'a\\n"
 ...     "\\tb' FROM t WHERE id = 7\\n")
 >>> report = ImportReport("pg-log")
 >>> [(r["duration_ms"], r["statement"], r["fingerprint"]) for r in parse([log], report)]
 [(2.5, "SELECT 'a\\nb' FROM t WHERE id = 7", 'select ? from t where id = ?')]
+>>> folder.cleanup()
 """
 
 from __future__ import annotations
@@ -91,9 +93,10 @@ def sniff(path: Path) -> str:
     """The format of a log by its first lines: ``jsonlog``, ``csvlog`` or ``stderr``.
 
     >>> import tempfile, pathlib
-    >>> log = pathlib.Path(tempfile.mkdtemp()) / "x.json"
-    >>> _ = log.write_text('{"timestamp":"2026-12-05 10:00:00.120 UTC","message":"x"}\\n')
-    >>> sniff(log)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     log = pathlib.Path(folder) / "x.json"
+    ...     _ = log.write_text('{"timestamp":"2026-12-05 10:00:00.120 UTC","message":"x"}\\n')
+    ...     sniff(log)
     'jsonlog'
     """
     try:

@@ -89,6 +89,9 @@ def compile_prefix(text: str) -> Prefix:
     >>> compile_prefix("%t:%r:%u@%d:[%p]: ").line.match(
     ...     "2026-12-05 01:36:33 UTC:127.0.0.1(40522):app@erp:[812]: LOG:  x")["host_port"]
     '127.0.0.1(40522)'
+    >>> compile_prefix("%m %-8u|%p ").line.match(  # a width pads with spaces
+    ...     "2026-12-05 01:36:33.897 UTC bob     |812 LOG:  x")["user"]
+    'bob'
     >>> compile_prefix("%m %u ")
     Traceback (most recent call last):
     ...
