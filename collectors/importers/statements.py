@@ -155,6 +155,7 @@ class StatementLogImporter(Importer):
         """The statements rows of ``paths``, in file order, counting into ``report``."""
 
     def read(self, paths: Sequence[Path], run: RunDir, report: ImportReport) -> None:
+        _refuse_twice(self.kind, paths, run)
         writer = run.part_writer("statements")
         try:
             for row in self.parse(paths, report):
@@ -163,3 +164,21 @@ class StatementLogImporter(Importer):
                     report.records += writer.flush()
         finally:  # what was read before a BadInput stays imported
             report.records += writer.flush()
+
+
+def _refuse_twice(kind: str, paths: Sequence[Path], run: RunDir) -> None:
+    """A log imported twice into one run would count each statement twice: refuse it."""
+    seen = {
+        Path(name).resolve()
+        for record in run.read_meta().get("imports") or []
+        if isinstance(record, dict) and record.get("kind") == kind
+        for name in record.get("files") or []
+    }
+    for path in paths:
+        if path.resolve() in seen:
+            raise BadInput(
+                f"{path} was imported into {run.path} before (or is given twice): its "
+                "statements would count twice",
+                hint="import each log once, or give a new --out",
+            )
+        seen.add(path.resolve())

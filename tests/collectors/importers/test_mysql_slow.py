@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 
 from erpcap.collectors.importers.mysql_slow import ADMIN, BANNER, NOT_UTF8, TRAILING, UNCLOSED
+from erpcap.errors import BadInput
 from erpcap.importing import import_files
 from erpcap.processes import free_port
 from erpcap.rundir import RunDir
@@ -165,6 +166,9 @@ def test_the_log_holds_what_ran(server: Server, tmp_path: Path) -> None:
     assert report.ignored[BANNER] >= 6  # the start banner, and again after FLUSH SLOW LOGS
     window = (server.started - timedelta(seconds=2), server.ended + timedelta(seconds=2))
     assert frame["ts"].between(*window).all(), (frame["ts"].min(), frame["ts"].max(), window)
+    with pytest.raises(BadInput, match="imported into .* before .* would count twice"):
+        import_files("mysql-slow", [server.log], tmp_path / "run")  # the same log again
+    assert RunDir.open(tmp_path / "run").count_rows("statements") == len(frame)
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
