@@ -111,9 +111,10 @@ def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str) -> None
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def wait() -> Wait:
-    """:func:`wait_for`, as a fixture (test modules are not importable from each other)."""
+    """:func:`wait_for`, as a fixture (test modules are not importable from each other);
+    session-scoped, so that module-scoped fixtures (a server a module starts) can use it."""
     return wait_for
 
 

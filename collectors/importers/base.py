@@ -52,6 +52,8 @@ class ImportReport:
     records: int = 0  # rows written
     skipped: Counter[str] = field(default_factory=Counter)  # reason → count
     first_skip: dict[str, tuple[str, int]] = field(default_factory=dict)  # reason → file, line
+    #: Valid lines (or entries) with nothing to import, by reason; not skips (--strict accepts).
+    ignored: Counter[str] = field(default_factory=Counter)
     #: What the source cannot give, in words (shown in the report's data quality).
     lacks: list[str] = field(default_factory=list)
     #: Where long reads show how far they are (the CLI sets it; tests leave it None).
@@ -61,6 +63,10 @@ class ImportReport:
         """Count one skipped line (or record) under ``reason``."""
         self.skipped[reason] += 1
         self.first_skip.setdefault(reason, (str(file), line))
+
+    def ignore(self, reason: str, count: int = 1) -> None:
+        """Count ``count`` valid entries that carry nothing to import, under ``reason``."""
+        self.ignored[reason] += count
 
     @property
     def skipped_total(self) -> int:
@@ -73,6 +79,8 @@ class ImportReport:
         >>> r.skip("no duration", "a.log", 4); r.skip("no duration", "a.log", 9)
         >>> r.summary()
         'pg-log: imported 8 rows from 1 file (10 lines read); skipped 2: no duration ×2 (first at a.log:4)'
+        >>> r.ignore("checkpoint messages"); r.summary().endswith("; ignored: checkpoint messages ×1")
+        True
         """
         files = f"{len(self.files)} file{'s' if len(self.files) != 1 else ''}"
         text = f"{self.kind}: imported {self.records} rows from {files} ({self.lines} lines read)"
@@ -82,6 +90,10 @@ class ImportReport:
                 for reason, count in self.skipped.most_common()
             ]
             text += f"; skipped {self.skipped_total}: " + "; ".join(parts)
+        if self.ignored:
+            text += "; ignored: " + "; ".join(
+                f"{reason} ×{count}" for reason, count in self.ignored.most_common()
+            )
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,6 +105,7 @@ class ImportReport:
             "records": self.records,
             "skipped": dict(self.skipped),
             "first_skip": {k: f"{f}:{n}" for k, (f, n) in self.first_skip.items()},
+            "ignored": dict(self.ignored),
             "lacks": list(self.lacks),
         }
 
@@ -175,7 +188,7 @@ def open_lines(path: Path, report: ImportReport) -> Iterator[tuple[int, str]]:
         head = raw.read(2)
         raw.seek(0)
         stream: Any = gzip.GzipFile(fileobj=raw) if head == _GZIP_MAGIC else raw
-        text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+        text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="\n")
         try:
             for line in text:
                 number += 1

@@ -25,6 +25,10 @@ examples:
   erpcap import pg-log /var/log/postgresql/postgresql-15-main.log.1.gz \\
       --log-line-prefix '%m [%p] %q%u@%d ' --out runs/latest
   erpcap import mysql-slow mysql-slow.log --out runs/customer-db
+  erpcap import pg-log postgresql.csv.gz --option tz=Asia/Shanghai --out runs/customer-db
+
+pg-log options: log_line_prefix (--log-line-prefix), format=stderr|csvlog|jsonlog,
+tz=ZONE (the server's log_timezone); mysql-slow: tz=ZONE. See docs/importers.md.
 """
 
 
