@@ -196,10 +196,10 @@ class PrometheusCollector(Collector):
 
     def setup(self) -> None:
         self._client = PrometheusConnect(url=self.url, retry=Retry(total=0), timeout=TIMEOUT_S)
-        self._ready()
+        self._check()
 
     def sample(self, now: datetime) -> Iterable[Mapping[str, Any]]:
-        self._ready()
+        self._check()
         if self.live:  # rows go to the writer query by query (none is lost to a failure)
             lag = max(2.0, self._scrape_s or DEFAULT_SCRAPE_S)
             self._collect(math.floor(time.time() - lag))
@@ -208,7 +208,7 @@ class PrometheusCollector(Collector):
     def teardown(self) -> None:
         end = math.floor(time.time())
         try:
-            self._ready()
+            self._check()
             self._collect(end, deadline=time.monotonic() + END_BUDGET_S)
         except Exception as exc:
             kept = "the points queried during the run are kept" if self.live else "no point is kept"
@@ -243,7 +243,7 @@ class PrometheusCollector(Collector):
             "check that the URL is Prometheus's base URL and that Prometheus is healthy"
         )
 
-    def _ready(self) -> None:
+    def _check(self) -> None:
         """Raise PrometheusUnavailable unless Prometheus answers; learn its scrape interval."""
         assert self._client is not None
         try:
