@@ -13,8 +13,10 @@ from erpcap.analysis.latency import grouped_stats, latency_stats, with_response
 from erpcap.analysis.resources import summarize
 from erpcap.analysis.rules import MIN_SAMPLES, Context, Rule, Slo, registered_rules
 from erpcap.analysis.rules.run import STATUS_WORDS
+from erpcap.analysis.sql_summary import summarize as summarize_sql
 from erpcap.analysis.steps import Step, requests_in, single_step, steps_from_events
 from erpcap.analysis.verdict import verdict
+from erpcap.analysis.windows import databases, window
 from erpcap.errors import BadInput, RunDirError
 from erpcap.findings import LANGUAGES, SEVERITIES, phrase
 from erpcap.rundir import FINDINGS, RunDir, iso
@@ -48,6 +50,23 @@ def _step_block(requests: pd.DataFrame, step: Step, slo: Slo) -> dict[str, Any]:
     block["within_slo"] = _within_slo(block, slo) if block["measured"] else None
     block.update(_littles_law(block))
     return block
+
+
+def _step_resources(
+    blocks: list[dict[str, Any]],
+    steps: list[Step],
+    metrics: pd.DataFrame,
+    statements: dict[str, Any] | None,
+) -> None:
+    """Add each step's resources (measured part, as its latency) and database time."""
+    by_step = (statements or {}).get("by_step", {})
+    for block, step in zip(blocks, steps, strict=True):
+        db = by_step.get(step.number, {})
+        block["resources"] = {
+            **window(metrics, step.measured_from, step.end),
+            "db_calls": db.get("calls"),
+            "db_time_ms": db.get("total_ms"),
+        }
 
 
 def _littles_law(block: dict[str, Any]) -> dict[str, Any]:
@@ -219,6 +238,9 @@ def analyze_run(
     step_list = steps_from_events(events, run_end) or single_step(requests)
     steps = [_step_block(requests, step, slo) for step in step_list]
     resources = summarize(metrics)
+    resources["databases"] = databases(metrics)
+    statements = summarize_sql(run.read_table("sql_stats"))
+    _step_resources(steps, step_list, metrics, statements)
     failures = error_groups(requests)
     errors = top_errors(failures)
     error_causes = causes(failures)
@@ -262,6 +284,7 @@ def analyze_run(
         "peak": capacity.get("peak"),
         "capacity": capacity,
         "resources": resources,
+        "statements": statements,
         "errors": errors,
         "error_causes": error_causes,
         "findings": [f.to_dict() for f in findings],

@@ -24,7 +24,7 @@ per-collector code.
 0.5
 >>> parse_collect_spec("sar")
 Traceback (most recent call last):
-erpcap.errors.BadInput: unknown collector 'sar' (use one of: prometheus, psutil, scrape)
+erpcap.errors.BadInput: unknown collector 'sar' (use one of: ...psutil...)
 """
 
 from __future__ import annotations
@@ -40,12 +40,16 @@ from typing import Any, ClassVar
 
 from erpcap import plugins
 from erpcap.errors import BadInput
+from erpcap.redact import redact_url
 from erpcap.rundir import PartWriter, RunDir, utcnow
 
 log = logging.getLogger("erpcap.collectors")
 
 #: Seconds between flushes of buffered samples to a part file.
 FLUSH_EVERY_S = 5.0
+#: Seconds :meth:`Collector.start` waits for ``setup()`` (a first snapshot, a connection), so
+#: that what the collector measures begins before the load does.
+SETUP_WAIT_S = 10.0
 
 
 def parse_seconds(text: str) -> float:
@@ -126,6 +130,7 @@ class Collector(ABC):
         self._writer: PartWriter | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
         self._failing = False
         self.samples = 0  # successful sample() calls
         self.failures = 0  # failed sample() calls
@@ -156,7 +161,8 @@ class Collector(ABC):
         return self._thread is not None and self._thread.is_alive()
 
     def start(self, run: RunDir) -> None:
-        """Start sampling into ``run`` in a daemon thread (returns at once)."""
+        """Start sampling into ``run`` in a daemon thread; return once its ``setup()`` is done
+        (or failed, or took :data:`SETUP_WAIT_S`)."""
         if self._thread is not None:
             raise RuntimeError(f"collector {self.name} already started")
         self._run = run
@@ -165,6 +171,7 @@ class Collector(ABC):
             target=self._main, name=f"erpcap-collector-{self.name}", daemon=True
         )
         self._thread.start()
+        self._ready.wait(SETUP_WAIT_S)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop sampling, wait for the thread (up to ``timeout`` s) and flush what is left."""
@@ -180,6 +187,8 @@ class Collector(ABC):
             self.setup()
         except Exception as exc:
             self._gap(exc)
+        finally:
+            self._ready.set()
         next_at = time.monotonic()
         last_flush = next_at
         while not self._stop.is_set():
@@ -216,7 +225,7 @@ class Collector(ABC):
         if self._failing:
             return
         self._failing = True
-        text = f"{type(exc).__name__}: {exc}"
+        text = redact_url(" ".join(f"{type(exc).__name__}: {exc}".split()))
         log.warning("collector %s failed: %s", self.name, text)
         self._event("collector_gap", collector=self.name, error=text)
         if self._run is not None:

@@ -4,17 +4,24 @@ It seeds a small reference ERP database (SQLite inside the run directory by defa
 PostgreSQL database given by URL), serves it on a free loopback port, drives a stepped
 order-entry and query load through Locust while psutil samples CPU and memory, then
 analyses the run and writes the reports.
+
+What it watches: the ERP's processes (with SQLite, the database works inside them), the
+PostgreSQL server's when the database is PostgreSQL on this machine (and its sessions,
+locks and statements through the ``postgres`` collector), and Redis and RabbitMQ when the
+profile uses them and they run here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from erpcap.collectors.find import listener_of
 from erpcap.errors import BadInput, ErpcapError
 from erpcap.facts import redact_url
 from erpcap.pipeline import LoadPlan, analyze_and_report, record_run, require_requests
-from erpcap.processes import ManagedProcess, free_port
+from erpcap.processes import ManagedProcess, free_port, is_loopback
 from erpcap.progress import Progress
 from erpcap.reference import seed, serve
 from erpcap.rundir import RunDir
@@ -79,6 +86,47 @@ def run_demo(
     return run
 
 
+#: Where the reference ERP's cache (Redis) and queue (RabbitMQ) listen by default.
+_BROKERS = (("redis", 6379), ("mq", 5672))
+
+
+def _postgres_url(db_url: str) -> str | None:
+    """The plain ``postgresql://`` form of a PostgreSQL URL, or None for SQLite.
+
+    >>> _postgres_url("postgresql+psycopg://erp@127.0.0.1:5432/erp"), _postgres_url("sqlite:///x")
+    ('postgresql://erp@127.0.0.1:5432/erp', None)
+    """
+    scheme, sep, rest = db_url.partition("://")
+    if not sep or scheme.split("+")[0] not in ("postgresql", "postgres"):
+        return None
+    return f"postgresql://{rest}"
+
+
+def database_collectors(db_url: str) -> tuple[str, ...]:
+    """The ``--collect`` specs for the demo's database: PostgreSQL's statistics, or none."""
+    url = _postgres_url(db_url)
+    return (f"postgres={url}",) if url else ()
+
+
+def services_to_watch(db_url: str, profile: str) -> dict[str, int]:
+    """``{role: pid}`` of the services the ERP uses that run on this machine: the
+    PostgreSQL server (``db``), and with the upgraded profile Redis and RabbitMQ."""
+    found: dict[str, int] = {}
+    url = _postgres_url(db_url)
+    if url:
+        parts = urlsplit(url)
+        if parts.hostname is None or is_loopback(url):
+            pid = listener_of(parts.port or 5432)
+            if pid is not None:
+                found["db"] = pid
+    if profile != "legacy":
+        for role, port in _BROKERS:
+            pid = listener_of(port)
+            if pid is not None:
+                found[role] = pid
+    return found
+
+
 def _record(run: RunDir, plan: DemoPlan, db_url: str, profile: str, progress: Progress) -> None:
     """Seed and start the reference ERP, drive the load, and stop the ERP again."""
     progress.stage(f"seeding the reference ERP (scale {plan.scale}) into {redact_url(db_url)}")
@@ -95,13 +143,19 @@ def _record(run: RunDir, plan: DemoPlan, db_url: str, profile: str, progress: Pr
             f"driving the demo-mix load: {' → '.join(str(u) for u, _ in plan.steps)} users, "
             f"{shape.total_duration():.0f} s"
         )
+        watch = {"erp": erp.pid, **services_to_watch(db_url, profile)}
         load = LoadPlan(
             target=target,
             scenario=get_scenario("demo-mix"),
             shape=shape,
             think_scale=plan.think_scale,
+            collect=("psutil", *database_collectors(db_url)),
         )
-        record_run(run, load, progress, watch={"erp": erp.pid})
+        run.update_meta(watched=watch)
+        progress.stage(
+            "watching " + ", ".join(f"{role} (pid {pid})" for role, pid in watch.items())
+        )
+        record_run(run, load, progress, watch=watch)
         run.update_meta(target={"url": target, "profile": profile, "kind": "reference-erp"})
     finally:
         if erp is not None:

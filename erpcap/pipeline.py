@@ -206,7 +206,8 @@ def _finish(
 ) -> tuple[str, str | None]:
     """Merge the part files and write the final status into run.json."""
     rows = run.consolidate("requests")
-    run.consolidate("metrics")
+    for table in ("metrics", "sql_stats"):
+        run.consolidate(table)
     if status == "completed" and rows == 0:
         status = "failed"
         reason = f"Locust recorded no requests (exit {code}): {locust.tail(4) or 'no output'}"

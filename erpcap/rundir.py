@@ -14,6 +14,7 @@ table and any parts. :meth:`RunDir.consolidate` later merges the parts into one 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -40,9 +41,10 @@ FINDINGS = "findings.json"
 #: The outcome of ``erpcap gate`` (docs/budgets.md); reports show it when it is current.
 GATE = "gate.json"
 #: The recorded tables an analysis reads; findings.json notes their state (``inputs``).
-INPUT_TABLES = ("requests", "metrics")
+INPUT_TABLES = ("requests", "metrics", "sql_stats", "statements")
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_WRITER_NUMBERS = itertools.count(1)
 
 
 def utcnow() -> datetime:
@@ -97,7 +99,9 @@ class PartWriter:
         self._folder = folder
         self._schema = schema
         self._table = table
-        self._prefix = f"{prefix}-{os.getpid()}"
+        # Several writers of one table may live in one process (two collectors): each has
+        # its own number, so their part files never share a name.
+        self._prefix = f"{prefix}-{os.getpid()}-{next(_WRITER_NUMBERS)}"
         self._rows: list[Mapping[str, Any]] = []
         self._seq = 0
         self._lock = threading.Lock()
@@ -428,7 +432,8 @@ class RunDir:
         recorded = doc.get("inputs")
         if current and isinstance(recorded, dict):
             now = self.inputs()
-            changed = [t for t in INPUT_TABLES if recorded.get(t) != now.get(t)]
+            # A table the findings did not record (added to erpcap later) is not a change.
+            changed = [t for t in INPUT_TABLES if t in recorded and recorded.get(t) != now.get(t)]
             if changed:
                 table = changed[0]
                 rows = (recorded.get(table) or {}).get("rows")

@@ -18,6 +18,8 @@ Regular expressions only, no parse: it runs once per logged statement, so it mus
 'select a from t where id in (?) order by a limit ?'
 >>> fingerprint("INSERT INTO t (a, b) VALUES (1, 'x'), (2, 'y')")
 'insert into t (a, b) values (?)'
+>>> fingerprint("SELECT x::float FROM t WHERE d > :since")
+'select x::float from t where d > ?'
 >>> fingerprint('SELECT `Name` FROM "Mixed"')
 'select name from "Mixed"'
 """
@@ -32,7 +34,7 @@ _STRING = re.compile(r"[EeNnBbXx]?'(?:[^'\\]|''|\\.)*'")
 _DOLLAR = re.compile(r"\$([A-Za-z_]\w*)?\$.*?\$\1\$", re.S)
 _QUOTED_ID = re.compile(r'"(?:[^"]|"")*"')
 _BACKTICK = re.compile(r"`([^`]*)`")
-_PARAM = re.compile(r"\$\d+|%s|%\(\w+\)s|:\w+\b")
+_PARAM = re.compile(r"\$\d+|%s|%\(\w+\)s|(?<![:\w]):[A-Za-z_]\w*")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)\b")
 _HEX = re.compile(r"\b0x[0-9A-Fa-f]+\b")
 _IN_LIST = re.compile(r"\bin\s*\(\s*\?(?:\s*,\s*\?)*\s*\)", re.I)

@@ -12,149 +12,29 @@ second of the bucket (a peak must not be averaged away).
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-import plotly.io as pio
 
 from erpcap.reports import model
+from erpcap.reports.chart_base import (
+    COLORS,
+    ROLE_COLORS,
+    Chart,
+    Charts,
+    base_layout,
+    bucket_seconds,
+    naive_utc,
+    plain,
+    role_of,
+    series_of,
+    step_shapes,
+    to_json,
+)
+from erpcap.reports.database_charts import database_charts
 from erpcap.reports.i18n import Translator
-
-#: Most points per series before a chart is bucketed.
-MAX_POINTS = 1500
-
-#: Bucket sizes (seconds) a long run may be shown in.
-_BUCKETS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
-
-#: Series colours: throughput, errors, users, p50, p95, p99, then per-role colours.
-_COLORS = MappingProxyType(
-    {
-        "rps": "#2563eb",
-        "errors": "#dc2626",
-        "users": "#6b7280",
-        "p50": "#16a34a",
-        "p95": "#ea580c",
-        "p99": "#9333ea",
-    }
-)
-_ROLE_COLORS = ("#0891b2", "#ca8a04", "#db2777", "#4f46e5", "#65a30d")
-
-_FONT = (
-    "system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', 'Noto Sans CJK SC', "
-    "'PingFang SC', 'Microsoft YaHei', sans-serif"
-)
-
-
-@dataclass(frozen=True)
-class Chart:
-    """One chart: its element id, title and the figure as plotly JSON."""
-
-    id: str
-    title: str
-    figure_json: str
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Charts:
-    """The charts of a report, and notes on the ones that could not be drawn."""
-
-    charts: list[Chart]
-    notes: list[str]
-
-
-def _naive_utc(series: pd.Series) -> pd.Series:
-    values = pd.to_datetime(series, utc=True)
-    return values.dt.tz_convert("UTC").dt.tz_localize(None)
-
-
-def _bucket_seconds(first: pd.Timestamp, last: pd.Timestamp) -> int:
-    span = max((last - first).total_seconds(), 1.0)
-    for size in _BUCKETS:
-        if span / size <= MAX_POINTS:
-            return size
-    return int(math.ceil(span / MAX_POINTS))
-
-
-#: Time-axis labels in numeric, locale-independent formats (plotly's defaults name months in
-#: English: "Nov 25, 2026"), by the distance between ticks in milliseconds.
-_TIME_TICKS = (
-    {"dtickrange": [None, 1000], "value": "%H:%M:%S.%L"},
-    {"dtickrange": [1000, 60_000], "value": "%H:%M:%S"},
-    {"dtickrange": [60_000, 86_400_000], "value": "%H:%M"},
-    {"dtickrange": [86_400_000, None], "value": "%Y-%m-%d"},
-)
-#: The time the unified hover label shows, to the second.
-_TIME_HOVER = "%Y-%m-%d %H:%M:%S"
-
-
-def _layout(t: Translator, *, y_title: str, y2_title: str | None = None) -> dict[str, Any]:
-    layout: dict[str, Any] = {
-        "template": "plotly_white",
-        "height": 320,
-        "margin": {"l": 60, "r": 60 if y2_title else 20, "t": 10, "b": 45},
-        "font": {"family": _FONT, "size": 12, "color": "#1f2937"},
-        "hovermode": "x unified",
-        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "xanchor": "left"},
-        "xaxis": {
-            "title": {"text": t("axis.time")},
-            "showgrid": True,
-            "type": "date",
-            "tickformatstops": [dict(stop) for stop in _TIME_TICKS],
-            "hoverformat": _TIME_HOVER,
-        },
-        "yaxis": {"title": {"text": y_title}, "rangemode": "tozero"},
-    }
-    if y2_title:
-        layout["yaxis2"] = {
-            "title": {"text": y2_title},
-            "overlaying": "y",
-            "side": "right",
-            "rangemode": "tozero",
-            "showgrid": False,
-            "tickmode": "auto",
-            "tickformat": ",d",
-        }
-    return layout
-
-
-def _to_json(fig: go.Figure) -> str:
-    text = str(pio.to_json(fig, validate=True, pretty=False))
-    # plotly escapes "<"; make ">" , "&" and the JS line separators safe too.
-    for char, escaped in ((">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028")):
-        text = text.replace(char, escaped)
-    return text.replace("\u2029", "\\u2029")
-
-
-def _step_shapes(data: model.ReportData, t: Translator) -> list[dict[str, Any]]:
-    """Light alternate bands behind the load steps, labelled with the step's users."""
-    shapes = []
-    for i, step in enumerate(model.steps(data)):
-        start, end = step.get("start"), step.get("end")
-        if not start or not end or len(model.steps(data)) < 2:
-            continue
-        x0, x1 = _naive_utc(pd.Series([start, end])).dt.strftime("%Y-%m-%d %H:%M:%S.%f")
-        shapes.append(
-            {
-                "type": "rect",
-                "xref": "x",
-                "yref": "paper",
-                "x0": x0,
-                "x1": x1,
-                "y0": 0,
-                "y1": 1,
-                "fillcolor": "#f3f4f6" if i % 2 == 0 else "#ffffff",
-                "opacity": 0.8,
-                "layer": "below",
-                "line": {"width": 0},
-            }
-        )
-    return shapes
 
 
 def _overall_series(data: model.ReportData) -> tuple[pd.DataFrame, int] | None:
@@ -174,9 +54,9 @@ def _overall_series(data: model.ReportData) -> tuple[pd.DataFrame, int] | None:
         )
     if rows.empty:
         return None
-    rows["ts"] = _naive_utc(rows["ts"])
+    rows["ts"] = naive_utc(rows["ts"])
     rows = rows.sort_values("ts")
-    size = _bucket_seconds(rows["ts"].iloc[0], rows["ts"].iloc[-1])
+    size = bucket_seconds(rows["ts"].iloc[0], rows["ts"].iloc[-1])
     if size > 1:
         rows = (
             rows.set_index("ts")
@@ -207,7 +87,7 @@ def _step_users(data: model.ReportData) -> tuple[list[Any], list[int]] | None:
         return None
     times = [s["start"] for s in steps] + [steps[-1]["end"]]
     users = [int(s.get("users") or 0) for s in steps]
-    return list(_naive_utc(pd.Series(times))), [*users, users[-1]]
+    return list(naive_utc(pd.Series(times))), [*users, users[-1]]
 
 
 def _users_trace(data: model.ReportData, rows: pd.DataFrame, t: Translator) -> go.Scatter | None:
@@ -228,14 +108,14 @@ def _users_trace(data: model.ReportData, rows: pd.DataFrame, t: Translator) -> g
         name=t("series.users"),
         yaxis="y2",
         mode="lines",
-        line={"color": _COLORS["users"], "dash": "dot", "shape": "hv", "width": 1.5},
+        line={"color": COLORS["users"], "dash": "dot", "shape": "hv", "width": 1.5},
     )
 
 
 def _throughput(data: model.ReportData, t: Translator, rows: pd.DataFrame) -> go.Figure:
     users = _users_trace(data, rows, t)
-    layout = _layout(t, y_title=t("axis.rps"), y2_title=t("axis.users") if users else None)
-    layout["shapes"] = _step_shapes(data, t)
+    layout = base_layout(t, y_title=t("axis.rps"), y2_title=t("axis.users") if users else None)
+    layout["shapes"] = step_shapes(data, t)
     fig = go.Figure(layout=layout)
     fig.add_trace(
         go.Scatter(
@@ -243,7 +123,7 @@ def _throughput(data: model.ReportData, t: Translator, rows: pd.DataFrame) -> go
             y=rows["rps"],
             name=t("series.rps"),
             mode="lines",
-            line={"color": _COLORS["rps"], "width": 1.8},
+            line={"color": COLORS["rps"], "width": 1.8},
         )
     )
     if rows["eps"].fillna(0).gt(0).any():
@@ -253,7 +133,7 @@ def _throughput(data: model.ReportData, t: Translator, rows: pd.DataFrame) -> go
                 y=rows["eps"],
                 name=t("series.errors"),
                 mode="lines",
-                line={"color": _COLORS["errors"], "width": 1.2},
+                line={"color": COLORS["errors"], "width": 1.2},
             )
         )
     if users:
@@ -263,8 +143,8 @@ def _throughput(data: model.ReportData, t: Translator, rows: pd.DataFrame) -> go
 
 def _latency(data: model.ReportData, t: Translator, rows: pd.DataFrame) -> go.Figure:
     users = _users_trace(data, rows, t)
-    layout = _layout(t, y_title=t("axis.ms"), y2_title=t("axis.users") if users else None)
-    layout["shapes"] = _step_shapes(data, t)
+    layout = base_layout(t, y_title=t("axis.ms"), y2_title=t("axis.users") if users else None)
+    layout["shapes"] = step_shapes(data, t)
     fig = go.Figure(layout=layout)
     for column, label in (("p50_ms", "p50"), ("p95_ms", "p95"), ("p99_ms", "p99")):
         fig.add_trace(
@@ -273,37 +153,12 @@ def _latency(data: model.ReportData, t: Translator, rows: pd.DataFrame) -> go.Fi
                 y=rows[column],
                 name=label,
                 mode="lines",
-                line={"color": _COLORS[label], "width": 1.6 if label == "p95" else 1.1},
+                line={"color": COLORS[label], "width": 1.6 if label == "p95" else 1.1},
             )
         )
     if users:
         fig.add_trace(users)
     return fig
-
-
-def _plain(text: str) -> str:
-    """``text`` for a plotly label: plotly.js reads a little HTML (<b>, <a href>) in names."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _role(labels: Any) -> str:
-    try:
-        value = json.loads(labels or "{}")
-    except (TypeError, json.JSONDecodeError):
-        return "other"
-    role = value.get("role") if isinstance(value, dict) else None
-    return str(role) if role else "other"
-
-
-def _series(frame: pd.DataFrame, size: int, how: str = "mean") -> pd.DataFrame:
-    """One value per timestamp (summed over processes of a role), bucketed to ``size``."""
-    per_ts = frame.groupby("ts")["value"].sum().reset_index()
-    per_ts["ts"] = _naive_utc(per_ts["ts"])
-    per_ts = per_ts.sort_values(by="ts")
-    if size > 1:
-        per_ts = per_ts.set_index("ts").resample(f"{size}s").agg(how).dropna().reset_index()
-    result: pd.DataFrame = per_ts
-    return result
 
 
 def _resource_figure(
@@ -324,33 +179,33 @@ def _resource_figure(
     """
     frame = metrics.dropna(subset=["value"])
     first, last = frame["ts"].min(), frame["ts"].max()
-    size = _bucket_seconds(pd.Timestamp(first), pd.Timestamp(last))
+    size = bucket_seconds(pd.Timestamp(first), pd.Timestamp(last))
     host = frame[(frame["source"] == "host") & (frame["metric"] == host_metric)]
     procs = frame[(frame["source"] == "process") & (frame["metric"] == proc_metric)]
     if host.empty and procs.empty:
         return None
     on_y2 = bool(y2_title) and not host.empty and not procs.empty
-    layout = _layout(
+    layout = base_layout(
         t,
         y_title=y_title if not procs.empty or not y2_title else y2_title,
         y2_title=y2_title if on_y2 else None,
     )
     fig = go.Figure(layout=layout)
     if not procs.empty:
-        procs = procs.assign(role=procs["labels"].map(_role))
+        procs = procs.assign(role=procs["labels"].map(role_of))
         for i, (role, part) in enumerate(procs.groupby("role", sort=True)):
-            series = _series(part, size)
+            series = series_of(part, size)
             fig.add_trace(
                 go.Scatter(
                     x=series["ts"],
                     y=series["value"] * proc_scale,
-                    name=t(proc_label, role=_plain(str(role))),
+                    name=t(proc_label, role=plain(str(role))),
                     mode="lines",
-                    line={"color": _ROLE_COLORS[i % len(_ROLE_COLORS)], "width": 1.5},
+                    line={"color": ROLE_COLORS[i % len(ROLE_COLORS)], "width": 1.5},
                 )
             )
     if not host.empty:
-        series = _series(host, size)
+        series = series_of(host, size)
         fig.add_trace(
             go.Scatter(
                 x=series["ts"],
@@ -383,7 +238,7 @@ def _resource_charts(data: model.ReportData, t: Translator) -> tuple[list[Chart]
     if cpu is None:
         notes.append(t("chart.no_cpu"))
     else:
-        charts.append(Chart("chart-cpu", t("chart.cpu"), _to_json(cpu), t("chart.cpu_note")))
+        charts.append(Chart("chart-cpu", t("chart.cpu"), to_json(cpu), t("chart.cpu_note")))
     memory = _resource_figure(
         metrics,
         t,
@@ -398,7 +253,7 @@ def _resource_charts(data: model.ReportData, t: Translator) -> tuple[list[Chart]
     if memory is None:
         notes.append(t("chart.no_memory"))
     else:
-        charts.append(Chart("chart-memory", t("chart.memory"), _to_json(memory)))
+        charts.append(Chart("chart-memory", t("chart.memory"), to_json(memory)))
     return charts, notes
 
 
@@ -418,6 +273,35 @@ def build_charts(data: model.ReportData, t: Translator) -> Charts:
         )
         for chart_id, title, build in builders:
             fig = build(data, t, rows)
-            charts.append(Chart(chart_id, t(title), _to_json(fig), note))
+            charts.append(Chart(chart_id, t(title), to_json(fig), note))
     resource_charts, resource_notes = _resource_charts(data, t)
-    return Charts(charts + resource_charts, notes + resource_notes)
+    db_charts, db_notes = database_charts(data, t)
+    return Charts(
+        _aligned(charts + resource_charts + db_charts, data), notes + resource_notes + db_notes
+    )
+
+
+def _aligned(charts: list[Chart], data: model.ReportData) -> list[Chart]:
+    """Every chart on the same time axis: the run's window, so that a CPU peak or a lock
+    wait lines up with the latency above it."""
+    window = _window(data)
+    if window is None:
+        return charts
+    out = []
+    for chart in charts:
+        figure = go.Figure(json.loads(chart.figure_json))
+        figure.update_xaxes(range=list(window))
+        out.append(Chart(chart.id, chart.title, to_json(figure), chart.note))
+    return out
+
+
+def _window(data: model.ReportData) -> tuple[str, str] | None:
+    """The run's first and last second (UTC) from its intervals and metrics."""
+    stamps = [
+        frame["ts"] for frame in (data.intervals, data.metrics) if frame is not None and len(frame)
+    ]
+    if not stamps:
+        return None
+    values = naive_utc(pd.concat(stamps, ignore_index=True))
+    fmt = "%Y-%m-%d %H:%M:%S.%f"
+    return values.min().strftime(fmt), values.max().strftime(fmt)

@@ -17,7 +17,8 @@ import jinja2
 from plotly.offline import get_plotlyjs, get_plotlyjs_version
 
 from erpcap.reports import model
-from erpcap.reports.charts import Charts, build_charts
+from erpcap.reports.chart_base import Charts
+from erpcap.reports.charts import build_charts
 from erpcap.reports.i18n import PLOTLY_STRINGS, Translator
 from erpcap.reports.localize import localize_findings, localize_missing
 from erpcap.reports.sections import registered_sections
@@ -119,6 +120,17 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
+#: The charts of the Charts section, in order: the load, then the database under it, on one
+#: time axis (CPU and memory are in the Resources section, on the same axis).
+TIME_CHARTS = (
+    "chart-throughput",
+    "chart-latency",
+    "chart-db-sessions",
+    "chart-db-waits",
+    "chart-db-locks",
+)
+
+
 def _charts_payload(charts: Charts) -> str:
     """The chart specs as one JSON array; figure JSON is already script-safe."""
     items = [
@@ -163,7 +175,7 @@ def render_html(data: model.ReportData, *, lang: str = "en") -> str:
         ),
         "quality": quality,
         "missing": localize_missing(quality, t),
-        "time_charts": [by_id[i] for i in ("chart-throughput", "chart-latency") if i in by_id],
+        "time_charts": [by_id[i] for i in TIME_CHARTS if i in by_id],
         "resource_charts": [by_id[i] for i in ("chart-cpu", "chart-memory") if i in by_id],
         "chart_notes": charts.notes,
         "charts_json": _charts_payload(charts),

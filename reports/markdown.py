@@ -37,7 +37,7 @@ def md_escape(text: object) -> str:
     return _SPECIAL.sub(r"\\\1", flat)
 
 
-def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+def table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
     align = ["---:" if i in right else "---" for i in range(len(header))]
     lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -64,7 +64,7 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
         out.append("")
 
     out += [f"### {t('key_numbers')}", ""]
-    out += _table(
+    out += table(
         [t("col.metric"), t("col.value")],
         [
             [n.label, f"**{n.value}**" + (f" — {md_escape(n.note)}" if n.note else "")]
@@ -76,7 +76,7 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
 
     if s.steps:
         out += [f"### {t('p95_by_step')}", ""]
-        out += _table(
+        out += table(
             [t("col.step"), t("col.users"), t("col.ok_rps"), t("col.p95"), t("col.error_rate")],
             [
                 [
@@ -112,7 +112,7 @@ def transactions(data: model.ReportData, t: Translator) -> list[str]:
     transactions = model.transactions(data)
     if transactions:
         out += [f"### {t('transactions.top')}", ""]
-        out += _table(
+        out += table(
             [
                 t("col.transaction"),
                 t("col.count"),
@@ -149,7 +149,7 @@ def resources(data: model.ReportData, t: Translator) -> list[str]:
     resources = resource_rows(model.resources(data), t)
     if resources:
         out += [f"### {t('resources')}", ""]
-        out += _table(
+        out += table(
             [t("col.role"), t("col.metric"), t("col.mean_value"), t("col.max_value")],
             [[md_escape(r.role), md_escape(r.metric), r.mean, r.max] for r in resources],
             {2, 3},

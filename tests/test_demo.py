@@ -49,7 +49,7 @@ def _port_closed(url: str) -> bool:
 def _check_demo_run(run: RunDir, stdout: str) -> None:
     meta = run.read_meta()
     assert meta["status"] == "completed", meta
-    assert meta["schema_version"] == SCHEMA_VERSION == "1.1"
+    assert meta["schema_version"] == SCHEMA_VERSION == "1.2"
     assert meta["host"]["cpu_count"] >= 1 and meta["versions"]["locust"] != "not installed"
     assert f"report:   {run.file('report.html')}" in stdout
 
@@ -115,10 +115,23 @@ def test_demo_quick_on_postgresql(tmp_path, pg_database):
     assert result.returncode == 0, result.stderr[-3000:]
     run = _only_run(tmp_path)
     _check_demo_run(run, result.stdout)
-    assert run.read_meta()["erp"]["db"].startswith("postgresql://")
+    meta = run.read_meta()
+    assert meta["erp"]["db"].startswith("postgresql://")
     with psycopg.connect(pg_database) as conn:
         orders = conn.execute("SELECT count(*) FROM sales_order").fetchone()[0]
     assert orders > 0
+    # The PostgreSQL server is watched by its port, and its statements were collected:
+    # every request the ERP answered issued at least one statement.
+    assert "db" in meta["watched"] and meta["watched"]["db"] != meta["watched"]["erp"]
+    metrics = pd.read_parquet(run.file("metrics.parquet"))
+    roles = set(metrics[metrics["source"] == "process"]["labels"])
+    assert any('"role":"db"' in r for r in roles)
+    assert {"sessions", "commits_per_s"} <= set(metrics[metrics["source"] == "postgres"]["metric"])
+    stats = pd.read_parquet(run.file("sql_stats.parquet"))
+    whole = stats[stats["step"].isna()]
+    ok = pd.read_parquet(run.file("requests.parquet"))["ok"].sum()
+    assert whole["calls"].sum() >= ok
+    assert set(stats["step"].dropna().astype(int)) >= {1, 2}
 
 
 @pytest.mark.slow

@@ -202,3 +202,14 @@ def test_a_users_own_latest_folder_is_left_alone(tmp_path):
     (tmp_path / "latest").mkdir()
     RunDir.create_in(tmp_path, "a")
     assert not (tmp_path / "latest").is_symlink()
+
+
+def test_two_writers_of_one_table_in_one_process_keep_every_row(tmp_path: Path) -> None:
+    # Two collectors in one process each write metrics parts; neither may replace the other's.
+    run = RunDir.create(tmp_path / "run")
+    first, second = run.part_writer("metrics"), run.part_writer("metrics")
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    for writer, source in ((first, "host"), (second, "postgres")):
+        writer.append({"ts": now, "source": source, "metric": "m", "labels": "{}", "value": 1.0})
+        writer.flush()
+    assert sorted(run.read_table("metrics")["source"]) == ["host", "postgres"]

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from erpcap.reports import Translator, load_report_data
-from erpcap.reports.charts import MAX_POINTS, build_charts
+from erpcap.reports.chart_base import MAX_POINTS
+from erpcap.reports.charts import build_charts
 from erpcap.rundir import RunDir
 
 
