@@ -30,7 +30,8 @@ fi
 # loopback ports): installed, but their packaged daemons must not run on the default ports.
 prom_want=()
 for pkg in prometheus prometheus-node-exporter prometheus-postgres-exporter prometheus-mysqld-exporter; do
-  dpkg -s "$pkg" >/dev/null 2>&1 || prom_want+=("$pkg")
+  # (dpkg -s also succeeds for a removed package whose configuration files remain)
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q ' installed$' || prom_want+=("$pkg")
 done
 if [ ${#prom_want[@]} -gt 0 ]; then
   log "installing ${prom_want[*]} (their daemons left stopped)"
@@ -48,12 +49,15 @@ if [ ${#prom_want[@]} -gt 0 ]; then
   prom_install || { $SUDO apt-get update -qq && prom_install; } || prom_ok=""
   [ -n "$made_policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d
   [ -n "$prom_ok" ] || { log "could not install ${prom_want[*]}"; exit 1; }
-  # Where systemd runs, the units are enabled at install: stop and disable them.
-  if [ -d /run/systemd/system ]; then
-    for unit in prometheus prometheus-node-exporter prometheus-postgres-exporter prometheus-mysqld-exporter; do
+  # Stop anything that started all the same (systemd units are enabled at install; a
+  # policy-rc.d that was already there may allow starts).
+  for unit in prometheus prometheus-node-exporter prometheus-postgres-exporter prometheus-mysqld-exporter; do
+    if [ -d /run/systemd/system ]; then
       $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
-    done
-  fi
+    elif [ -x "/etc/init.d/$unit" ]; then
+      $SUDO "/etc/init.d/$unit" stop >/dev/null 2>&1 || true
+    fi
+  done
 fi
 
 # -- PostgreSQL ------------------------------------------------------------------------
