@@ -254,6 +254,11 @@ def test_a_mapping_of_queries_and_bad_specs(tmp_path: Path) -> None:
         ("busy", "sum(up)", "targets"),
     ]
     assert parse_collect_spec("prometheus=http://127.0.0.1:9090/").url == "http://127.0.0.1:9090"
+    steps = [
+        parse_collect_spec(f"prometheus:url=http://h:9090,{options}").step
+        for options in ("interval=0.5", "interval=5s", "step=2.6s", "interval=1,step=500ms")
+    ]
+    assert steps == [1, 5, 3, 1]  # whole seconds, at least 1, the interval by default
     for spec in (
         "prometheus",
         "prometheus=ftp://h:9090",
@@ -312,7 +317,8 @@ def test_prometheus_stopped_mid_run_keeps_the_points_before(
     cpu = _rows(run, "node_cpu_busy_percent")
     assert cpu and all(r["ts"].to_pydatetime() <= killed for r in cpu)
     warnings = run.read_meta()["warnings"]
-    assert any("does not answer" in w for w in warnings)
+    gone = ("does not answer", "answered HTTP 503")  # refused, or shutting down
+    assert any(f"Prometheus at {url} " in w and any(g in w for g in gone) for w in warnings)
     assert "the points queried during the run are kept" in warnings[-1]
     assert _events(run, "collector_gap")
 
