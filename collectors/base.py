@@ -300,8 +300,11 @@ class Registry:
             try:  # the whole value, commas included (a URL's query may have them)
                 options[primary] = {**COMMON_OPTIONS, **cls.OPTIONS}[primary](value)
             except BadInput as exc:
-                raise BadInput(
-                    f"collector {name}, option {primary}: {exc.message}", hint=exc.hint
+                raise BadInput(  # a file's path and line stay with the message
+                    f"collector {name}, option {primary}: {exc.message}",
+                    path=exc.path,
+                    line=exc.line,
+                    hint=exc.hint,
                 ) from exc
         cls = self.get(name.strip())
         accepted = {**COMMON_OPTIONS, **cls.OPTIONS}
@@ -321,8 +324,11 @@ class Registry:
             try:
                 options[key] = parser(text)
             except BadInput as exc:
-                raise BadInput(
-                    f"collector {name}, option {key}: {exc.message}", hint=exc.hint
+                raise BadInput(  # a file's path and line stay with the message
+                    f"collector {name}, option {key}: {exc.message}",
+                    path=exc.path,
+                    line=exc.line,
+                    hint=exc.hint,
                 ) from exc
         return cls(**options)
 

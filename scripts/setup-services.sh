@@ -26,6 +26,40 @@ if [ ${#want[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null
 fi
 
+# Prometheus and its exporters (the prometheus collector's tests start their own on free
+# loopback ports): installed, but their packaged daemons must not run on the default ports.
+prom_want=()
+for pkg in prometheus prometheus-node-exporter prometheus-postgres-exporter prometheus-mysqld-exporter; do
+  # (dpkg -s also succeeds for a removed package whose configuration files remain)
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q ' installed$' || prom_want+=("$pkg")
+done
+if [ ${#prom_want[@]} -gt 0 ]; then
+  log "installing ${prom_want[*]} (their daemons left stopped)"
+  made_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then  # invoke-rc.d then starts nothing during the install
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    made_policy=yes
+  fi
+  prom_install() {
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+      -o DPkg::Lock::Timeout=300 "${prom_want[@]}" >/dev/null
+  }
+  prom_ok=yes
+  prom_install || { $SUDO apt-get update -qq && prom_install; } || prom_ok=""
+  [ -n "$made_policy" ] && $SUDO rm -f /usr/sbin/policy-rc.d
+  [ -n "$prom_ok" ] || { log "could not install ${prom_want[*]}"; exit 1; }
+  # Stop anything that started all the same (systemd units are enabled at install; a
+  # policy-rc.d that was already there may allow starts).
+  for unit in prometheus prometheus-node-exporter prometheus-postgres-exporter prometheus-mysqld-exporter; do
+    if [ -d /run/systemd/system ]; then
+      $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true
+    elif [ -x "/etc/init.d/$unit" ]; then
+      $SUDO "/etc/init.d/$unit" stop >/dev/null 2>&1 || true
+    fi
+  done
+fi
+
 # -- PostgreSQL ------------------------------------------------------------------------
 AS_PG="runuser -u postgres --"; [ -n "$SUDO" ] && AS_PG="sudo -u postgres"
 psql_su() { PGOPTIONS="-c client_min_messages=warning" $AS_PG psql -X -q -v ON_ERROR_STOP=1 "$@"; }
