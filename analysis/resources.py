@@ -12,6 +12,9 @@ from typing import Any
 
 import pandas as pd
 
+#: Label sets of one metric summarized apart; past this, summed (``series`` says how many).
+MAX_LABEL_SETS = 6
+
 #: Metrics in bytes that are reported in MiB instead.
 _BYTES_TO_MB = {"rss_bytes": "rss_mb", "memory_used_bytes": "memory_used_mb"}
 
@@ -56,13 +59,33 @@ def summarize(metrics: pd.DataFrame) -> dict[str, Any]:
                 scale = 1 / 2**20 if str(metric) in _BYTES_TO_MB else 1.0
                 entry[name] = _summary(per_time, scale)
             result["processes"].append(entry)
-    # Any other source (a database, Prometheus, a plug-in's collector): per metric, summed
-    # over its label sets at each sample time, like a role's processes.
+    # Any other source (a database, Prometheus, a plug-in's collector): per metric, each label
+    # set apart (sessions per state, CPU per mode and instance) while there are few; a metric
+    # with many (requests per route and status) is summed over them at each sample time, and
+    # says over how many.
     others = frame[~frame["source"].isin(["host", "process"])]
     for key, part in others.groupby(["source", "metric"], sort=True):
         source_name, metric_name = (str(k) for k in key)
+        label_sets = part["labels"].unique()
+        if len(label_sets) <= MAX_LABEL_SETS:
+            for labels in sorted(label_sets):
+                per_time = part[part["labels"] == labels].groupby("ts")["value"].sum()
+                result["sources"].append(
+                    {"source": source_name, "metric": metric_name, "labels": _plain(labels),
+                     **_summary(per_time)}
+                )  # fmt: skip
+            continue
         per_time = part.groupby("ts")["value"].sum()
         result["sources"].append(
-            {"source": source_name, "metric": metric_name, **_summary(per_time)}
-        )
+            {"source": source_name, "metric": metric_name, "series": len(label_sets),
+             **_summary(per_time)}
+        )  # fmt: skip
     return result
+
+
+def _plain(labels: str) -> dict[str, str]:
+    try:
+        value = json.loads(labels or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}

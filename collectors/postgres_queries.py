@@ -111,28 +111,24 @@ def activity_rows(
     out = [metric_row(now, SOURCE, "connections", float(len(rows) + 1), labels)]
     states: Counter[str] = Counter({"active": 0, "waiting": 0, "idle": 0})
     waits: Counter[str] = Counter()
-    longest_query: tuple[float, str] = (0.0, "")
+    longest_query = 0.0
     longest_xact = 0.0
-    for _pid, here, state, wait_type, wait_event, query_s, xact_s, text in rows:
+    for _pid, here, state, wait_type, wait_event, query_s, xact_s, _text in rows:
         if not (here or cluster):
             continue
         kind = session_state(state, wait_type)
         states[kind] += 1
         if kind in ("active", "waiting"):
             waits[f"{wait_type}:{wait_event}" if wait_type else "CPU"] += 1
-            if query_s is not None and query_s > longest_query[0]:
-                longest_query = (float(query_s), str(text or ""))
+            if query_s is not None:
+                longest_query = max(longest_query, float(query_s))
         if xact_s is not None:
             longest_xact = max(longest_xact, float(xact_s))
     for kind, count in sorted(states.items()):
         out.append(metric_row(now, SOURCE, "sessions", float(count), {**labels, "state": kind}))
     for wait, count in sorted(waits.items()):
         out.append(metric_row(now, SOURCE, "wait_sessions", float(count), {**labels, "wait": wait}))
-    out.append(
-        metric_row(
-            now, SOURCE, "longest_query_s", longest_query[0], {**labels, "query": longest_query[1]}
-        )
-    )
+    out.append(metric_row(now, SOURCE, "longest_query_s", longest_query, labels))
     out.append(metric_row(now, SOURCE, "longest_xact_s", longest_xact, labels))
     return out
 

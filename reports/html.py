@@ -105,15 +105,29 @@ def resource_rows(resources: Mapping[str, Any], t: Translator) -> list[ResourceR
             if not isinstance(value, Mapping):
                 continue
             label = t(f"metric.{metric}")
+            name = str(metric) if label == f"metric.{metric}" else label
             rows.append(
                 ResourceRow(
                     role=owner,
-                    metric=str(metric) if label == f"metric.{metric}" else label,
+                    metric=name + _series_note(value, t),
                     mean=t.quantity(str(metric), _number(value.get("mean"))),
                     max=t.quantity(str(metric), _number(value.get("max"))),
                 )
             )
     return rows
+
+
+def _series_note(entry: Mapping[str, Any], t: Translator) -> str:
+    """`` {state=active}`` for one label set of a source's metric (its ``instance`` left out),
+    `` (sum of 12 series)`` for a metric summed over many."""
+    labels = entry.get("labels")
+    if isinstance(labels, Mapping):
+        shown = [f"{k}={v}" for k, v in labels.items() if k != "instance"]
+        return " {" + ", ".join(shown) + "}" if shown else ""
+    series = entry.get("series")
+    if isinstance(series, int) and series > 1:
+        return " " + t("resources.summed", n=series)
+    return ""
 
 
 def _number(value: Any) -> float | None:
