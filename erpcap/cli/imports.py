@@ -73,5 +73,7 @@ def run(args: argparse.Namespace) -> int:
         options["log_line_prefix"] = args.log_line_prefix
     report = import_files(args.kind, args.paths, args.out, options=options, strict=args.strict)
     print(report.summary())
+    for warning in report.warnings:
+        print(f"warning: {warning}")
     print(f"run directory: {args.out}")
     return 0
