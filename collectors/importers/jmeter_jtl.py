@@ -139,16 +139,19 @@ class _Sink:
         self.report = report
         self.tz = tz
         self.timeline = UserTimeline()
-        self.first: datetime | None = None
-        self.last: datetime | None = None
+        self.first_us: int | None = None  # epoch microseconds of the first start
+        self.last_us: int | None = None  # … and of the last end
         self.hosts: Counter[str] = Counter()
         self.formatted_dates = False
         self.has_users = False
+        self._rows: list[dict[str, Any]] = []
+        self._groups: dict[str, str] = {}
 
-    def _time(self, text: str) -> datetime | None:
+    def _micros(self, text: str) -> int | None:
+        """Epoch microseconds of a timeStamp: epoch milliseconds, or a date."""
         text = text.strip()
         if text.isdigit():
-            return _EPOCH + timedelta(milliseconds=int(text))
+            return int(text) * 1000
         try:
             when = datetime.fromisoformat(text.replace("/", "-"))
         except ValueError:
@@ -156,12 +159,18 @@ class _Sink:
         self.formatted_dates = True
         if when.tzinfo is None:
             when = when.replace(tzinfo=self.tz or UTC)
-        return when.astimezone(UTC)
+        return (when - _EPOCH) // timedelta(microseconds=1)
+
+    def _group(self, thread: str) -> str:
+        group = self._groups.get(thread)
+        if group is None:
+            group = self._groups[thread] = _thread_group(thread) if thread else "jmeter"
+        return group
 
     def add(self, fields: Mapping[str, str], path: Path, line: int) -> None:
         """One sample (its columns by JMeter's CSV names); a bad one is counted as a skip."""
-        start = self._time(fields["timeStamp"])
-        if start is None:
+        start_us = self._micros(fields["timeStamp"])
+        if start_us is None:
             self.report.skip("timeStamp is neither epoch milliseconds nor a date", path, line)
             return
         elapsed = fields["elapsed"].strip()
@@ -180,13 +189,14 @@ class _Sink:
         thread = fields.get("threadName", "")
         size = fields.get("bytes", "").strip()
         latency_us = int(elapsed) * 1000
-        self.writer.append(
+        start = _EPOCH + timedelta(microseconds=start_us)
+        self._rows.append(
             {
                 "intended_start": start,
                 "start": start,
                 "name": fields["label"],
                 "group": "other",
-                "user_class": _thread_group(thread) if thread else "jmeter",
+                "user_class": self._group(thread),
                 "method": "",
                 "status_code": status,
                 "ok": ok,
@@ -202,15 +212,24 @@ class _Sink:
         self.report.records += 1
         if users_text:
             self.has_users = True
-            self.timeline.add(int(start.timestamp()), users)
-        end = start + timedelta(microseconds=latency_us)
-        self.first = start if self.first is None else min(self.first, start)
-        self.last = end if self.last is None else max(self.last, end)
+            self.timeline.add(start_us // 1_000_000, users)
+        end_us = start_us + latency_us
+        if self.first_us is None or start_us < self.first_us:
+            self.first_us = start_us
+        if self.last_us is None or end_us > self.last_us:
+            self.last_us = end_us
         url = fields.get("URL", "")
-        if "://" in url:
-            self.hosts["/".join(url.split("/", 3)[:3])] += 1
-        if self.writer.pending >= BATCH_ROWS:
-            self.writer.flush()
+        if "://" in url:  # the scheme and host: http://erp:8080
+            slash = url.find("/", url.find("://") + 3)
+            self.hosts[url if slash < 0 else url[:slash]] += 1
+        if len(self._rows) >= BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered rows as one part file."""
+        rows, self._rows = self._rows, []
+        self.writer.extend(rows)
+        self.writer.flush()
 
 
 class JmeterJtlImporter(Importer):
@@ -229,7 +248,7 @@ class JmeterJtlImporter(Importer):
             for path in paths:
                 _read_file(path, sink)
         finally:
-            sink.writer.flush()
+            sink.flush()
             _finish(run, sink)
 
 
@@ -417,13 +436,14 @@ def _read_xml(path: Path, lines: Iterable[tuple[int, str]], sink: _Sink) -> None
 def _finish(run: RunDir, sink: _Sink) -> None:
     """run.json's span, target and shape; the derived steps; what the source lacks."""
     changes: dict[str, Any] = {"shape": {"kind": "unknown"}}
-    if sink.first is not None and sink.last is not None:
-        changes["started_at"] = iso(sink.first)
-        changes["ended_at"] = iso(sink.last)
+    if sink.first_us is not None and sink.last_us is not None:
+        changes["started_at"] = iso(_EPOCH + timedelta(microseconds=sink.first_us))
+        changes["ended_at"] = iso(_EPOCH + timedelta(microseconds=sink.last_us))
     if sink.hosts:
         changes["target"] = {"url": redact_url(sink.hosts.most_common(1)[0][0])}
     run.update_meta(**changes)
-    steps = sink.timeline.steps(end=int(sink.last.timestamp()) + 1 if sink.last else None)
+    last_second = sink.last_us // 1_000_000 + 1 if sink.last_us is not None else None
+    steps = sink.timeline.steps(end=last_second)
     write_steps(run, steps)
     report = sink.report
     if sink.formatted_dates and sink.tz is None:
