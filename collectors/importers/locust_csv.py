@@ -55,8 +55,6 @@ AGGREGATED, TOTAL = "Aggregated", "*"
 #: Seconds Locust's rolling-window percentiles span (CURRENT_RESPONSE_TIME_PERCENTILE_WINDOW).
 WINDOW_S = 10.0
 
-#: Column names of older Locust versions (0.x) by today's.
-_ALIASES = {"method": "Type", "# requests": "Request Count", "# failures": "Failure Count"}
 #: Columns every file of a role must have (the role is told by them).
 _ROLES = (
     ("history", ("Timestamp", "User Count", "Name", "Total Request Count")),
@@ -109,7 +107,7 @@ class _CsvFile:
         if first is None:
             raise BadInput("empty: no Locust statistics in it", path=path, line=1)
         header = next(csv.reader([first[1].lstrip("\ufeff")]))
-        self.columns = [_ALIASES.get(h.strip().lower(), h.strip()) for h in header]
+        self.columns = [h.strip() for h in header]
         self.role = next(
             (role for role, needed in _ROLES if all(c in self.columns for c in needed)), ""
         )
