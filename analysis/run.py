@@ -70,7 +70,7 @@ def _missing(
 ) -> list[dict[str, str]]:
     """What the run lacks, each note in every language."""
     notes = list(measured.notes)
-    if not measured.overall.get("count") and measured.percentiles_from is None:
+    if not measured.overall.get("count"):
         notes.append(phrase(en="no requests were recorded", zh_CN="未记录到任何请求"))
     if metrics.empty:
         notes.append(phrase(en="no resource metrics were collected", zh_CN="未采集到资源指标"))

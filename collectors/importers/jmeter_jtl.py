@@ -254,14 +254,18 @@ class JmeterJtlImporter(Importer):
 
 def _read_file(path: Path, sink: _Sink) -> None:
     lines = open_lines(path, sink.report)
-    first = next(((n, text) for n, text in lines if text.strip()), None)
-    if first is None:
+    head: list[tuple[int, str]] = []  # up to the first line that is not blank
+    for number, text in lines:
+        head.append((number, text))
+        if text.strip():
+            break
+    if not head or not head[-1][1].strip():
         raise BadInput("empty: no JMeter results in it", path=path, line=1)
-    rest = itertools.chain([first], lines)
-    if first[1].lstrip("\ufeff \t").startswith("<"):
-        _read_xml(path, rest, sink)
+    number, text = head[-1]
+    if text.lstrip("\ufeff \t").startswith("<"):
+        _read_xml(path, itertools.chain(head, lines), sink)
     else:
-        _read_csv(path, first[0], first[1], lines, sink)
+        _read_csv(path, number, text, lines, sink)
 
 
 # -- CSV ------------------------------------------------------------------------------------

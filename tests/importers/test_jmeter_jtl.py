@@ -309,3 +309,18 @@ def test_a_big_file_is_written_in_batches(tmp_path: Path, monkeypatch: pytest.Mo
     parts = sorted((run.path / "requests").glob("*.parquet"))
     assert len(parts) == 5  # 240 rows: four full batches of 50 and the rest
     assert report.records == len(samples) and run.count_rows("requests") == len(samples)
+
+
+def test_xml_cut_off_keeps_what_came_before(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    samples = _samples()
+    path = _write_xml(tmp_path / "a.jtl", samples)
+    text = path.read_text()
+    path.write_text(text[: text.rindex("</testResults>")])  # a JMeter that was killed
+    out = tmp_path / "run"
+    assert _import(str(path), "--out", str(out)) == 0
+    assert "the XML ends early: the rest of the file was not read ×1" in capsys.readouterr().out
+    _check_rows(_requests(out), samples)
+    assert _import(str(path), "--strict", "--out", str(tmp_path / "strict")) == 2
+    assert f"{path}:" in capsys.readouterr().err
