@@ -130,6 +130,15 @@ class RunMeasurer:
 
     def _from_requests(self, threshold: Threshold) -> Measurement:
         frame = self._requests_frame()
+        source = (self._findings.get("data_quality") or {}).get("percentiles_from")
+        if source and (frame is None or frame.empty):
+            return Measurement(
+                None,
+                f"{threshold.aggregation} of {threshold.selector} is not among the statistics "
+                f"of the {self.label}: it was imported from {source} without per-request rows, "
+                "so only the tool's own percentiles of each transaction and of the whole test "
+                "can be judged",
+            )
         if frame is None:
             return Measurement(
                 None,

@@ -93,6 +93,10 @@ def cause_of(status: int, message: str | None) -> str:
     return "other"
 
 
+#: The columns of :func:`error_groups` and :func:`counted_groups`.
+GROUP_COLUMNS = ["name", "status_code", "shape", "sample", "cause", "count"]
+
+
 def error_groups(requests: pd.DataFrame) -> pd.DataFrame:
     """Every failure group: columns ``name``, ``status_code``, ``shape``, ``sample``,
     ``cause``, ``count``, most frequent first.
@@ -102,26 +106,40 @@ def error_groups(requests: pd.DataFrame) -> pd.DataFrame:
     the number of failures.
     """
     failed = requests.loc[~requests["ok"], ["name", "status_code", "error"]]
-    columns = ["name", "status_code", "shape", "sample", "cause", "count"]
     if failed.empty:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=GROUP_COLUMNS)
     raw = (
         failed.assign(error=failed["error"].fillna("").astype(str))
         .groupby(["name", "status_code", "error"], sort=False, observed=True)
         .size()
         .reset_index(name="count")
     )
+    return counted_groups(raw)
+
+
+def counted_groups(raw: pd.DataFrame) -> pd.DataFrame:
+    """:func:`error_groups` of failures already counted per message: columns ``name``,
+    ``status_code``, ``error`` and ``count`` (a load tool's own failure table).
+
+    >>> frame = pd.DataFrame({"name": ["a", "a"], "status_code": [500, 500],
+    ...                       "error": ["pool 1 exhausted", "pool 2 exhausted"], "count": [3, 4]})
+    >>> counted_groups(frame)[["shape", "count"]].values.tolist()
+    [['pool N exhausted', 7]]
+    """
+    if raw.empty:
+        return pd.DataFrame(columns=GROUP_COLUMNS)
+    raw = raw.copy()
     codes = raw["status_code"].astype("int64").tolist()
-    messages = raw["error"].tolist()
+    messages = raw["error"].astype(str).tolist()
     raw["shape"] = [message_shape(m, c) for m, c in zip(messages, codes, strict=True)]
     raw["cause"] = [cause_of(c, m) for m, c in zip(messages, codes, strict=True)]
-    raw["sample"] = raw["error"].str.slice(0, MAX_SAMPLE)
+    raw["sample"] = raw["error"].astype(str).str.slice(0, MAX_SAMPLE)
     raw = raw.sort_values("count", ascending=False, kind="stable")
     grouped = raw.groupby(["name", "status_code", "shape"], sort=False).agg(
         sample=("sample", "first"), cause=("cause", "first"), count=("count", "sum")
     )
     grouped = grouped.reset_index().sort_values("count", ascending=False, kind="stable")
-    return grouped[columns].reset_index(drop=True)
+    return grouped[GROUP_COLUMNS].reset_index(drop=True)
 
 
 def top_errors(groups: pd.DataFrame, limit: int = 10) -> list[dict[str, Any]]:

@@ -1,20 +1,23 @@
-"""``analyze_run``: from a run directory's tables to ``findings.json`` and ``intervals.parquet``."""
+"""``analyze_run``: from a run directory's tables to ``findings.json`` and ``intervals.parquet``.
+
+The statistics come from every request (requests.parquet) or, for load results imported
+without per-request rows, from the load tool's own statistics (load_stats.parquet; see
+:mod:`erpcap.analysis.load_stats`); rules, capacity and the verdict judge either the same way.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
 
-from erpcap.analysis.errors import causes, error_groups, top_errors
-from erpcap.analysis.intervals import per_second
-from erpcap.analysis.latency import grouped_stats, latency_stats, with_response
+from erpcap.analysis.latency import with_response
+from erpcap.analysis.load_stats import from_load_stats
+from erpcap.analysis.measured import Measured, from_requests
 from erpcap.analysis.resources import summarize
 from erpcap.analysis.rules import MIN_SAMPLES, Context, Rule, Slo, registered_rules
 from erpcap.analysis.rules.run import STATUS_WORDS
 from erpcap.analysis.sql_summary import summarize as summarize_sql
-from erpcap.analysis.steps import Step, requests_in, single_step, steps_from_events
 from erpcap.analysis.verdict import verdict
 from erpcap.analysis.windows import databases, window
 from erpcap.errors import BadInput, RunDirError
@@ -24,79 +27,23 @@ from erpcap.types import FINDINGS_VERSION
 from erpcap.words import plural
 
 
-def _span_s(requests: pd.DataFrame) -> float:
-    if requests.empty:
-        return 0.0
-    first = requests["start"].min()
-    last = (requests["start"] + pd.to_timedelta(requests["service_us"], unit="us")).max()
-    seconds: float = (last - first).total_seconds()
-    return max(seconds, 1e-6)
-
-
-def _step_block(requests: pd.DataFrame, step: Step, slo: Slo) -> dict[str, Any]:
-    part = requests_in(requests, step)
-    seconds = step.measured_s
-    block: dict[str, Any] = {
-        "step": step.number,
-        "users": step.users,
-        "start": iso(step.start),
-        "end": iso(step.end),
-        "duration_s": round(step.duration_s, 3),
-        "measured_from": iso(step.measured_from),
-        **latency_stats(part, seconds),
-        "transactions": grouped_stats(part, "name", seconds, extra=("group",)),
-    }
-    block["measured"] = block["count"] >= MIN_SAMPLES
-    block["within_slo"] = _within_slo(block, slo) if block["measured"] else None
-    block.update(_littles_law(block))
-    return block
-
-
 def _step_resources(
-    blocks: list[dict[str, Any]],
-    steps: list[Step],
-    metrics: pd.DataFrame,
-    statements: dict[str, Any] | None,
+    steps: list[dict[str, Any]], metrics: pd.DataFrame, statements: dict[str, Any] | None
 ) -> None:
-    """Add each step's resources (measured part, as its latency) and database time."""
+    """Add each step's resources (over its measured part, as its latency) and database time."""
     by_step = (statements or {}).get("by_step", {})
-    for block, step in zip(blocks, steps, strict=True):
-        db = by_step.get(step.number, {})
+    for block in steps:
+        start, end = block.get("measured_from") or block.get("start"), block.get("end")
+        if not start or not end:
+            continue
+        db = by_step.get(block.get("step"), {})
         block["resources"] = {
-            **window(metrics, step.measured_from, step.end),
+            **window(
+                metrics, pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime()
+            ),
             "db_calls": db.get("calls"),
             "db_time_ms": db.get("total_ms"),
         }
-
-
-def _littles_law(block: dict[str, Any]) -> dict[str, Any]:
-    """What Little's law says of a closed step: of ``N`` users, ``X · R`` are inside a request
-    on average (X throughput, R mean response time) and the rest think, so the think time
-    per request is ``Z = N / X − R``. ``busy_share`` = X · R / N: near 0, throughput is set by
-    think time (a light load); near 1, users spend their time waiting for the ERP.
-
-    >>> _littles_law({"users": 20, "rps": 10.0, "mean_ms": 100.0, "measured": True})
-    {'think_s': 1.9, 'busy_share': 0.05}
-    """
-    users, rps, mean_ms = block.get("users"), block.get("rps"), block.get("mean_ms")
-    if not block.get("measured") or not users or not rps or mean_ms is None:
-        return {"think_s": None, "busy_share": None}
-    response_s = mean_ms / 1000.0
-    return {
-        "think_s": round(max(users / rps - response_s, 0.0), 3),
-        "busy_share": round(min(rps * response_s / users, 1.0), 4),
-    }
-
-
-def _within_slo(block: dict[str, Any], slo: Slo) -> bool:
-    """A step is within the SLO when its error rate is, and every transaction with enough
-    samples keeps its group's p95 target (on response time: see latency.with_response)."""
-    if block["error_rate"] > slo.error_rate:
-        return False
-    for tx in block["transactions"]:
-        if tx["count"] >= MIN_SAMPLES and tx["p95_ms"] > slo.target_ms(tx["group"]):
-            return False
-    return True
 
 
 def _capacity(steps: list[dict[str, Any]]) -> dict[str, Any]:
@@ -125,7 +72,7 @@ def _capacity(steps: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _run_block(meta: dict[str, Any], requests: pd.DataFrame) -> dict[str, Any]:
+def _run_block(meta: dict[str, Any], duration_s: float) -> dict[str, Any]:
     target = meta.get("target") or {}
     return {
         "scenario": meta.get("scenario"),
@@ -134,17 +81,17 @@ def _run_block(meta: dict[str, Any], requests: pd.DataFrame) -> dict[str, Any]:
         "status": meta.get("status"),
         "started_at": meta.get("started_at"),
         "ended_at": meta.get("ended_at"),
-        "duration_s": round(_span_s(requests), 3),
+        "duration_s": round(duration_s, 3),
         "shape": meta.get("shape"),
     }
 
 
 def _missing(
-    requests: pd.DataFrame, metrics: pd.DataFrame, meta: dict[str, Any], steps: list[dict[str, Any]]
+    measured: Measured, metrics: pd.DataFrame, meta: dict[str, Any]
 ) -> list[dict[str, str]]:
     """What the run lacks, each note in every language."""
-    notes = []
-    if requests.empty:
+    notes = list(measured.notes)
+    if not measured.overall.get("count"):
         notes.append(phrase(en="no requests were recorded", zh_CN="未记录到任何请求"))
     if metrics.empty:
         notes.append(phrase(en="no resource metrics were collected", zh_CN="未采集到资源指标"))
@@ -165,7 +112,8 @@ def _missing(
                 zh_CN=f"未记录：负载停止时仍在进行中的 {in_flight} 个请求",
             )
         )
-    unmeasured = ", ".join(str(s["step"]) for s in steps if not s["measured"])
+    thin = [s for s in measured.steps if not s["measured"] and s["count"] < MIN_SAMPLES]
+    unmeasured = ", ".join(str(s["step"]) for s in thin)
     if unmeasured:
         notes.append(
             phrase(
@@ -226,24 +174,17 @@ def analyze_run(
     requests = with_response(run.read_table("requests").sort_values("start", kind="stable"))
     metrics = run.read_table("metrics")
     events = run.read_events()
-    seconds = _span_s(requests)
-
-    overall = latency_stats(requests, seconds)
-    transactions = grouped_stats(requests, "name", seconds, extra=("group",))
-    groups = grouped_stats(requests, "group", seconds)
-
-    run_end: datetime | None = None
-    if not requests.empty:
-        run_end = requests["start"].max().to_pydatetime()
-    step_list = steps_from_events(events, run_end) or single_step(requests)
-    steps = [_step_block(requests, step, slo) for step in step_list]
+    if requests.empty and run.has_table("load_stats"):
+        measured = from_load_stats(
+            run.read_table("load_stats"), run.read_table("load_errors"), events, slo
+        )
+    else:
+        measured = from_requests(requests, events, slo)
+    overall, transactions, steps = measured.overall, measured.transactions, measured.steps
     resources = summarize(metrics)
     resources["databases"] = databases(metrics)
     statements = summarize_sql(run.read_table("sql_stats"))
-    _step_resources(steps, step_list, metrics, statements)
-    failures = error_groups(requests)
-    errors = top_errors(failures)
-    error_causes = causes(failures)
+    _step_resources(steps, metrics, statements)
 
     ctx = Context(
         meta=meta,
@@ -251,17 +192,20 @@ def analyze_run(
         transactions=transactions,
         steps=steps,
         resources=resources,
-        errors=errors,
+        errors=measured.errors,
         slo=slo,
-        error_causes=error_causes,
+        error_causes=measured.error_causes,
     )
     findings = [f for rule in rules for f in rule(ctx)]
     findings.sort(key=lambda f: -SEVERITIES.index(f.severity))
 
-    missing = _missing(requests, metrics, meta, steps)
+    missing = _missing(measured, metrics, meta)
     quality = {
         "requests": len(requests),
         "metrics": len(metrics),
+        # 1.2: false when the statistics are a load tool's own (``percentiles_from`` names it)
+        "per_request": measured.percentiles_from is None,
+        "percentiles_from": measured.percentiles_from,
         "in_flight": meta["in_flight"] if isinstance(meta.get("in_flight"), int) else None,
         "unmeasured_steps": [s["step"] for s in steps if not s["measured"]],
         "missing": [m["en"] for m in missing],
@@ -274,23 +218,23 @@ def analyze_run(
         "schema_version": FINDINGS_VERSION,
         "run_id": meta.get("id", run.path.name),
         "generated_at": iso(),
-        "run": _run_block(meta, requests),
+        "run": _run_block(meta, measured.duration_s),
         "slo": slo.to_dict(),
         "verdict": verdict(overall, capacity, findings, quality, slo),
         "overall": overall,
         "transactions": transactions,
-        "groups": groups,
+        "groups": measured.groups,
         "steps": steps,
         "peak": capacity.get("peak"),
         "capacity": capacity,
         "resources": resources,
         "statements": statements,
-        "errors": errors,
-        "error_causes": error_causes,
+        "errors": measured.errors,
+        "error_causes": measured.error_causes,
         "findings": [f.to_dict() for f in findings],
         "data_quality": quality,
         "inputs": inputs,
     }
-    run.write_table("intervals", per_second(requests))
+    run.write_table("intervals", measured.intervals)
     run.write_json(FINDINGS, doc)
     return doc

@@ -38,6 +38,13 @@ class Step:
         return (self.end - self.measured_from).total_seconds()
 
 
+def make_step(number: int, users: int, start: datetime, end: datetime) -> Step:
+    """The step ``[start, end)`` with its warm-up left out of what is measured."""
+    length = (end - start).total_seconds()
+    warmup = min(WARMUP_MAX_S, WARMUP_FRACTION * length)
+    return Step(number, users, start, end, start + timedelta(seconds=warmup))
+
+
 def _parse_ts(value: Any) -> datetime:
     return pd.Timestamp(value).to_pydatetime()
 
@@ -61,17 +68,7 @@ def steps_from_events(events: list[dict[str, Any]], run_end: datetime | None) ->
             continue
         if end <= start:
             continue
-        length = (end - start).total_seconds()
-        warmup = min(WARMUP_MAX_S, WARMUP_FRACTION * length)
-        steps.append(
-            Step(
-                number=int(mark.get("step", i + 1)),
-                users=int(mark.get("users", 0)),
-                start=start,
-                end=end,
-                measured_from=start + timedelta(seconds=warmup),
-            )
-        )
+        steps.append(make_step(int(mark.get("step", i + 1)), int(mark.get("users", 0)), start, end))
     return steps
 
 
@@ -83,10 +80,7 @@ def single_step(requests: pd.DataFrame) -> list[Step]:
     end = requests["start"].max().to_pydatetime()
     if end <= start:
         return []
-    users = int(requests["users"].max())
-    length = (end - start).total_seconds()
-    warmup = min(WARMUP_MAX_S, WARMUP_FRACTION * length)
-    return [Step(1, users, start, end, start + timedelta(seconds=warmup))]
+    return [make_step(1, int(requests["users"].max()), start, end)]
 
 
 def requests_in(requests: pd.DataFrame, step: Step) -> pd.DataFrame:

@@ -41,7 +41,11 @@ FINDINGS = "findings.json"
 #: The outcome of ``erpcap gate`` (docs/budgets.md); reports show it when it is current.
 GATE = "gate.json"
 #: The recorded tables an analysis reads; findings.json notes their state (``inputs``).
-INPUT_TABLES = ("requests", "metrics", "sql_stats", "statements")
+#: ``load_stats`` (1.2) holds an imported load tool's own statistics.
+INPUT_TABLES = ("requests", "metrics", "load_stats", "sql_stats", "statements")
+#: How ``inputs`` records a table that has no file (and how a findings.json written before
+#: a table was an input is read: it had none).
+_NO_FILES: dict[str, Any] = {"rows": 0, "files": []}
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _WRITER_NUMBERS = itertools.count(1)
@@ -432,11 +436,10 @@ class RunDir:
         recorded = doc.get("inputs")
         if current and isinstance(recorded, dict):
             now = self.inputs()
-            # A table the findings did not record (added to erpcap later) is not a change.
-            changed = [t for t in INPUT_TABLES if t in recorded and recorded.get(t) != now.get(t)]
+            changed = [t for t in INPUT_TABLES if recorded.get(t, _NO_FILES) != now.get(t)]
             if changed:
                 table = changed[0]
-                rows = (recorded.get(table) or {}).get("rows")
+                rows = (recorded.get(table) or _NO_FILES).get("rows")
                 raise RunDirError(
                     f"findings.json is older than the data: it was computed from {rows} rows "
                     f"of {table}, which now holds {now[table]['rows']}",

@@ -138,12 +138,79 @@ STATEMENTS_SCHEMA = pa.schema(
     ]
 )
 
+#: 1.2: a load tool's own statistics (load_stats.parquet), for load results imported without
+#: one row per request (Locust's --csv files: ``erpcap import locust-csv``). Rows with a null
+#: ``ts`` cover the whole run (PREFIX_stats.csv); the others are the tool's history, one row
+#: per second and transaction (PREFIX_stats_history.csv). Counts and the ``total_*`` figures
+#: are cumulative from the start of the test; the percentiles are the tool's own, over the
+#: span ``window_s`` names (null: since the start). Times in milliseconds; a figure the
+#: source lacks is null, never 0.
+LOAD_STATS_SCHEMA = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),  # locust-csv
+        pa.field("ts", _TS, nullable=True),  # the history row's second; null = whole run
+        pa.field("type", pa.string(), nullable=False),  # the tool's request type (GET), or ""
+        pa.field("name", pa.string(), nullable=False),  # transaction; "*" = the tool's total
+        pa.field("users", pa.int32(), nullable=True),  # active users (history only)
+        pa.field("count", pa.int64(), nullable=False),  # requests since the start
+        pa.field("failures", pa.int64(), nullable=False),  # failed requests since the start
+        pa.field("rps", pa.float64(), nullable=True),  # the tool's own request rate
+        pa.field("failures_per_s", pa.float64(), nullable=True),
+        pa.field("mean_ms", pa.float64(), nullable=True),  # since the start
+        pa.field("min_ms", pa.float64(), nullable=True),
+        pa.field("max_ms", pa.float64(), nullable=True),
+        pa.field("median_ms", pa.float64(), nullable=True),
+        pa.field("bytes_mean", pa.float64(), nullable=True),  # average response size
+        pa.field("window_s", pa.float64(), nullable=True),  # what the percentiles span
+        pa.field("p50_ms", pa.float64(), nullable=True),
+        pa.field("p66_ms", pa.float64(), nullable=True),
+        pa.field("p75_ms", pa.float64(), nullable=True),
+        pa.field("p80_ms", pa.float64(), nullable=True),
+        pa.field("p90_ms", pa.float64(), nullable=True),
+        pa.field("p95_ms", pa.float64(), nullable=True),
+        pa.field("p98_ms", pa.float64(), nullable=True),
+        pa.field("p99_ms", pa.float64(), nullable=True),
+        pa.field("p99_9_ms", pa.float64(), nullable=True),
+        pa.field("p99_99_ms", pa.float64(), nullable=True),
+        pa.field("p100_ms", pa.float64(), nullable=True),
+    ]
+)
+
+#: The percentile columns of LOAD_STATS_SCHEMA, as (column, percentile 0–100).
+LOAD_STATS_PERCENTILES: tuple[tuple[str, float], ...] = (
+    ("p50_ms", 50.0),
+    ("p66_ms", 66.0),
+    ("p75_ms", 75.0),
+    ("p80_ms", 80.0),
+    ("p90_ms", 90.0),
+    ("p95_ms", 95.0),
+    ("p98_ms", 98.0),
+    ("p99_ms", 99.0),
+    ("p99_9_ms", 99.9),
+    ("p99_99_ms", 99.99),
+    ("p100_ms", 100.0),
+)
+
+#: 1.2: a load tool's own failure counts (load_errors.parquet), beside load_stats: one row per
+#: transaction and error message, as the tool grouped them (Locust's PREFIX_failures.csv).
+LOAD_ERRORS_SCHEMA = pa.schema(
+    [
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("type", pa.string(), nullable=False),
+        pa.field("name", pa.string(), nullable=False),
+        pa.field("error", pa.string(), nullable=False),
+        pa.field("count", pa.int64(), nullable=False),
+    ]
+)
+
 TABLE_SCHEMAS: dict[str, pa.Schema] = {
     "requests": REQUESTS_SCHEMA,
     "metrics": METRICS_SCHEMA,
     "intervals": INTERVALS_SCHEMA,
     "sql_stats": SQL_STATS_SCHEMA,
     "statements": STATEMENTS_SCHEMA,
+    "load_stats": LOAD_STATS_SCHEMA,
+    "load_errors": LOAD_ERRORS_SCHEMA,
 }
 
 #: Transaction groups, in report order.

@@ -16,7 +16,7 @@ from erpcap.reports.html import resource_rows
 from erpcap.reports.i18n import Translator
 from erpcap.reports.localize import localize_findings
 from erpcap.reports.sections import registered_sections
-from erpcap.reports.summary import build_summary
+from erpcap.reports.summary import basis_note, build_summary
 
 #: Rows of the transactions table and items of the findings list before "…and N more".
 TOP_TRANSACTIONS = 10
@@ -56,6 +56,8 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
     ]
     sentences = [s.headline, s.numbers_sentence]
     out += [line for text in sentences if text for line in (md_escape(text), "")]
+    if s.basis_note:
+        out += [f"> ℹ️ {md_escape(s.basis_note)}", ""]
     if s.incomplete:
         out.append(f"> **{t('incomplete.title')}** — {t('incomplete.body', status=s.status_label)}")
         if s.missing:
@@ -139,6 +141,9 @@ def transactions(data: model.ReportData, t: Translator) -> list[str]:
         if len(transactions) > TOP_TRANSACTIONS:
             out += ["", t.plural("md.more_transactions", len(transactions) - TOP_TRANSACTIONS)]
         out += ["", md_escape(t("latency.note")), ""]
+        note = basis_note(data, t)
+        if note:
+            out += [md_escape(note), ""]
 
     return out
 

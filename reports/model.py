@@ -254,13 +254,22 @@ def data_quality(data: ReportData) -> dict[str, Any]:
         if str(warning) not in warnings:
             warnings.append(str(warning))
     texts = block.get("missing_texts")
+    source = block.get("percentiles_from")
     return {
         "requests": block.get("requests"),
         "metrics": block.get("metrics"),
+        "percentiles_from": str(source) if source else None,
         "missing": missing,
         "missing_texts": texts if isinstance(texts, dict) else {},
         "warnings": warnings,
     }
+
+
+def percentiles_from(data: ReportData) -> str | None:
+    """The load tool whose own percentiles the findings hold (an import without per-request
+    rows), or None when erpcap computed them from every request."""
+    source = _dict(data.findings.get("data_quality")).get("percentiles_from")
+    return str(source) if source else None
 
 
 def host_facts(data: ReportData) -> dict[str, Any]:

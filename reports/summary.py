@@ -60,6 +60,8 @@ class Summary:
     generated_at: str = ""
     version: str = __version__
     headline_lang: str = "en"
+    #: Whose percentiles these are when erpcap did not compute them ("" when it did).
+    basis_note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -135,7 +137,7 @@ def _shape_text(shape: dict[str, Any], t: Translator) -> str:
     """``steps: 2 → 5 → 10 users, 10 s per step`` from run.json's shape document."""
     steps = [s for s in shape.get("steps") or [] if isinstance(s, dict)]
     if not steps:
-        return str(shape.get("kind") or "")
+        return t.term("shape", str(shape.get("kind") or ""))
     users = " → ".join(str(s.get("users")) for s in steps)
     durations = {float(s.get("duration_s") or 0) for s in steps}
     kind = t.term("shape", str(shape.get("kind") or ""))
@@ -238,4 +240,11 @@ def build_summary(data: model.ReportData, t: Translator) -> Summary:
         status_label=_status_label(status, t),
         missing=[note.text for note in localize_missing(quality, t)],
         generated_at=str(data.findings.get("generated_at") or "").replace("T", " ")[:19],
+        basis_note=basis_note(data, t),
     )
+
+
+def basis_note(data: model.ReportData, t: Translator) -> str:
+    """The sentence that says the percentiles are a load tool's own ("" when erpcap's)."""
+    source = model.percentiles_from(data)
+    return t("basis.source", source=source) if source else ""

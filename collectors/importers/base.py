@@ -2,9 +2,11 @@
 
 An :class:`Importer` has a ``kind`` (``locust-csv``, ``jmeter-jtl``, ``pg-log``,
 ``mysql-slow``; the word after ``erpcap import``), the table it ``writes`` (``requests`` for
-load results, ``statements`` for server logs) and :meth:`Importer.read`, which adds rows
-to the run directory and counts what it took and what it skipped in an
-:class:`ImportReport`.
+load results with one row per request, ``load_stats`` for load results that hold only the
+tool's own statistics, ``statements`` for server logs; ``also_writes`` names any further
+table) and :meth:`Importer.read`, which adds rows to the run directory and counts what it
+took and what it skipped in an :class:`ImportReport`. :meth:`Importer.expand` may turn what
+the user named into the files to read (Locust's ``--csv`` PREFIX into its files).
 
 Skipping, not failing (STYLE.md, "let the caller choose strictness"): a line that does not
 parse is counted under a reason, with the file and line of its first occurrence, and the
@@ -56,6 +58,9 @@ class ImportReport:
     ignored: Counter[str] = field(default_factory=Counter)
     #: What the source cannot give, in words (shown in the report's data quality).
     lacks: list[str] = field(default_factory=list)
+    #: Things the user should know that are no skip (columns ignored), one line each; kept
+    #: as run warnings and printed by ``erpcap import``.
+    warnings: list[str] = field(default_factory=list)
     #: Where long reads show how far they are (the CLI sets it; tests leave it None).
     progress: Progress | None = None
 
@@ -107,6 +112,7 @@ class ImportReport:
             "first_skip": {k: f"{f}:{n}" for k, (f, n) in self.first_skip.items()},
             "ignored": dict(self.ignored),
             "lacks": list(self.lacks),
+            "warnings": list(self.warnings),
         }
 
 
@@ -117,8 +123,11 @@ class Importer(ABC):
     kind: ClassVar[str] = ""
     #: One line for ``erpcap import --help``.
     summary: ClassVar[str] = ""
-    #: The table it adds rows to: ``requests`` (load results) or ``statements`` (logs).
+    #: The table it adds rows to: ``requests`` (load results), ``load_stats`` (a load tool's
+    #: own statistics, without per-request rows) or ``statements`` (logs).
     writes: ClassVar[str] = ""
+    #: Further tables it adds rows to (consolidated after the import like ``writes``).
+    also_writes: ClassVar[tuple[str, ...]] = ()
     #: Option name → parser of its text (``--option KEY=VALUE``).
     OPTIONS: ClassVar[Mapping[str, Callable[[str], Any]]] = {}
 
@@ -132,6 +141,16 @@ class Importer(ABC):
         Raise :class:`~erpcap.errors.BadInput` (naming the file and line) only when a file
         cannot be this format at all; count anything less as a skip.
         """
+
+    @classmethod
+    def expand(cls, paths: Sequence[Path]) -> list[Path]:
+        """The files to read for the ``paths`` the user gave (by default, those paths).
+
+        An importer whose source is a set of files with a common prefix (Locust's ``--csv
+        PREFIX``) resolves the prefix here; a name that resolves to nothing is left as it is,
+        for the caller to report as missing.
+        """
+        return list(paths)
 
     @classmethod
     def create(cls, options: Mapping[str, str]) -> Importer:

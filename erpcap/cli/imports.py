@@ -10,8 +10,9 @@ Read results or logs that another tool wrote into a run directory, so that `erpc
 `erpcap report` and `erpcap gate` work on them as on a recorded run.
 
 kinds (erpcap's own; installed plug-ins add theirs):
-  locust-csv   Locust's --csv files (PREFIX_stats.csv, _stats_history.csv, _failures.csv)
-  jmeter-jtl   JMeter results (.jtl, CSV or XML), one row per sample
+  locust-csv   Locust's --csv files (PREFIX_stats.csv, _stats_history.csv, _failures.csv),
+               or the PREFIX; Locust's own statistics, no per-request rows
+  jmeter-jtl   JMeter results (.jtl, CSV with its header line or XML), one row per sample
   pg-log       PostgreSQL server logs (stderr with --log-line-prefix, csvlog, jsonlog; gzip)
   mysql-slow   MySQL/MariaDB slow query logs (gzip too)
 
@@ -22,6 +23,7 @@ first place of each reason; --strict makes any skip exit 2 (after keeping what w
 examples:
   erpcap import jmeter-jtl results.jtl --out runs/jmeter-2026-11
   erpcap import locust-csv old_stats.csv old_stats_history.csv --out runs/old-locust
+  erpcap import locust-csv reports/peak --out runs/locust-peak     # --csv reports/peak
   erpcap import pg-log /var/log/postgresql/postgresql-15-main.log.1.gz \\
       --log-line-prefix '%m [%p] %q%u@%d ' --out runs/latest
   erpcap import mysql-slow mysql-slow.log --out runs/customer-db
@@ -77,5 +79,7 @@ def run(args: argparse.Namespace) -> int:
         options["log_line_prefix"] = args.log_line_prefix
     report = import_files(args.kind, args.paths, args.out, options=options, strict=args.strict)
     print(report.summary())
+    for warning in report.warnings:
+        print(f"warning: {warning}")
     print(f"run directory: {args.out}")
     return 0
