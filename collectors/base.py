@@ -24,7 +24,7 @@ per-collector code.
 0.5
 >>> parse_collect_spec("sar")
 Traceback (most recent call last):
-erpcap.errors.BadInput: unknown collector 'sar' (use one of: psutil, scrape)
+erpcap.errors.BadInput: unknown collector 'sar' (use one of: ...psutil, scrape)
 """
 
 from __future__ import annotations
