@@ -41,7 +41,7 @@ QUERY_TIMEOUT_S = 10
 _CONNECTION_LOST = {2006, 2013, 2055, 1927, 4031}
 _HINTS = {
     2003: "is the server running and listening there? check the host and port",
-    1045: "check the user and the password (in the URL, or MYSQL_PWD)",
+    1045: "check the user and the password, in the URL or MYSQL_PWD",
     1044: "grant the user access to that database, or leave the database out of the URL",
     1049: "check the database name in the URL, or leave it out",
     1040: "the server has max_connections sessions: raise it or free one",
@@ -161,7 +161,7 @@ def unavailable(dsn: MysqlDsn, exc: pymysql.MySQLError | RuntimeError) -> MysqlU
 
     >>> error = pymysql.err.OperationalError(1045, "Access denied for user 'erp'@'h'")
     >>> print(unavailable(parse_dsn("mysql://erp:pw@db:3306/erp"), error))
-    mysql://erp:***@db:3306/erp: Access denied for user 'erp'@'h' (check the user and the password (in the URL, or MYSQL_PWD))
+    mysql://erp:***@db:3306/erp: Access denied for user 'erp'@'h' (check the user and the password, in the URL or MYSQL_PWD)
     """
     text = str(exc.args[1]) if len(exc.args) > 1 else str(exc) or type(exc).__name__
     hint = _LOST_HINT if lost(exc) else _HINTS.get(error_code(exc) or 0, "")

@@ -207,6 +207,7 @@ def _finish(
     """Merge the part files and write the final status into run.json."""
     rows = run.consolidate("requests")
     run.consolidate("metrics")
+    run.consolidate("sql_stats")  # the database collectors' (nothing when there is none)
     if status == "completed" and rows == 0:
         status = "failed"
         reason = f"Locust recorded no requests (exit {code}): {locust.tail(4) or 'no output'}"
