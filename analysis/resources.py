@@ -70,10 +70,10 @@ def summarize(metrics: pd.DataFrame) -> dict[str, Any]:
         if len(label_sets) <= MAX_LABEL_SETS:
             for labels in sorted(label_sets):
                 per_time = part[part["labels"] == labels].groupby("ts")["value"].sum()
-                result["sources"].append(
-                    {"source": source_name, "metric": metric_name, "labels": _plain(labels),
-                     **_summary(per_time)}
-                )  # fmt: skip
+                named: dict[str, Any] = {"source": source_name, "metric": metric_name}
+                if _plain(labels):
+                    named["labels"] = _plain(labels)
+                result["sources"].append({**named, **_summary(per_time)})
             continue
         per_time = part.groupby("ts")["value"].sum()
         result["sources"].append(

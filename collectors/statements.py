@@ -8,9 +8,11 @@ statement for the whole run (``step`` null) and one per statement and ladder ste
 
 What the counters cannot tell directly, it infers and says:
 
-- a statement whose calls went *down* between two snapshots was reset (by
-  ``pg_stat_statements_reset()`` or ``TRUNCATE performance_schema…``): its later value is
-  all that happened since the reset, and the window is marked ``reset``;
+- a statement whose counters went *down* between two snapshots, or whose ``since`` (when
+  the source began counting it: performance_schema's ``FIRST_SEEN``, PostgreSQL 17's
+  ``stats_since``) changed, was reset (by ``pg_stat_statements_reset()`` or
+  ``TRUNCATE performance_schema…``): its later value is all that happened since the reset,
+  and the window counts it in ``reset``;
 - a statement present before and missing after was evicted (the table is full): its work
   in that window is lost, and the window counts it in ``evicted``.
 
@@ -56,6 +58,8 @@ class Statement:
     database: str | None = None
     user: str | None = None
     max_ms: float | None = None
+    since: datetime | None = None  # when the source began counting it; None = unknown
+    fingerprint: str | None = None  # when the source knows better than fingerprint(query)
 
 
 Snapshot = Mapping[Hashable, Statement]
@@ -121,7 +125,7 @@ class StatementWindows:
             before = a.statements.get(key)
             counters = dict(now.counters)
             if before is not None:
-                if now.counters.get("calls", 0) < before.counters.get("calls", 0):
+                if _was_reset(before, now):
                     notes.reset += 1  # counts since the reset are all we have
                 else:
                     counters = {k: v - before.counters.get(k, 0.0) for k, v in now.counters.items()}
@@ -149,7 +153,7 @@ class StatementWindows:
             "end": end,
             "step": step,
             "queryid": statement.queryid,
-            "fingerprint": fingerprint(statement.query),
+            "fingerprint": statement.fingerprint or fingerprint(statement.query),
             "query": statement.query,
             "database": statement.database,
             "user": statement.user,
@@ -162,6 +166,24 @@ class StatementWindows:
             value = counters.get(name)
             row[name] = None if value is None else (int(value) if name in _INTEGER else value)
         return row
+
+
+def _was_reset(before: Statement, now: Statement) -> bool:
+    """Whether ``now`` counts from a reset after ``before``: a counter went down, or the
+    source says it began counting anew.
+
+    >>> day1, day2 = datetime(2026, 11, 25), datetime(2026, 11, 26)
+    >>> old = Statement("select 1", {"calls": 10, "total_ms": 50.0}, since=day1)
+    >>> _was_reset(old, Statement("select 1", {"calls": 12, "total_ms": 60.0}, since=day1))
+    False
+    >>> _was_reset(old, Statement("select 1", {"calls": 12, "total_ms": 5.0}, since=day1))
+    True
+    >>> _was_reset(old, Statement("select 1", {"calls": 40, "total_ms": 90.0}, since=day2))
+    True
+    """
+    if before.since is not None and now.since is not None and before.since != now.since:
+        return True
+    return any(value < before.counters.get(name, 0.0) for name, value in now.counters.items())
 
 
 class StepWatcher:

@@ -58,7 +58,7 @@ class LoadPlan:
             "shape": self.shape.to_dict(),
             "parameters": {
                 "workers": self.workers,
-                "collect": list(self.collect),
+                "collect": [redact_url(spec) for spec in self.collect],  # DSNs hold passwords
                 "users": self.shape.max_users(),
                 "duration_s": self.shape.total_duration(),
                 "think_scale": self.think_scale,
@@ -90,7 +90,7 @@ def _start_collectors(
         try:
             collector.start(run)
         except Exception as exc:  # a collector never fails the run
-            run.add_warning(f"collector {spec!r} did not start: {exc}")
+            run.add_warning(f"collector {redact_url(spec)!r} did not start: {exc}")
             continue
         started.append(collector)
     return started

@@ -87,6 +87,29 @@ if ! mariadb-admin -uroot ping >/dev/null 2>&1; then
   log "starting MariaDB"
   $SUDO start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
 fi
+# performance_schema (the mysql collector's statement digests) can only be switched on at
+# server start: a config file, and one restart when the running server has it off.
+MY_CONF_DIR=/etc/mysql/mariadb.conf.d
+if [ -d /etc/mysql ]; then
+  $SUDO mkdir -p "$MY_CONF_DIR"
+  if ! grep -qs "^!includedir $MY_CONF_DIR" /etc/mysql/my.cnf; then
+    printf '\n!includedir %s/\n' "$MY_CONF_DIR" | $SUDO tee -a /etc/mysql/my.cnf >/dev/null
+  fi
+  printf '# written by erpcap scripts/setup-services.sh\n[mysqld]\nperformance_schema = ON\n' \
+    | $SUDO tee "$MY_CONF_DIR/90-erpcap.cnf" >/dev/null
+fi
+mariadb_up() { mariadb-admin -uroot ping >/dev/null 2>&1; }
+for _ in $(seq 1 60); do mariadb_up && break; sleep 0.5; done
+if [ "$($SUDO mariadb -uroot -N -B -e 'SELECT @@performance_schema' 2>/dev/null)" = 0 ]; then
+  log "switching on performance_schema (restarts MariaDB)"
+  $SUDO mariadb-admin -uroot shutdown
+  for _ in $(seq 1 60); do pgrep -x mariadbd >/dev/null || break; sleep 0.5; done
+  $SUDO start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  for _ in $(seq 1 60); do mariadb_up && break; sleep 0.5; done
+  if [ "$($SUDO mariadb -uroot -N -B -e 'SELECT @@performance_schema' 2>/dev/null)" != 1 ]; then
+    log "MariaDB still has performance_schema off: put performance_schema=ON under [mysqld]"
+  fi
+fi
 if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
   log "starting Redis"
   $SUDO redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
