@@ -5,14 +5,16 @@ the same bounded load through ``erpcap run`` twice per round: once with no colle
 (``--collect none``) and once with every collector this machine can feed, each at a 1 s
 interval — ``psutil``, ``postgres`` (the ERP's database), ``scrape`` (the ERP's /metrics),
 and ``mysql`` or ``prometheus`` when their URL is given and the collector is installed.
+Unless ``--no-prometheus``, it starts Debian's ``prometheus`` and
+``prometheus-node-exporter`` on free loopback ports (scraping the node exporter and the ERP
+every second) for the ``prometheus`` collector in live mode, and stops them at the end.
 While the load runs, it samples the ``erpcap run`` process itself (not its children:
 Locust and the ERP are other processes) for CPU seconds and RSS over a fixed window after
 the load has started. The difference between the two is the collectors' own cost, as a
 share of one core. Rounds alternate the two kinds, so that a noisy neighbour hits both.
 
     .venv/bin/python benchmarks/bench_collectors.py [--rounds 2] [--seconds 40]
-        [--mysql mysql://root@127.0.0.1:3306/test] [--prometheus http://127.0.0.1:9090]
-        [--write-docs]
+        [--mysql mysql://root@127.0.0.1:3306/test] [--no-prometheus] [--write-docs]
 
 Every load goes to 127.0.0.1, lasts ``--seconds``, and stops by itself.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -34,7 +37,7 @@ import psutil
 import psycopg
 
 from erpcap.collectors.base import default_registry
-from erpcap.processes import free_port
+from erpcap.processes import ManagedProcess, free_port
 from erpcap.rundir import RunDir
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -81,13 +84,52 @@ def _erp(db: str, folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"the reference ERP did not start: {(folder / 'erp.log').read_text()}")
 
 
-def _specs(db: str, url: str, args: argparse.Namespace) -> list[str]:
+def _wait_http(url: str, process: ManagedProcess) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{process.name} did not start: {process.tail()}")
+
+
+def _prometheus(folder: Path, erp: str) -> tuple[list[ManagedProcess], str] | None:
+    """Prometheus scraping a node exporter and the ERP every second, or None when Debian's
+    packages are not installed (``make services`` installs them)."""
+    server, node = shutil.which("prometheus"), shutil.which("prometheus-node-exporter")
+    if not server or not node:
+        return None
+    node_at = f"127.0.0.1:{free_port()}"
+    exporter = ManagedProcess("node-exporter", [node, f"--web.listen-address={node_at}"],
+                              log_path=folder / "node.log").start()  # fmt: skip
+    _wait_http(f"http://{node_at}/metrics", exporter)
+    config = folder / "prometheus.yml"
+    config.write_text(
+        "global: {scrape_interval: 1s, scrape_timeout: 1s}\nscrape_configs:\n"
+        f"  - job_name: node\n    static_configs: [{{targets: ['{node_at}']}}]\n"
+        f"  - job_name: erp\n    static_configs: [{{targets: ['{erp.split('//')[1]}']}}]\n"
+    )
+    port = free_port()
+    prometheus = ManagedProcess(
+        "prometheus",
+        [server, f"--config.file={config}", f"--storage.tsdb.path={folder / 'tsdb'}",
+         f"--web.listen-address=127.0.0.1:{port}"],
+        log_path=folder / "prometheus.log",
+    ).start()  # fmt: skip
+    _wait_http(f"http://127.0.0.1:{port}/-/ready", prometheus)
+    return [exporter, prometheus], f"http://127.0.0.1:{port}"
+
+
+def _specs(db: str, url: str, prometheus: str | None, args: argparse.Namespace) -> list[str]:
     known = set(default_registry().names())
     specs = ["psutil", f"postgres={db}", f"scrape={url}/metrics"]
     if args.mysql and "mysql" in known:
         specs.append(f"mysql={args.mysql}")
-    if args.prometheus and "prometheus" in known:
-        specs.append(f"prometheus={args.prometheus}")
+    if prometheus and "prometheus" in known:
+        specs.append(f"prometheus:url={prometheus},live=true,interval=1")
     return specs
 
 
@@ -124,16 +166,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=40.0)
-    parser.add_argument("--mysql", help="a MySQL/MariaDB URL for the mysql collector")
-    parser.add_argument("--prometheus", help="a Prometheus URL for the prometheus collector")
+    parser.add_argument(
+        "--mysql",
+        default="mysql://root@127.0.0.1:3306/test",
+        help="a MySQL/MariaDB URL for the mysql collector ('' to leave it out)",
+    )
+    parser.add_argument("--no-prometheus", action="store_true", help="leave Prometheus out")
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="erpcap-bench-collectors-") as tmp:
         folder = Path(tmp)
         db = _database()
         server, url = _erp(db, folder)
+        stack = None if args.no_prometheus else _prometheus(folder, url)
         try:
-            specs = _specs(db, url, args)
+            specs = _specs(db, url, stack[1] if stack else None, args)
             samples: list[Sample] = []
             for r in range(args.rounds):
                 order = (
@@ -147,6 +194,8 @@ def main() -> None:
                           f"of a core, peak RSS {sample.rss_mb:.0f} MB, "
                           f"{sample.requests} requests", flush=True)  # fmt: skip
         finally:
+            for process in stack[0] if stack else []:
+                process.stop()
             os.killpg(server.pid, 15)
             server.wait(30)
             with psycopg.connect(ADMIN, autocommit=True) as conn:
@@ -157,7 +206,8 @@ def main() -> None:
         s.cpu_share for s in none
     )
     rss = statistics.median(s.rss_mb for s in full) - statistics.median(s.rss_mb for s in none)
-    line = (f"collectors ({', '.join(s.split('=')[0] for s in specs)}) at 1 s: "
+    names = ", ".join(spec.split("=")[0].split(":")[0] for spec in specs)
+    line = (f"collectors ({names}) at 1 s: "
             f"{cost:+.1%} of a core, {rss:+.0f} MB RSS")  # fmt: skip
     print(line)
     if args.write_docs:
@@ -173,8 +223,8 @@ def _write_docs(args: argparse.Namespace, samples: list[Sample], line: str) -> N
         for i, s in enumerate(samples)
     )
     flags = f" --rounds {args.rounds} --seconds {args.seconds:.0f}"
-    flags += f" --mysql {args.mysql}" if args.mysql else ""
-    flags += f" --prometheus {args.prometheus}" if args.prometheus else ""
+    flags += "" if args.mysql else " --mysql ''"
+    flags += " --no-prometheus" if args.no_prometheus else ""
     section = (
         f"{head}\n\nThe collectors' own cost: the `erpcap run` process (not Locust, not the ERP) "
         f"sampled over the same load with no collector and with all of them at a 1 s interval, "

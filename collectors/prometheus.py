@@ -9,9 +9,10 @@ as metric and the series' labels (``instance`` included, so hosts show side by s
 Timestamps are the evaluation times of the range query, on the run's clock; NaN and
 infinite values are skipped; a query that returns nothing is skipped (one event lists them).
 
-With ``live=true`` the collector also queries every ``interval`` the points since its last
-query (up to the scrape interval before now, so a scrape still being written is not
-missed), so that a Prometheus killed mid-run still leaves the points before it; the query
+With ``live=true`` the collector also queries, every :data:`LIVE_EVERY_S` seconds (or every
+``interval`` when that is longer), the points since its last query (up to the scrape
+interval before now, so a scrape still being written is not missed) at the ``step``
+resolution, so that a Prometheus killed mid-run still leaves the points before it; the query
 at the end adds only the points after them. A Prometheus that does not answer is a gap with
 a warning that says where and what to check; a query the server rejects (bad PromQL) is a
 warning naming the query and the server's message, and is not sent again.
@@ -48,6 +49,11 @@ TIMEOUT_S = 10
 END_BUDGET_S = 30.0
 #: Points per series in one range query (Prometheus refuses more than 11,000).
 MAX_POINTS = 10_000
+#: Seconds between two looks at Prometheus during the run (a health check, and with
+#: ``live=true`` the points since the last look): its points wait in Prometheus meanwhile, so
+#: asking each second would only multiply the queries.
+LIVE_EVERY_S = 10.0
+
 #: The scrape interval assumed when Prometheus does not show its configuration, seconds.
 DEFAULT_SCRAPE_S = 15.0
 
@@ -170,6 +176,7 @@ class PrometheusCollector(Collector):
             )
         self._client: PrometheusConnect | None = None
         self._began = 0  # epoch seconds (whole) of the first point
+        self._asked = float("-inf")  # monotonic time of the last look at Prometheus
         self._scrape_s: float | None = None
         self._done: dict[str, int] = {}  # query → epoch seconds of its last point written
         self._rejected: set[str] = set()  # queries the server refused (warned once)
@@ -199,6 +206,10 @@ class PrometheusCollector(Collector):
         self._check()
 
     def sample(self, now: datetime) -> Iterable[Mapping[str, Any]]:
+        clock = time.monotonic()
+        if not self._failing and clock - self._asked < LIVE_EVERY_S:
+            return []  # the points between are asked in one range query, not one a second
+        self._asked = clock
         self._check()
         if self.live:  # rows go to the writer query by query (none is lost to a failure)
             lag = max(2.0, self._scrape_s or DEFAULT_SCRAPE_S)

@@ -18,9 +18,16 @@ import time
 POLL_S = 0.5
 
 
+#: The supervisor's pid, set by ``serve`` before it starts the workers: a worker whose
+#: parent is already another process (the supervisor died while the worker was booting, and
+#: the worker was re-parented to init) stops at once instead of watching init.
+ENV_SUPERVISOR = "ERPCAP_ERP_SUPERVISOR"
+
+
 def exit_with_parent(*, poll_s: float = POLL_S) -> threading.Thread:
     """Start a daemon thread that stops this process once its parent has died."""
-    parent = os.getppid()
+    expected = os.environ.get(ENV_SUPERVISOR, "")
+    parent = int(expected) if expected.isdigit() else os.getppid()
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -27,6 +27,7 @@ from sqlalchemy import text
 
 from .db import Database, redact
 from .errors import ServeError
+from .lifeline import ENV_SUPERVISOR
 from .passwords import verify_password
 from .settings import ENV_SECRET, ENV_SETTINGS, LEVERS, Settings, prog_name
 
@@ -156,10 +157,12 @@ def serve(settings: Settings, *, out: TextIO | None = None, err: TextIO | None =
     if settings.lever("indexes"):
         err.write(f"lever setup done in {time.perf_counter() - t0:.1f} s\n")
     metrics_dir = None
-    env_backup = {k: os.environ.get(k) for k in (ENV_SETTINGS, "PROMETHEUS_MULTIPROC_DIR")}
+    kept = (ENV_SETTINGS, "PROMETHEUS_MULTIPROC_DIR", ENV_SUPERVISOR)
+    env_backup = {k: os.environ.get(k) for k in kept}
     if settings.workers > 1:
         metrics_dir = tempfile.mkdtemp(prefix="erpcap-erp-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        os.environ[ENV_SUPERVISOR] = str(os.getpid())  # this process supervises the workers
     else:
         os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
     os.environ[ENV_SETTINGS] = settings.to_json()
