@@ -132,6 +132,14 @@ def test_demo_quick_on_postgresql(tmp_path, pg_database):
     ok = pd.read_parquet(run.file("requests.parquet"))["ok"].sum()
     assert whole["calls"].sum() >= ok
     assert set(stats["step"].dropna().astype(int)) >= {1, 2}
+    # Plausible on the load's clock: with four times the users, the ERP works harder and
+    # its database runs more statements in the top step than in the first.
+    first, top = (
+        s["resources"] for s in (run.read_findings()["steps"][0], run.read_findings()["steps"][-1])
+    )
+    assert top["cpu_by_role"]["erp"] > first["cpu_by_role"]["erp"]
+    assert top["db_calls"] > first["db_calls"]
+    assert top["databases"][0]["source"] == "postgres"
 
 
 @pytest.mark.slow
