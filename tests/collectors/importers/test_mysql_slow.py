@@ -12,7 +12,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -171,21 +170,9 @@ def test_the_log_holds_what_ran(server: Server, tmp_path: Path) -> None:
     assert RunDir.open(tmp_path / "run").count_rows("statements") == len(frame)
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "erpcap", "import", *args],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-
-
-def _one_line(result: subprocess.CompletedProcess[str]) -> str:
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
-
-
-def test_damage_is_skipped_and_counted(server: Server, tmp_path: Path) -> None:
+def test_damage_is_skipped_and_counted(
+    server: Server, tmp_path: Path, import_cli: Any, one_line: Any
+) -> None:
     real = server.log.read_bytes()
     rows = import_files("mysql-slow", [server.log], tmp_path / "good").records
     start = real.count(b"\n") + 1
@@ -211,18 +198,18 @@ def test_damage_is_skipped_and_counted(server: Server, tmp_path: Path) -> None:
         assert report.first_skip[TRAILING] == (str(path), start)
         assert report.first_skip[NOT_UTF8] == (str(path), start + 1)
         assert report.first_skip[UNCLOSED] == (str(path), start + 11)
-    strict = _cli("mysql-slow", str(damaged), "--out", str(tmp_path / "strict"), "--strict")
+    strict = import_cli("mysql-slow", str(damaged), "--out", str(tmp_path / "strict"), "--strict")
     assert strict.returncode == 2
-    assert f"{damaged}:{start}: 4 lines skipped" in _one_line(strict)
+    assert f"{damaged}:{start}: 4 lines skipped" in one_line(strict)
     assert RunDir.open(tmp_path / "strict").count_rows("statements") == rows  # kept
 
 
-def test_random_bytes_are_one_line(tmp_path: Path) -> None:
+def test_random_bytes_are_one_line(tmp_path: Path, import_cli: Any, one_line: Any) -> None:
     noise = tmp_path / "noise.log"
     noise.write_bytes(random.Random(11).randbytes(64_000))
-    result = _cli("mysql-slow", str(noise), "--out", str(tmp_path / "run"))
+    result = import_cli("mysql-slow", str(noise), "--out", str(tmp_path / "run"))
     assert result.returncode == 2
-    line = _one_line(result)
+    line = one_line(result)
     assert f"{noise}:1: no MySQL or MariaDB slow log entry" in line
     assert "slow_query_log_file" in line
 

@@ -10,7 +10,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
@@ -321,21 +320,9 @@ def test_the_wrong_prefix_says_how_to_fix_it(server: Server, tmp_path: Path) -> 
         )  # fmt: skip
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "erpcap", "import", *args],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-
-
-def _one_line(result: subprocess.CompletedProcess[str]) -> str:
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
-
-
-def test_damaged_lines_are_skipped_and_counted(server: Server, tmp_path: Path) -> None:
+def test_damaged_lines_are_skipped_and_counted(
+    server: Server, tmp_path: Path, import_cli: Any, one_line: Any
+) -> None:
     real = server.logs["stderr"].read_bytes()
     good_rows = len(list(parse([server.logs["stderr"]], ImportReport("pg-log"),
                                log_line_prefix=server.prefix,
@@ -367,10 +354,10 @@ def test_damaged_lines_are_skipped_and_counted(server: Server, tmp_path: Path) -
             assert report.first_skip[found][0] == str(path)
             assert report.first_skip[found][1] <= number
         assert report.skipped_total == len(damage)
-    strict = _cli("pg-log", str(damaged), "--out", str(tmp_path / "strict"), "--strict",
+    strict = import_cli("pg-log", str(damaged), "--out", str(tmp_path / "strict"), "--strict",
                   *sum((["--option", f"{k}={v}"] for k, v in server.options().items()), []))  # fmt: skip
     assert strict.returncode == 2
-    assert f"{damaged}:{start}: 7 lines skipped" in _one_line(strict)
+    assert f"{damaged}:{start}: 7 lines skipped" in one_line(strict)
     assert RunDir.open(tmp_path / "strict").count_rows("statements") == good_rows  # kept
 
 
@@ -395,17 +382,21 @@ def test_damaged_csvlog_and_jsonlog(server: Server, tmp_path: Path) -> None:
     assert report.first_skip[next(iter(report.skipped))][1] == json_real.count("\n") + 1
 
 
-def test_bad_prefix_and_random_bytes_are_one_line(tmp_path: Path) -> None:
+def test_bad_prefix_and_random_bytes_are_one_line(
+    tmp_path: Path, import_cli: Any, one_line: Any
+) -> None:
     import random
 
     noise = tmp_path / "noise.log"
     noise.write_bytes(random.Random(7).randbytes(64_000))
-    result = _cli("pg-log", str(noise), "--out", str(tmp_path / "a"), "--log-line-prefix", "%m %u ")
+    result = import_cli(
+        "pg-log", str(noise), "--out", str(tmp_path / "a"), "--log-line-prefix", "%m %u "
+    )
     assert result.returncode == 2
-    assert "has no process escape (%p or %c)" in _one_line(result)
-    result = _cli("pg-log", str(noise), "--out", str(tmp_path / "b"))
+    assert "has no process escape (%p or %c)" in one_line(result)
+    result = import_cli("pg-log", str(noise), "--out", str(tmp_path / "b"))
     assert result.returncode == 2
-    line = _one_line(result)
+    line = one_line(result)
     assert (
         f"{noise}:1: no statement line reads as a PostgreSQL stderr log" in line
         and "--log-line-prefix" in line
