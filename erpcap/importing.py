@@ -2,8 +2,9 @@
 
 ``erpcap import`` calls :func:`import_files`. Load results (an importer that writes
 ``requests`` or ``load_stats``) make a new run directory, or fill one that holds no load
-results yet; logs (``writes == "statements"``) are added to a new or an existing run. Whatever an importer read before a failure or a
-``--strict`` refusal stays written: an import never loses data it already took.
+results yet; logs (``writes == "statements"``) are added to a new or an existing run.
+Whatever an importer read before a failure or a ``--strict`` refusal stays written: an
+import never loses data it already took.
 """
 
 from __future__ import annotations
