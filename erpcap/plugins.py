@@ -14,6 +14,9 @@ family            group                      an entry point names
                                              subclass (its ``name`` is its ``--collect`` name)
 ``sections``      ``erpcap.report_sections`` a report section (reports/sections.py)
 ``importers``     ``erpcap.importers``       an importer of others' results and logs
+``sql_analyses``  ``erpcap.sql_analyses``    an SQL analysis: ``analysis(ctx) -> SqlBlock``
+                                             (analysis/sql/context.py)
+``sql_rules``     ``erpcap.sql_rules``       an SQL anti-pattern rule (analysis/sql/)
 ================  =========================  ==============================================
 
 Entries load in the order of their names, which is why the built-ins' names start with a
@@ -35,6 +38,8 @@ GROUPS = {
     "collectors": "erpcap.collectors",
     "sections": "erpcap.report_sections",
     "importers": "erpcap.importers",
+    "sql_analyses": "erpcap.sql_analyses",
+    "sql_rules": "erpcap.sql_rules",
 }
 
 
