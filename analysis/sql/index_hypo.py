@@ -70,6 +70,7 @@ class HypoSession:
         self.hypopg = hypopg
         self.generic_plan = conn.info.server_version >= 160000
         self._names = 0
+        self._prepared: str | None = None
         conn.prepare_threshold = None  # no statements of psycopg's own to DEALLOCATE ALL
         conn.execute("SET TRANSACTION READ ONLY")
         conn.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT_S}s'")
@@ -90,6 +91,9 @@ class HypoSession:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ExplainError(first) from exc
         finally:
+            if self._prepared is not None:
+                self.conn.execute(f"DEALLOCATE {self._prepared}")
+                self._prepared = None
             if index is not None:
                 self.reset()
         return float(plan[0]["Plan"]["Total Cost"])
@@ -107,12 +111,10 @@ class HypoSession:
         name = f"erpcap_idx_{self._names}"
         # binary: the extended protocol, which refuses a second statement smuggled in the text
         self.conn.execute(f"PREPARE {name} AS {text}".encode(), binary=True)
-        try:
-            self.conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-            nulls = ", ".join(["NULL"] * params)
-            return self._json(f"EXPLAIN (FORMAT JSON) EXECUTE {name}({nulls})")
-        finally:
-            self.conn.execute(f"DEALLOCATE {name}")
+        self._prepared = name  # deallocated by cost(), outside the savepoint that may fail
+        self.conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        nulls = ", ".join(["NULL"] * params)
+        return self._json(f"EXPLAIN (FORMAT JSON) EXECUTE {name}({nulls})")
 
     def _json(self, query: str) -> Any:
         # bytes: no %-placeholders; binary: the extended protocol, one statement only
