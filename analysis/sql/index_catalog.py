@@ -169,10 +169,12 @@ class UnusedIndex:
 
 def unused_indexes(conn: psycopg.Connection[Any], existing: list[Index]) -> list[UnusedIndex]:
     """Indexes never scanned since the statistics were reset, other than unique and primary
-    keys (they enforce a constraint even when no query reads them)."""
+    keys and indexes behind a constraint (they enforce something even when no query reads
+    them)."""
     rows = conn.execute(
         "SELECT s.indexrelid::regclass::text, s.idx_scan, pg_relation_size(s.relid)"
         " FROM pg_stat_user_indexes s WHERE s.idx_scan = 0"
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = s.indexrelid)"
     ).fetchall()
     by_name = {i.name: i for i in existing}
     found = []

@@ -18,6 +18,7 @@ or names a table this database lacks, is counted and said in the notes, never a 
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -132,8 +133,11 @@ def analyze(ctx: SqlContext) -> SqlBlock | None:
         )
     try:
         return _analyze(ctx, conn)
+    except psycopg.Error as exc:  # the server went away, a catalog read refused: one note
+        return SqlBlock("indexes", notes=[f"No index advice: {redact_url(ctx.dsn)}: {_first(exc)}"])
     finally:
-        conn.rollback()
+        with contextlib.suppress(psycopg.Error):
+            conn.rollback()  # nothing was written; this ends the read-only transaction
         conn.close()
 
 
@@ -150,7 +154,10 @@ def _analyze(ctx: SqlContext, conn: psycopg.Connection[Any]) -> SqlBlock:
         )
     run = _Run()
     top = ctx.ranked.head(ctx.top) if len(ctx.ranked) else ctx.ranked
-    for row in top.to_dict("records"):
+    records = top.to_dict("records")
+    for number, row in enumerate(records, start=1):
+        if ctx.progress is not None:
+            ctx.progress.status(f"index advice: statement {number}/{len(records)}", key="indexes")
         _statement({str(k): v for k, v in row.items()}, session, run)
     session.reset()
     findings = [_advice_finding(a, how) for a in _ordered(run.advice.values())]
