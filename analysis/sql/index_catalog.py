@@ -56,6 +56,8 @@ class Index:
     valid: bool
     bytes: int
     definition: str
+    #: Operator classes of ``keys`` (``int4_ops``, ``text_pattern_ops``, …); () if unknown.
+    operators: tuple[str, ...] = ()
 
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_$]*")
@@ -97,7 +99,9 @@ SELECT i.indexrelid::regclass::text, n.nspname, t.relname, t.oid, am.amname,
              LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
              ORDER BY k.pos),
        i.indisunique, i.indisprimary, i.indpred IS NOT NULL, i.indisvalid,
-       pg_relation_size(i.indexrelid), pg_get_indexdef(i.indexrelid)
+       pg_relation_size(i.indexrelid), pg_get_indexdef(i.indexrelid),
+       ARRAY(SELECT o.opcname FROM unnest(i.indclass) WITH ORDINALITY k(oid, pos)
+             JOIN pg_opclass o ON o.oid = k.oid ORDER BY k.pos)
 FROM pg_index i
 JOIN pg_class c ON c.oid = i.indexrelid
 JOIN pg_class t ON t.oid = i.indrelid
@@ -136,6 +140,7 @@ def indexes(conn: psycopg.Connection[Any], table_oid: int | None = None) -> list
                 valid=bool(row[9]),
                 bytes=int(row[10] or 0),
                 definition=row[11],
+                operators=tuple(row[12][: len(keys)]),
             )
         )
     return found
@@ -196,8 +201,8 @@ def stats_reset(conn: psycopg.Connection[Any]) -> datetime | None:
 
 @dataclass(frozen=True)
 class Duplicate:
-    """``redundant`` is served by ``kept``: same table, kind and predicate, and its key
-    columns are the leading columns of ``kept``'s."""
+    """``redundant`` is served by ``kept``: same table, access method, operator classes and
+    predicate, and its key columns are the leading columns of ``kept``'s."""
 
     redundant: Index
     kept: Index
@@ -227,6 +232,7 @@ def duplicate_indexes(existing: list[Index]) -> list[Duplicate]:
                 or other.table_oid != index.table_oid
                 or other.method != index.method
                 or other.keys[: len(index.keys)] != index.keys
+                or other.operators[: len(index.operators)] != index.operators
             ):
                 continue
             same = other.keys == index.keys

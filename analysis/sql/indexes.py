@@ -191,7 +191,7 @@ def _statement(row: dict[str, Any], session: HypoSession, run: _Run) -> None:
     for use in uses:
         table = _table(conn, run, use.table)
         if table is None:
-            run.skip("names a table this database lacks", f"{short} ({use.table})")
+            run.skip("names a table this database lacks (or a view)", f"{short} ({use.table})")
             continue
         targets.append((table, use))
     if not any(_columns_in(table, use) for table, use in targets):
