@@ -221,7 +221,17 @@ def duplicate_indexes(existing: list[Index]) -> list[Duplicate]:
     ...     [ix("t_a", ("a",)), ix("t_ab", ("a", "b")), ix("t_b", ("b",)), ix("t_a2", ("a",))])]
     [('t_a', 't_ab'), ('t_a2', 't_ab')]
     """
-    plain = [i for i in existing if i.all_plain and not i.partial and i.valid and i.keys]
+    by_table: dict[int, list[Index]] = {}
+    for index in existing:
+        if index.all_plain and not index.partial and index.valid and index.keys:
+            by_table.setdefault(index.table_oid, []).append(index)
+    found: list[Duplicate] = []
+    for same_table in by_table.values():
+        found.extend(_duplicates_of_table(same_table))
+    return found
+
+
+def _duplicates_of_table(plain: list[Index]) -> list[Duplicate]:
     found: list[Duplicate] = []
     taken: set[str] = set()
     for index in plain:
@@ -229,7 +239,6 @@ def duplicate_indexes(existing: list[Index]) -> list[Duplicate]:
             if (
                 other.name == index.name
                 or other.name in taken
-                or other.table_oid != index.table_oid
                 or other.method != index.method
                 or other.keys[: len(index.keys)] != index.keys
                 or other.operators[: len(index.operators)] != index.operators

@@ -14,6 +14,8 @@ has it when ``columns_of`` (the catalog) says so, else skipped.
 [('lines', (), (), ('order_id',), ()), ('orders', ('customer',), ('placed',), ('id',), ('placed',))]
 >>> column_uses("DELETE FROM t WHERE a = 1 AND (b = 2 OR c = 3)")[0].equality
 ('a',)
+>>> column_uses("SELECT 1 FROM emp e JOIN emp m ON m.id = e.manager WHERE e.id = 3")[0].joins
+('id', 'manager')
 """
 
 from __future__ import annotations
@@ -188,7 +190,8 @@ def _classify(
     if isinstance(predicate, exp.EQ | exp.GT | exp.GTE | exp.LT | exp.LTE):
         if isinstance(left, exp.Column) and isinstance(right, exp.Column):
             first, second = resolve(left), resolve(right)
-            if first and second and first != second and isinstance(predicate, exp.EQ):
+            other = first != second or left.table != right.table  # a self-join counts
+            if first and second and other and isinstance(predicate, exp.EQ):
                 acc.setdefault(first, _Acc()).joins.append(left.name)
                 acc.setdefault(second, _Acc()).joins.append(right.name)
             return

@@ -30,15 +30,10 @@ import psycopg
 from erpcap.analysis.sql import index_catalog as catalog
 from erpcap.analysis.sql.context import SqlBlock, SqlContext
 from erpcap.analysis.sql.index_columns import TableUse, UnsupportedStatement, column_uses
-from erpcap.analysis.sql.index_findings import (
-    DUPLICATE,
-    MISSING,
-    UNUSED,
-    UNVERIFIED,
-    size_text,
-)
+from erpcap.analysis.sql.index_findings import MISSING, UNVERIFIED
+from erpcap.analysis.sql.index_housekeeping import housekeeping
 from erpcap.analysis.sql.index_hypo import ExplainError, HypoSession, hypopg_schema
-from erpcap.findings import Finding, Quantity, Subject, phrase
+from erpcap.findings import Finding, Quantity, Subject
 from erpcap.redact import redact_url
 
 #: A candidate is suggested when it cuts the plan cost to at most this fraction (Dexter's 50 %).
@@ -161,7 +156,7 @@ def _analyze(ctx: SqlContext, conn: psycopg.Connection[Any]) -> SqlBlock:
         _statement({str(k): v for k, v in row.items()}, session, run)
     session.reset()
     findings = [_advice_finding(a, how) for a in _ordered(run.advice.values())]
-    duplicates, unused, since = _housekeeping(conn, findings)
+    duplicates, unused, since = housekeeping(conn, findings, notes)
     notes.extend(_skip_notes(run))
     data = {
         "hypopg": how,
@@ -359,78 +354,6 @@ def _advice_finding(advice: _Advice, how: str) -> Finding:
         return MISSING.make(severity, values=values, evidence=data, subject=subject)
     values["why"] = Quantity(how)
     return UNVERIFIED.make("info", values=values, evidence=data, subject=subject)
-
-
-def _housekeeping(
-    conn: psycopg.Connection[Any], findings: list[Finding]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str | None]:
-    """Duplicate and unused indexes of the whole database (findings appended)."""
-    existing = catalog.indexes(conn)
-    duplicates = []
-    for dup in catalog.duplicate_indexes(existing):
-        index, kept = dup.redundant, dup.kept
-        item = {
-            "index": index.name,
-            "kept": kept.name,
-            "table": f"{index.schema}.{index.table}",
-            "columns": list(index.keys),
-            "bytes": index.bytes,
-            "definition": index.definition,
-        }
-        duplicates.append(item)
-        findings.append(
-            DUPLICATE.make(
-                "info",
-                subject=Subject("index", index.name),
-                evidence=item,
-                values={
-                    "index": Quantity(index.name),
-                    "kept": Quantity(kept.name),
-                    "table": Quantity(item["table"]),
-                    "columns": Quantity(list(index.keys), "list"),
-                    "size": Quantity(size_text(index.bytes)),
-                },
-            )
-        )
-    reset = catalog.stats_reset(conn)
-    since = reset.isoformat() if reset else None
-    if reset is None:
-        since_phrase = phrase(
-            en="the statistics began (they were never reset)", zh_CN="统计信息开始收集（从未重置）"
-        )
-    else:
-        when = f"{reset:%Y-%m-%d %H:%M %Z}".strip()
-        since_phrase = phrase(
-            en=f"the statistics were last reset ({when})", zh_CN=f"统计信息上次重置（{when}）"
-        )
-    unused = []
-    for found in catalog.unused_indexes(conn, existing):
-        index = found.index
-        item = {
-            "index": index.name,
-            "table": f"{index.schema}.{index.table}",
-            "bytes": index.bytes,
-            "table_bytes": found.table_bytes,
-            "idx_scan": found.scans,
-            "stats_reset": since,
-            "definition": index.definition,
-        }
-        unused.append(item)
-        findings.append(
-            UNUSED.make(
-                "info",
-                subject=Subject("index", index.name),
-                evidence=item,
-                values={
-                    "index": Quantity(index.name),
-                    "table": Quantity(item["table"]),
-                    "size": Quantity(size_text(index.bytes)),
-                    "table_size": Quantity(size_text(found.table_bytes)),
-                },
-                phrases={"since": since_phrase},
-            )
-        )
-    return duplicates, unused, since
 
 
 def _skip_notes(run: _Run) -> list[str]:
