@@ -254,3 +254,17 @@ def test_mysql_gets_a_note_and_no_dsn_no_block() -> None:
     assert block is not None
     assert "PostgreSQL-only" in block.notes[0] and "pw" not in block.notes[0]
     assert run(None, ("select 1", None)) is None
+
+
+def test_many_redundant_indexes_give_ten_findings_of_each_kind_and_all_in_the_data(
+    orders_db: str,
+) -> None:
+    execute(orders_db, *(f"CREATE INDEX lines_qty_{n:02d} ON lines (qty)" for n in range(12)))
+    block = run(orders_db)
+    assert block is not None
+    assert len(block.data["duplicates"]) == 11  # one of the twelve twins is kept
+    assert len(block.data["unused"]) == 12
+    kinds = [f.id for f in block.findings]
+    assert kinds.count("sql.index_duplicate") == 10 and kinds.count("sql.index_unused") == 10
+    assert any(note.startswith("11 duplicate indexes") for note in block.notes)
+    assert any(note.startswith("12 unused indexes") for note in block.notes)
