@@ -43,6 +43,9 @@ MAX_COLUMNS = 6
 MAX_LEADING = 3
 #: Seconds to wait for the connection.
 CONNECT_TIMEOUT_S = 5
+#: Longer statement texts are skipped (characters): parsing one costs seconds, and no ERP
+#: statement worth an index is that long.
+MAX_STATEMENT_CHARS = 100_000
 #: How many examples a note lists.
 NOTE_EXAMPLES = 3
 
@@ -177,6 +180,9 @@ def _statement(row: dict[str, Any], session: HypoSession, run: _Run) -> None:
     text = sample if isinstance(sample, str) and sample.strip() else fingerprint
     short = _short(fingerprint or text)
     conn = session.conn
+    if len(text) > MAX_STATEMENT_CHARS:
+        run.skip(f"longer than {MAX_STATEMENT_CHARS:,} characters", short)
+        return
     try:
         uses = column_uses(text, "postgres", lambda name: _columns(conn, run, name))
     except UnsupportedStatement as exc:

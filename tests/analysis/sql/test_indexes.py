@@ -196,6 +196,12 @@ def test_bad_statements_and_missing_privileges_are_notes(
         # PostgreSQL cannot infer the type of $2: no generic plan.
         ("select * from orders where status = ? and ? is null", None),
         ("select * from orders where customer = ?", None),
+        (
+            "select ? from orders where note in (?)",
+            "select 1 from orders where note in ("
+            + ", ".join(f"'n{i}'" for i in range(20_000))
+            + ")",
+        ),
     ]
     block = run(orders_db, *statements)
     assert block is not None
@@ -203,6 +209,7 @@ def test_bad_statements_and_missing_privileges_are_notes(
         "not a statement an index serves or sqlglot parses": 3,
         "names a table this database lacks (or a view)": 1,
         "could not be planned (EXPLAIN failed)": 1,
+        "longer than 100,000 characters": 1,
     }
     assert any("absent" in note for note in block.notes)
     assert any("could not determine data type" in note for note in block.notes)
