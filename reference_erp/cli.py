@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="worker processes when the workers lever is on (default 2 x cores + 1, at most 8)",
     )
+    serve.add_argument(
+        "--sql-tags",
+        choices=("on", "off"),
+        default="on",
+        help="append /*op='OPERATION',rid='REQUEST'*/ to every SQL statement (default on; "
+        "off only to measure its cost)",
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument(
@@ -209,6 +216,7 @@ def _serve(args: argparse.Namespace) -> int:
         redis_url=args.redis_url,
         amqp_url=args.amqp_url,
         replica_url=args.replica_db,
+        sql_tags=args.sql_tags == "on",
     )
     try:
         return serve(settings)

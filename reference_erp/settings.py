@@ -80,6 +80,9 @@ class Settings:
     secret: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    #: Tag each statement with its operation and request (sqltags.py); not a lever: it is
+    #: instrumentation, on in both profiles, and off only to measure what it costs.
+    sql_tags: bool = True
 
     @classmethod
     def resolve(
