@@ -85,6 +85,25 @@ def fingerprint_id(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
+#: Tag keys that name the operation, first found wins (sqlcommenter frameworks write
+#: ``route``, ``controller`` and ``action``; the reference ERP writes ``op``).
+OPERATION_KEYS = ("op", "operation", "route", "action", "controller")
+#: Tag keys that name the request (``traceparent``: W3C trace context, its trace id).
+REQUEST_KEYS = ("rid", "request_id", "traceparent")
+
+
+def operation(found: dict[str, str]) -> str | None:
+    """The operation a statement's :func:`tags` name, or None.
+
+    >>> operation({"rid": "r", "route": "/orders"}), operation({})
+    ('/orders', None)
+    """
+    for key in OPERATION_KEYS:
+        if found.get(key):
+            return found[key]
+    return None
+
+
 def tags(sql: str) -> dict[str, str]:
     """The sqlcommenter-style tags of a statement (``/*op='create_order',rid='r1'*/``).
 

@@ -58,7 +58,7 @@ import pandas as pd
 
 from erpcap.analysis.sql.context import SqlBlock, SqlContext
 from erpcap.findings import Finding, FindingKind, Quantity, Subject, Texts
-from erpcap.sqltext import fingerprint, fingerprint_id, tags
+from erpcap.sqltext import REQUEST_KEYS, fingerprint, fingerprint_id, operation, tags
 
 #: Executions of one statement in one request from which a repeat can be N+1.
 MIN_REPEATS = 5
@@ -71,8 +71,6 @@ TOP_PER_OPERATION = 5
 #: Characters of a statement shown in a finding's title.
 SHOWN_CHARS = 120
 
-OP_KEYS = ("op", "operation", "route", "action", "controller")
-REQUEST_KEYS = ("rid", "request_id", "traceparent")
 UNTAGGED = "(untagged)"
 
 _READ = re.compile(r"\s*\(?\s*(select|with)\b")
@@ -177,7 +175,7 @@ def _assign(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     """The statements with ``op`` and ``unit`` (request) columns, and the basis used."""
     work = frame.copy()
     parsed = [tags(s) if "/*" in s else {} for s in work["statement"].astype(str)]
-    work["op"] = [_first(t, OP_KEYS) for t in parsed]
+    work["op"] = [operation(t) for t in parsed]
     work["unit"] = [_request(t) for t in parsed]
     if "fingerprint" not in work.columns:
         work["fingerprint"] = [fingerprint(str(s)) for s in work["statement"]]
