@@ -86,7 +86,8 @@ class Database:
         url: database URL (``sqlite:///...`` or ``postgresql://...``).
         pooled: the ``pool`` lever: a connection pool, or a new connection per request.
         pool_size: pooled connections kept per worker process.
-        sql_tags: append the request's operation and id to each statement (sqltags.py).
+        sql_tags: append the request's operation and id (``on``), the operation only (``op``)
+            or nothing (``off``) to each statement (sqltags.py).
     """
 
     def __init__(
@@ -96,7 +97,7 @@ class Database:
         pooled: bool,
         pool_size: int = 8,
         max_overflow: int = 8,
-        sql_tags: bool = False,
+        sql_tags: str = "off",
     ) -> None:
         self.url = normalize_url(url)
         self.dialect = DIALECTS[dialect_name(url)]
@@ -114,8 +115,8 @@ class Database:
             kwargs["connect_args"] = {"application_name": "erpcap-reference-erp"}
         self.engine: Engine = create_engine(self.url, **kwargs)
         self._install_events()
-        if sql_tags:
-            sqltags.install(self.engine)
+        if sql_tags != "off":
+            sqltags.install(self.engine, with_request=sql_tags == "on")
 
     # ------------------------------------------------------------------ events
     def _install_events(self) -> None:

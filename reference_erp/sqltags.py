@@ -10,7 +10,11 @@ SQL statement gets a trailing sqlcommenter-style comment (https://google.github.
 with ``'`` (a ``'`` in a value escaped as ``\\'``), as the sqlcommenter specification says, so
 that server logs and ``pg_stat_activity`` show which operation and request ran a statement.
 Statements outside a request (startup, the post-order consumer) carry no tag.
-``serve --sql-tags off`` leaves the hook out entirely, to measure what tagging costs.
+``serve --sql-tags op`` writes the operation only: a request id makes every request's
+statement text new, so the driver's automatic prepared statements (psycopg prepares a text
+run five times on a connection) are never reused across requests and each statement is
+planned again — see docs/benchmarks.md for what that costs. ``--sql-tags off`` leaves the
+hook out entirely.
 
 >>> sql_comment({"rid": "ab12", "op": "get_sales_order"})
 "/*op='get_sales_order',rid='ab12'*/"
@@ -41,20 +45,24 @@ _PLAIN_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}\Z")
 class RequestTag:
     """The tag of one request: its id, and its operation once routing has named it."""
 
-    __slots__ = ("rid", "_operation", "_comment")
+    __slots__ = ("rid", "_operation", "_comments")
 
     def __init__(self, rid: str, operation: Callable[[], str | None]) -> None:
         self.rid = rid
         self._operation = operation
-        self._comment: str | None = None
+        self._comments: dict[bool, str] = {}
 
-    def comment(self) -> str:
-        """The comment appended to this request's statements (made once per request)."""
-        if self._comment is None:
+    def comment(self, with_request: bool = True) -> str:
+        """The comment appended to this request's statements (made once per request); ``""``
+        when there is nothing to say."""
+        found = self._comments.get(with_request)
+        if found is None:
             op = self._operation()
-            tags = {"rid": self.rid} if op is None else {"op": op, "rid": self.rid}
-            self._comment = " " + sql_comment(tags)
-        return self._comment
+            tags = {} if op is None else {"op": op}
+            if with_request:
+                tags["rid"] = self.rid
+            found = self._comments[with_request] = " " + sql_comment(tags) if tags else ""
+        return found
 
 
 #: The request whose statements are being tagged (set by :class:`RequestIdMiddleware`).
@@ -77,8 +85,9 @@ def request_id(given: str | None) -> str:
     return secrets.token_hex(8)
 
 
-def install(engine: Engine) -> None:
-    """Append the current request's tag to every statement ``engine`` runs."""
+def install(engine: Engine, *, with_request: bool = True) -> None:
+    """Append the current request's tag to every statement ``engine`` runs (its operation
+    only, without ``rid``, unless ``with_request``)."""
 
     @event.listens_for(engine, "before_cursor_execute", retval=True)
     def _tag(
@@ -87,7 +96,7 @@ def install(engine: Engine) -> None:
         tag = REQUEST_TAG.get()
         if tag is None:
             return statement, parameters
-        comment = tag.comment()
+        comment = tag.comment(with_request)
         if "%" in comment and context is not None and _percent_escaped(context):
             comment = comment.replace("%", "%%")  # the driver formats %(name)s parameters
         return statement + comment, parameters

@@ -25,9 +25,9 @@ def _seen(db: Database) -> list[str]:
     return seen
 
 
-@pytest.mark.parametrize("on", [True, False], ids=["tags-on", "tags-off"])
-def test_statements_carry_the_request_tag_on_sqlite(tmp_path, on: bool) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'x.sqlite'}", pooled=False, sql_tags=on)
+@pytest.mark.parametrize("mode", ["on", "op", "off"])
+def test_statements_carry_the_request_tag_on_sqlite(tmp_path, mode: str) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'x.sqlite'}", pooled=False, sql_tags=mode)
     seen = _seen(db)
     token = REQUEST_TAG.set(RequestTag("r-1", lambda: "list_things"))
     try:
@@ -38,9 +38,11 @@ def test_statements_carry_the_request_tag_on_sqlite(tmp_path, on: bool) -> None:
         db.dispose()
     tagged = [s for s in seen if "SELECT" in s]
     assert tagged, seen
-    if on:
+    if mode == "on":
         assert tagged[0].endswith(" /*op='list_things',rid='r-1'*/")
         assert tags(tagged[0]) == {"op": "list_things", "rid": "r-1"}
+    elif mode == "op":
+        assert tagged[0].endswith(" /*op='list_things'*/")
     else:
         assert all("/*" not in s for s in seen)
 
@@ -49,7 +51,7 @@ def test_statements_carry_the_request_tag_on_sqlite(tmp_path, on: bool) -> None:
 def test_postgres_sees_the_tag_even_with_a_percent_sign(pg_database: str) -> None:
     """The server's own view of the running statement (pg_stat_activity) holds the comment;
     an operation name that URL-encodes to ``%`` does not confuse the driver's parameters."""
-    db = Database(pg_database, pooled=False, sql_tags=True)
+    db = Database(pg_database, pooled=False, sql_tags="on")
     token = REQUEST_TAG.set(RequestTag("r-2", lambda: "odd/op"))
     try:
         with db.read() as conn:
@@ -65,7 +67,7 @@ def test_postgres_sees_the_tag_even_with_a_percent_sign(pg_database: str) -> Non
 
 
 def test_no_request_no_tag(tmp_path) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'y.sqlite'}", pooled=False, sql_tags=True)
+    db = Database(f"sqlite:///{tmp_path / 'y.sqlite'}", pooled=False, sql_tags="on")
     seen = _seen(db)
     try:
         with db.read() as conn:
@@ -77,7 +79,7 @@ def test_no_request_no_tag(tmp_path) -> None:
 
 def test_the_request_id_comes_back_and_tags_the_profile(sqlite_server) -> None:
     r = sqlite_server.client.get("/profile", headers={"X-Request-Id": "client-42"})
-    assert r.headers["X-Request-Id"] == "client-42" and r.json()["sql_tags"] is True
+    assert r.headers["X-Request-Id"] == "client-42" and r.json()["sql_tags"] == "on"
     fresh = sqlite_server.client.get("/health").headers["X-Request-Id"]
     other = sqlite_server.client.get("/health", headers={"X-Request-Id": "not plain!"})
     assert len(fresh) == 16 and other.headers["X-Request-Id"] not in ("not plain!", fresh)
