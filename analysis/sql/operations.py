@@ -126,7 +126,7 @@ _BASIS = {
 def analyze(ctx: SqlContext) -> SqlBlock | None:
     """Statements and time per operation, and the N+1 findings (see the module's doc)."""
     frame = ctx.statements
-    if frame is None or frame.empty or "statement" not in frame.columns:
+    if frame is None or frame.empty or not {"statement", "duration_ms"} <= set(frame.columns):
         return None
     work, basis = _assign(frame)
     block = SqlBlock(id="operations")
@@ -182,7 +182,7 @@ def _assign(frame: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     if work["unit"].notna().any():
         work["op"] = work["op"].fillna(UNTAGGED)
         return work, "tags"
-    if "session" not in work.columns or work["session"].isna().all():
+    if not {"session", "ts"} <= set(work.columns) or work["session"].isna().all():
         return work, None
     work = work[work["session"].notna()].copy()
     work["op"] = work["op"].fillna(UNTAGGED)

@@ -207,3 +207,17 @@ def test_untagged_statements_beside_tagged_ones_are_counted_apart() -> None:
     assert block is not None and block.findings == []
     ops = {o["operation"]: o["statements"] for o in block.data["operations"]}
     assert ops == {"(untagged)": 12, "ping": 1} and block.data["untagged_statements"] == 12
+
+
+def test_odd_rows_do_not_break_it() -> None:
+    rows = [_row(k, f"SELECT * FROM t WHERE id = {k} /*op='x',rid='r'*/") for k in range(6)]
+    rows[0]["duration_ms"] = float("nan")
+    rows[1]["statement"] = "SELECT 1 /*op='x',rid='r'"  # a tag cut short
+    rows.append({**_row(9, "garbage \x00 /* */"), "session": None})
+    block = analyze(_context(rows))
+    assert block is not None and block.data["basis"] == "tags"
+    [finding] = block.findings  # four loop rows plus the one without a duration
+    assert finding.evidence["calls"] == 5 and finding.evidence["why"] == "values"
+    no_times = pd.DataFrame(rows).drop(columns=["ts"])
+    no_times["statement"] = no_times["statement"].str.replace(r"/\*.*\*/", "", regex=True)
+    assert "sqlcommenter" in analyze(SqlContext(no_times, pd.DataFrame(), pd.DataFrame())).notes[0]
