@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from erpcap.collectors.base import metric_row
+from erpcap.sqltext import operation, tags
 
 SOURCE = "postgres"
 MARK = "/* erpcap-collector */"
@@ -24,7 +25,8 @@ TEXT_CHARS = 200
 ACTIVITY = f"""{MARK}
 SELECT a.pid, a.datname = current_database() AS here, a.state, a.wait_event_type,
        a.wait_event, extract(epoch FROM now() - a.query_start)::float8 AS query_s,
-       extract(epoch FROM now() - a.xact_start)::float8 AS xact_s, left(a.query, {TEXT_CHARS})
+       extract(epoch FROM now() - a.xact_start)::float8 AS xact_s, left(a.query, {TEXT_CHARS}),
+       (regexp_match(a.query, '/\\*[^*]*=''[^*]*\\*/'))[1] AS tag
 FROM pg_stat_activity a
 WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid()"""
 
@@ -106,20 +108,27 @@ def session_state(state: str | None, wait_type: str | None) -> str:
 def activity_rows(
     now: datetime, rows: Sequence[Sequence[Any]], labels: Mapping[str, str], cluster: bool
 ) -> list[dict[str, Any]]:
-    """Sessions by state, active sessions by wait event (``CPU`` when on none), connections,
-    and the longest statement and transaction — from one pg_stat_activity sample."""
+    """Sessions by state, active sessions by wait event (``CPU`` when on none) and by the
+    operation their statement's sqlcommenter tag names (``/*op='…'*/``: the whole text's
+    tag comment, read by the query, so a long statement's trailing tag is not cut off),
+    connections, and the longest statement and transaction — from one pg_stat_activity
+    sample."""
     out = [metric_row(now, SOURCE, "connections", float(len(rows) + 1), labels)]
     states: Counter[str] = Counter({"active": 0, "waiting": 0, "idle": 0})
     waits: Counter[str] = Counter()
+    operations: Counter[str] = Counter()
     longest_query = 0.0
     longest_xact = 0.0
-    for _pid, here, state, wait_type, wait_event, query_s, xact_s, _text in rows:
+    for _pid, here, state, wait_type, wait_event, query_s, xact_s, _text, tag in rows:
         if not (here or cluster):
             continue
         kind = session_state(state, wait_type)
         states[kind] += 1
         if kind in ("active", "waiting"):
             waits[f"{wait_type}:{wait_event}" if wait_type else "CPU"] += 1
+            op = operation(tags(tag)) if tag else None
+            if op:
+                operations[op] += 1
             if query_s is not None:
                 longest_query = max(longest_query, float(query_s))
         if xact_s is not None:
@@ -128,6 +137,9 @@ def activity_rows(
         out.append(metric_row(now, SOURCE, "sessions", float(count), {**labels, "state": kind}))
     for wait, count in sorted(waits.items()):
         out.append(metric_row(now, SOURCE, "wait_sessions", float(count), {**labels, "wait": wait}))
+    for op, count in sorted(operations.items()):
+        tagged = {**labels, "operation": op}
+        out.append(metric_row(now, SOURCE, "active_by_operation", float(count), tagged))
     out.append(metric_row(now, SOURCE, "longest_query_s", longest_query, labels))
     out.append(metric_row(now, SOURCE, "longest_xact_s", longest_xact, labels))
     return out

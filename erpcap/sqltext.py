@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from urllib.parse import unquote
 
 _COMMENT = re.compile(r"/\*.*?\*/|--[^\n]*", re.S)
 _STRING = re.compile(r"[EeNnBbXx]?'(?:[^'\\]|''|\\.)*'")
@@ -45,7 +46,8 @@ _ASC = re.compile(r"\s+asc\b", re.I)
 _LIMIT_PAIR = re.compile(r"\blimit\s+\?\s*,\s*\?", re.I)
 _SPACE = re.compile(r"\s+")
 _TAG_COMMENT = re.compile(r"/\*(.*?)\*/", re.S)
-_TAG = re.compile(r"(\w+)\s*=\s*'((?:[^'\\]|\\.)*)'")
+_TAG = re.compile(r"([\w.%-]+)\s*=\s*'((?:[^'\\]|\\.)*)'")
+_ESCAPED = re.compile(r"\\(.)")
 
 
 def fingerprint(sql: str) -> str:
@@ -83,18 +85,42 @@ def fingerprint_id(text: str) -> str:
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
+#: Tag keys that name the operation, first found wins (sqlcommenter frameworks write
+#: ``route``, ``controller`` and ``action``; the reference ERP writes ``op``).
+OPERATION_KEYS = ("op", "operation", "route", "action", "controller")
+#: Tag keys that name the request (``traceparent``: W3C trace context, its trace id).
+REQUEST_KEYS = ("rid", "request_id", "traceparent")
+
+
+def operation(found: dict[str, str]) -> str | None:
+    """The operation a statement's :func:`tags` name, or None.
+
+    >>> operation({"rid": "r", "route": "/orders"}), operation({})
+    ('/orders', None)
+    """
+    for key in OPERATION_KEYS:
+        if found.get(key):
+            return found[key]
+    return None
+
+
 def tags(sql: str) -> dict[str, str]:
     """The sqlcommenter-style tags of a statement (``/*op='create_order',rid='r1'*/``).
 
+    Values are unescaped as sqlcommenter writes them: ``\\'`` is a quote, ``%XX`` a
+    URL-encoded character. A key seen twice keeps its last value.
+
     >>> tags("SELECT 1 /*op='create_order',rid='r-7'*/")
     {'op': 'create_order', 'rid': 'r-7'}
-    >>> tags("SELECT 1")
-    {}
+    >>> tags("SELECT 1 /*route='%2Fpolls%2F',controller='it\\\\'s'*/")
+    {'route': '/polls/', 'controller': "it's"}
+    >>> tags("SELECT 1"), tags("SELECT '/* not */' /* a comment */")
+    ({}, {})
     """
     found: dict[str, str] = {}
     if "/*" not in sql:
         return found
     for comment in _TAG_COMMENT.findall(sql):
         for key, value in _TAG.findall(comment):
-            found[key] = value
+            found[unquote(key)] = unquote(_ESCAPED.sub(r"\1", value))
     return found

@@ -22,6 +22,7 @@ from .routes_orders import router as orders_router
 from .routes_quality import router as quality_router
 from .routes_system import router as system_router
 from .settings import ENV_SETTINGS, Settings, prog_name
+from .sqltags import RequestIdMiddleware
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -50,6 +51,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (system_router, orders_router, quality_router, finance_router):
         app.include_router(router)
     app.add_middleware(MetricsMiddleware, metrics=ctx.metrics, gauges=ctx.gauges)
+    app.add_middleware(RequestIdMiddleware)  # outermost: the id is set for all of the request
     return app
 
 

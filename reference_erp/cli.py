@@ -16,7 +16,16 @@ import sys
 from datetime import date
 from typing import NoReturn
 
-from .settings import ENV_DB, ENV_REPLICA_DB, LEVERS, PROFILES, Settings, parse_lever, prog_name
+from .settings import (
+    ENV_DB,
+    ENV_REPLICA_DB,
+    LEVERS,
+    PROFILES,
+    SQL_TAGS,
+    Settings,
+    parse_lever,
+    prog_name,
+)
 
 SEED_EXAMPLES = """examples:
   {PROG} seed --db sqlite:///erp.sqlite --scale 0.05
@@ -110,6 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="worker processes when the workers lever is on (default 2 x cores + 1, at most 8)",
+    )
+    serve.add_argument(
+        "--sql-tags",
+        choices=SQL_TAGS,
+        default="on",
+        help="append /*op='OPERATION',rid='REQUEST'*/ to every SQL statement (on, the "
+        "default), only /*op='OPERATION'*/ (op: statement texts stay the same across requests, "
+        "so the driver's prepared statements are reused), or nothing (off)",
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -209,6 +226,7 @@ def _serve(args: argparse.Namespace) -> int:
         redis_url=args.redis_url,
         amqp_url=args.amqp_url,
         replica_url=args.replica_db,
+        sql_tags=args.sql_tags,
     )
     try:
         return serve(settings)

@@ -130,10 +130,13 @@ def build_context(settings: Settings) -> AppContext:
     """Create engines, cache, queue and metrics for one worker process."""
     pooled = settings.lever("pool")
     size = 8 if settings.workers <= 2 else 6
-    db = Database(settings.db_url, pooled=pooled, pool_size=size, max_overflow=size)
+    tags = settings.sql_tags
+    db = Database(settings.db_url, pooled=pooled, pool_size=size, max_overflow=size, sql_tags=tags)
     report_db = db
     if settings.lever("replica") and settings.replica_url:
-        report_db = Database(settings.replica_url, pooled=pooled, pool_size=4, max_overflow=4)
+        report_db = Database(
+            settings.replica_url, pooled=pooled, pool_size=4, max_overflow=4, sql_tags=tags
+        )
     ns = namespace_for(settings.db_url)
     warnings: list[str] = []
     redis_url = settings.redis_url or DEFAULT_REDIS_URL

@@ -24,6 +24,8 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+from . import sqltags
+
 T = TypeVar("T")
 
 #: Per-request statement counter (a one-element list) set by the metrics middleware.
@@ -84,10 +86,18 @@ class Database:
         url: database URL (``sqlite:///...`` or ``postgresql://...``).
         pooled: the ``pool`` lever: a connection pool, or a new connection per request.
         pool_size: pooled connections kept per worker process.
+        sql_tags: append the request's operation and id (``on``), the operation only (``op``)
+            or nothing (``off``) to each statement (sqltags.py).
     """
 
     def __init__(
-        self, url: str, *, pooled: bool, pool_size: int = 8, max_overflow: int = 8
+        self,
+        url: str,
+        *,
+        pooled: bool,
+        pool_size: int = 8,
+        max_overflow: int = 8,
+        sql_tags: str = "off",
     ) -> None:
         self.url = normalize_url(url)
         self.dialect = DIALECTS[dialect_name(url)]
@@ -105,6 +115,8 @@ class Database:
             kwargs["connect_args"] = {"application_name": "erpcap-reference-erp"}
         self.engine: Engine = create_engine(self.url, **kwargs)
         self._install_events()
+        if sql_tags != "off":
+            sqltags.install(self.engine, with_request=sql_tags == "on")
 
     # ------------------------------------------------------------------ events
     def _install_events(self) -> None:

@@ -82,6 +82,7 @@ def profile(
         "profile": s.profile,
         "levers": {name: s.lever(name) for name in LEVERS},
         "workers": s.workers,
+        "sql_tags": s.sql_tags,
         "backends": ctx.backends(),
         "indexes": [ix.name for ix in LEVER_INDEXES] if s.lever("indexes") else [],
         "warnings": list(ctx.warnings),

@@ -25,6 +25,9 @@ PROFILES: dict[str, dict[str, bool]] = {
     "upgraded": {name: True for name in LEVERS},
 }
 
+#: The ``--sql-tags`` modes (sqltags.py).
+SQL_TAGS = ("on", "op", "off")
+
 ENV_SETTINGS = "ERPCAP_ERP_SETTINGS"
 ENV_SECRET = "ERPCAP_ERP_SECRET"
 #: The database URLs, when not given on the command line (where ``ps`` would show a password).
@@ -80,6 +83,10 @@ class Settings:
     secret: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    #: Tag each statement with its operation and request (sqltags.py): ``on`` (operation and
+    #: request), ``op`` (operation only) or ``off``. Not a lever: it is instrumentation, on in
+    #: both profiles.
+    sql_tags: str = "on"
 
     @classmethod
     def resolve(

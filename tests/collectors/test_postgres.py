@@ -268,3 +268,43 @@ def test_specs() -> None:
     with pytest.raises(BadInput) as caught:
         parse_collect_spec("postgres=ftp://u:Pw9@h/db")
     assert "Pw9" not in caught.value.one_line()
+
+
+def test_active_statements_are_counted_by_their_operation_tag(
+    counter_db: str, run: RunDir, wait: Any
+) -> None:
+    """A statement tagged sqlcommenter-style (the tag after 300 characters of text, beyond
+    what the collector keeps of a query) counts under its operation while it runs."""
+    padding = "/* " + "x" * 300 + " */"
+    tagged = f"SELECT pg_sleep(30) {padding} /*op='month_end%2Freport',rid='r9'*/"
+    sleeper = psycopg.connect(counter_db, autocommit=True)
+    pid = sleeper.info.backend_pid
+    worker = threading.Thread(target=lambda: _run_cancelled(sleeper, tagged))
+    collector = _collect(counter_db, run)
+    worker.start()
+    try:
+        with psycopg.connect(counter_db, autocommit=True) as watch:
+
+            def running() -> bool:
+                row = watch.execute(
+                    "SELECT state FROM pg_stat_activity WHERE pid = %s", (pid,)
+                ).fetchone()
+                return row is not None and row[0] == "active"
+
+            wait(running, 10, "the tagged statement to run")
+        before = collector.samples
+        wait(lambda: collector.samples >= before + 2, 10, "samples while it runs")
+    finally:
+        sleeper.cancel_safe()
+        worker.join(10)
+        sleeper.close()
+    collector.stop()
+    metrics = _metrics(run)
+    by_op = metrics[metrics["metric"] == "active_by_operation"]
+    assert set(by_op["labels"].map(lambda x: x["operation"])) == {"month_end/report"}
+    assert by_op["value"].max() == 1.0
+
+
+def _run_cancelled(conn: psycopg.Connection[Any], sql: str) -> None:
+    with pytest.raises(psycopg.errors.QueryCanceled):
+        conn.execute(sql)
