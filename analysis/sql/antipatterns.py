@@ -17,7 +17,7 @@ from typing import Any
 
 from erpcap import plugins
 from erpcap.analysis.sql.context import SqlBlock, SqlContext
-from erpcap.analysis.sql.facts import Facts, ParseFailure, facts_for
+from erpcap.analysis.sql.facts import FAILURE_CHARS, Facts, ParseFailure, facts_for
 from erpcap.analysis.sql.rules.base import Hit, SqlRule, Statement, weigh
 from erpcap.findings import Finding, Quantity, Subject
 
@@ -50,7 +50,8 @@ def analyze(ctx: SqlContext) -> SqlBlock:
             unparseable.append(
                 {
                     "fingerprint_id": row.get("fingerprint_id"),
-                    "text": stmt_or_failure.text,
+                    # The fingerprint, not the sample: no customer values in a report.
+                    "text": str(row["fingerprint"])[:FAILURE_CHARS],
                     "error": stmt_or_failure.error,
                     "share": _float(row.get("share")),
                 }

@@ -403,7 +403,8 @@ class _Reader:
                 items = node.expressions
                 if items:
                     self.in_lists.append(len(items))
-                if isinstance(node.parent, exp.Not) and node.args.get("query") is not None:
+                negated = isinstance(node.parent, exp.Not) or node.args.get("negate")
+                if negated and node.args.get("query") is not None:
                     self.not_in_subquery = True
 
     def _read_or(self, node: exp.Or, aliases: dict[str, str]) -> None:
@@ -444,7 +445,7 @@ class _Reader:
             operator=_OPERATORS[type(node)],
             wrapped=wrapped,
             value=value,
-            negated=isinstance(node.parent, exp.Not),
+            negated=isinstance(node.parent, exp.Not) or bool(node.args.get("negate")),
             pattern=pattern,
             items=items,
             in_join=in_join,
