@@ -454,6 +454,8 @@ class _Reader:
     # -- subqueries --------------------------------------------------------------------
 
     def _correlated(self) -> set[int]:
+        if len(list(self.tree.find_all(exp.Select))) < 2:
+            return set()  # no nested query: skip the (costly) scope walk
         # A subquery is correlated when it names a table it does not read itself (an outer
         # one); unqualified columns are ambiguous without the schema and do not count.
         try:

@@ -186,6 +186,7 @@ def test_the_analysis_is_registered_as_an_sql_analysis() -> None:
     assert analyses["10-antipatterns"] is analyze
 
 
+# The example of docs/sql-rules.md, word for word.
 USER_RULE = """
 from erpcap.analysis.sql.rules.base import Hit
 from erpcap.findings import FindingKind, Quantity, Texts
@@ -194,13 +195,21 @@ NO_FOR_UPDATE = FindingKind(
     id="acme.for_update_missing",
     stage="sql",
     texts={
-        "en": Texts("{table} read without a lock", "{statement} ran {calls} times.", "Add FOR UPDATE."),
-        "zh-CN": Texts("读取 {table} 时未加锁", "{statement} 执行 {calls} 次。", "加上 FOR UPDATE。"),
+        "en": Texts(
+            "{table} read without a lock",
+            "{statement} ran {calls} times ({share} of database time).",
+            "Add FOR UPDATE.",
+        ),
+        "zh-CN": Texts(
+            "读取 {table} 时未加锁",
+            "{statement} 执行 {calls} 次（占数据库时间 {share}）。",
+            "加上 FOR UPDATE。",
+        ),
     },
 )
 
 
-def stock_reads(stmt):
+def stock_reads(stmt):  # stmt: erpcap.analysis.sql.rules.base.Statement
     if "stock" in stmt.facts.table_names and stmt.facts.kind == "select":
         yield Hit(NO_FOR_UPDATE, "warning", {"table": Quantity("stock")})
 """
@@ -237,5 +246,7 @@ def test_a_user_rule_registered_as_an_entry_point_runs(tmp_path: Path) -> None:
     (finding,) = json.loads(result.stdout)
     assert finding["id"] == "acme.for_update_missing" and finding["severity"] == "warning"
     assert finding["title"] == "stock read without a lock"
-    assert finding["texts"]["zh-CN"]["detail"] == "select qty from stock where id = ? 执行 9 次。"
+    assert finding["texts"]["zh-CN"]["detail"] == (
+        "select qty from stock where id = ? 执行 9 次（占数据库时间 40.00%）。"
+    )
     assert finding["evidence"]["share"] == 0.4
