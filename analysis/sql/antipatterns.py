@@ -17,14 +17,12 @@ from typing import Any
 
 from erpcap import plugins
 from erpcap.analysis.sql.context import SqlBlock, SqlContext
-from erpcap.analysis.sql.facts import FAILURE_CHARS, Facts, ParseFailure, facts_for
+from erpcap.analysis.sql.facts import FAILURE_CHARS, MAX_CHARS, Facts, ParseFailure, facts_for
 from erpcap.analysis.sql.rules.base import Hit, SqlRule, Statement, weigh
 from erpcap.findings import Finding, Quantity, Subject
 
 #: Distinct fingerprints analysed, most total time first (sqlglot: ~1 ms each).
 MAX_STATEMENTS = 500
-#: Samples longer than this (characters) are not parsed; their fingerprint is.
-MAX_SAMPLE_CHARS = 100_000
 #: Info findings kept (most time first); warnings and criticals are all kept. The data keeps
 #: every rule hit per statement.
 MAX_INFO_FINDINGS = 50
@@ -105,9 +103,7 @@ def _statement(
 ) -> Statement | ParseFailure:
     fingerprint = str(row["fingerprint"])
     sample = row.get("sample")
-    text = (
-        sample if isinstance(sample, str) and 0 < len(sample) <= MAX_SAMPLE_CHARS else fingerprint
-    )
+    text = sample if isinstance(sample, str) and 0 < len(sample) <= MAX_CHARS else fingerprint
     facts = facts_for(cache, fingerprint, text, dialect)
     if isinstance(facts, ParseFailure):
         return facts

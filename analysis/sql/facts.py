@@ -31,6 +31,9 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.scope import traverse_scope
 
+#: Statements longer than this (characters) are not parsed (a megabyte of VALUES would take
+#: seconds): they count as unparseable.
+MAX_CHARS = 100_000
 #: Characters of an unparseable statement kept in its :class:`ParseFailure` (the list shown).
 FAILURE_CHARS = 200
 
@@ -164,13 +167,23 @@ class ParseFailure:
 
 def statement_facts(text: str, dialect: str | None) -> Facts | ParseFailure:
     """The :class:`Facts` of one statement, or a :class:`ParseFailure` (never an exception)."""
+    if len(text) > MAX_CHARS:
+        return ParseFailure(text[:FAILURE_CHARS], f"{len(text):,} characters: too long to parse")
     read = _DIALECTS.get((dialect or "").lower())
     try:
         tree = _parse(text, read)
     except (SqlglotError, RecursionError, ValueError, TypeError, KeyError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return ParseFailure(text[:FAILURE_CHARS], first[:FAILURE_CHARS])
-    return _Reader(tree, read).facts()
+        return ParseFailure(text[:FAILURE_CHARS], _first_line(exc))
+    try:
+        return _Reader(tree, read).facts()
+    except (SqlglotError, RecursionError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        # A tree of a shape the reader does not know (sqlglot parses far more than it reads).
+        return ParseFailure(text[:FAILURE_CHARS], f"parsed, but not read: {_first_line(exc)}")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return (text.splitlines()[0] if text else type(exc).__name__)[:FAILURE_CHARS]
 
 
 def facts_for(

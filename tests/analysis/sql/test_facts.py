@@ -4,6 +4,8 @@ paging, subqueries — with the placeholders of every source — and statements 
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from erpcap.analysis.sql.facts import (
     FAILURE_CHARS,
@@ -170,3 +172,31 @@ def test_each_fingerprint_is_parsed_once_and_falls_back_to_the_fingerprint() -> 
     # A sample that does not parse (here: truncated) falls back to its fingerprint.
     fallback = facts_for(cache, "select c from u", "SELECT c FROM u WHERE (", None)
     assert isinstance(fallback, Facts) and fallback.table_names == ("u",)
+
+
+def test_a_statement_of_a_megabyte_is_a_failure_at_once() -> None:
+    huge = "INSERT INTO t (a) VALUES " + ", ".join(["(1)"] * 300_000)
+    found = statement_facts(huge, "postgres")
+    assert isinstance(found, ParseFailure) and "too long" in found.error
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=st.one_of(
+        st.text(max_size=300),
+        st.lists(
+            st.sampled_from(
+                ["SELECT", "*", "FROM", "t", "WHERE", "a", "=", "?", "$1", "(", ")", ",", "JOIN",
+                 "ON", "NOT", "IN", "LIKE", "'%x'", "OR", "AND", "LIMIT", "OFFSET", "1", "--",
+                 "/*", "*/", "UPDATE", "SET", "DELETE", "t.a", "u", "EXISTS", ";", "::", "%s"]
+            ),
+            max_size=40,
+        ).map(" ".join),
+    ),
+    dialect=st.sampled_from(["postgres", "mysql", None]),
+)  # fmt: skip
+def test_no_text_makes_the_reader_raise(text: str, dialect: str | None) -> None:
+    found = statement_facts(text, dialect)
+    assert isinstance(found, Facts | ParseFailure)
+    if isinstance(found, ParseFailure):
+        assert found.text == text[:FAILURE_CHARS] and found.error
