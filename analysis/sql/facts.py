@@ -104,7 +104,8 @@ class Predicate:
 @dataclass(frozen=True)
 class Join:
     """A table joined to the ones before it: how (``inner``, ``left``, ``cross``, ``comma``
-    for ``FROM a, b``) and the column pairs that link it, from its ``ON`` or ``USING`` or,
+    for ``FROM a, b``, ``derived`` for ``FROM a, (SELECT …) s``, ``function`` for
+    ``FROM a, unnest(a.x) u``) and the column pairs that link it, from its ``ON`` or ``USING`` or,
     for a comma join, from the ``WHERE`` clause. No pairs and no other condition: a cross
     product."""
 
@@ -149,6 +150,9 @@ class Facts:
     #: Each OR whose branches test different columns: the columns it spans.
     or_columns: tuple[tuple[str, ...], ...]
     not_in_subquery: bool
+    #: The most tables one query level joins (its FROM and JOINs; CTEs and subqueries count
+    #: on their own level): what the planner orders at once.
+    widest_join: int
     #: Lengths of the IN lists (fingerprints collapse them to one: read a sample).
     in_lists: tuple[int, ...]
 
@@ -252,6 +256,7 @@ class _Reader:
         self.or_columns: list[tuple[str, ...]] = []
         self.in_lists: list[int] = []
         self.not_in_subquery = False
+        self.widest_join = 0
 
     def facts(self) -> Facts:
         tree = self.tree
@@ -311,6 +316,7 @@ class _Reader:
             subqueries=tuple(self._subqueries(correlated)),
             or_columns=tuple(self.or_columns),
             not_in_subquery=self.not_in_subquery,
+            widest_join=self.widest_join,
             in_lists=tuple(self.in_lists),
         )
 
@@ -349,6 +355,8 @@ class _Reader:
             self._column_pairs(where.this, aliases) if isinstance(where, exp.Where) else []
         )
         seen = self._from_tables(query, aliases)
+        has_from = isinstance(query.args.get("from_") or query.args.get("from"), exp.From)
+        self.widest_join = max(self.widest_join, int(has_from) + len(joins))
         for join in joins:
             target = join.this
             name = _name(target.alias) or (
@@ -368,6 +376,12 @@ class _Reader:
             if not kind and on is None and not using:
                 kind = "comma"
                 pairs = [p for p in where_pairs if _links(p, table, seen)]
+                if isinstance(target, exp.Subquery):
+                    kind = "derived"  # FROM t, (SELECT max(x) …) s: often one row, meant
+                elif not (
+                    isinstance(target, exp.Table) and isinstance(target.this, exp.Identifier)
+                ):
+                    kind = "function"  # FROM t, unnest(t.a) u: rows of each t row
             self.joins.append(
                 Join(table, kind or "inner", tuple(pairs), on is not None or bool(using))
             )

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from erpcap.analysis.sql.rules.base import Hit, Statement
 from erpcap.findings import FindingKind, Quantity, Texts
 
-#: More tables than this in one statement: PostgreSQL's join_collapse_limit and
+#: More tables than this joined at one query level: PostgreSQL's join_collapse_limit and
 #: from_collapse_limit (8) — past it the planner stops searching every join order.
 TOO_MANY_TABLES = 8
 
@@ -40,15 +40,15 @@ TOO_MANY_JOINS = FindingKind(
     stage="sql",
     texts={
         "en": Texts(
-            "{tables} tables in one statement",
-            "The statement reads {tables} tables; past 8 the planner no longer tries every "
+            "{tables} tables joined in one query",
+            "One query level joins {tables} tables; past 8 the planner no longer tries every "
             "join order (PostgreSQL join_collapse_limit), and plans become unstable. " + _RAN,
             "Fetch only the tables this screen needs, split the statement, or precompute the "
             "joined data (a materialised view or summary table).",
         ),
         "zh-CN": Texts(
-            "一条语句涉及 {tables} 张表",
-            "该语句读取 {tables} 张表；超过 8 张时优化器不再穷举连接顺序"
+            "一个查询连接了 {tables} 张表",
+            "同一查询层级连接了 {tables} 张表；超过 8 张时优化器不再穷举连接顺序"
             "（PostgreSQL join_collapse_limit），执行计划不稳定。" + _RAN_ZH,
             "只取界面需要的表、拆分语句，或预先计算连接结果（物化视图或汇总表）。",
         ),
@@ -102,7 +102,7 @@ def cross_join(stmt: Statement) -> Iterable[Hit]:
 
 
 def too_many_joins(stmt: Statement) -> Iterable[Hit]:
-    tables = len(stmt.facts.tables)
+    tables = stmt.facts.widest_join
     if tables > TOO_MANY_TABLES:
         yield Hit(TOO_MANY_JOINS, "warning", {"tables": Quantity(tables, "count")})
 
@@ -113,6 +113,9 @@ def distinct_join(stmt: Statement) -> Iterable[Hit]:
 
 
 def correlated_subquery(stmt: Statement) -> Iterable[Hit]:
-    places = {s.place for s in stmt.facts.subqueries if s.correlated and s.place != "exists"}
+    # EXISTS is a semi-join and LATERAL (place "from") is correlated on purpose.
+    places = {
+        s.place for s in stmt.facts.subqueries if s.correlated and s.place not in ("exists", "from")
+    }
     for place in sorted(places):
         yield Hit(CORRELATED, "warning", {"place": Quantity(place.upper())})

@@ -69,6 +69,9 @@ CASES = [
     ("sql.function_on_column", "SELECT id FROM users WHERE lower(email) = $1", "SELECT id FROM users WHERE email = lower($1)", "postgres"),
     ("sql.function_on_column", "SELECT id FROM orders WHERE created::date = $1", "SELECT id FROM orders WHERE created = $1::date", "postgres"),
     ("sql.cross_join", "SELECT o.id FROM orders o, customers c WHERE o.total > 10", "SELECT o.id FROM orders o, customers c WHERE o.customer_id = c.id", "postgres"),
+    ("sql.cross_join", "SELECT o.id FROM orders o, customers c", "SELECT o.id, e.value FROM orders o, jsonb_array_elements(o.items) e", "postgres"),
+    ("sql.cross_join", "SELECT o.id FROM orders o, customers c", "SELECT o.id, m.top FROM orders o, (SELECT max(total) AS top FROM orders) m", "postgres"),
+    ("sql.cross_join", "SELECT o.id FROM orders o, customers c", "SELECT o.id, u.x FROM orders o, unnest(o.tags) u(x)", "postgres"),
     ("sql.cross_join", "SELECT o.id FROM orders o JOIN customers c WHERE o.total > 10", "SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id", "mysql"),
     ("sql.or_across_columns", "SELECT id FROM parts WHERE code = $1 OR name = $2", "SELECT id FROM parts WHERE code = $1 OR code = $2", "postgres"),
     ("sql.not_in_subquery", "SELECT id FROM customers WHERE id NOT IN (SELECT customer_id FROM orders)", "SELECT id FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id)", "postgres"),
@@ -82,6 +85,8 @@ CASES = [
     ("sql.long_in_list", "SELECT id FROM items WHERE id IN (" + ", ".join(map(str, range(500))) + ")", "SELECT id FROM items WHERE id IN (1, 2, 3)", "postgres"),
     ("sql.distinct_join", "SELECT DISTINCT c.name FROM customers c JOIN orders o ON o.customer_id = c.id", "SELECT DISTINCT name FROM customers", "postgres"),
     ("sql.correlated_subquery", "SELECT c.id, (SELECT max(o.total) FROM orders o WHERE o.customer_id = c.id) FROM customers c", "SELECT c.id, m.top FROM customers c JOIN (SELECT customer_id, max(total) AS top FROM orders GROUP BY customer_id) m ON m.customer_id = c.id", "postgres"),
+    ("sql.too_many_joins", "SELECT 1 FROM t1 " + " ".join(f"JOIN t{i} ON t{i}.k = t{i - 1}.k" for i in range(2, 11)), "WITH a AS (SELECT 1 FROM t1 " + " ".join(f"JOIN t{i} ON t{i}.k = t{i - 1}.k" for i in range(2, 6)) + ") SELECT 1 FROM a JOIN t6 ON t6.k = a.k JOIN t7 ON t7.k = t6.k JOIN t8 ON t8.k = t7.k JOIN t9 ON t9.k = t8.k JOIN t10 ON t10.k = t9.k", "postgres"),
+    ("sql.correlated_subquery", "SELECT c.id FROM customers c WHERE c.credit < (SELECT sum(o.total) FROM orders o WHERE o.customer_id = c.id)", "SELECT c.id, l.total FROM customers c LEFT JOIN LATERAL (SELECT o.total FROM orders o WHERE o.customer_id = c.id ORDER BY o.id DESC LIMIT 1) l ON true", "postgres"),
     ("sql.too_many_joins", "SELECT 1 FROM t1 " + " ".join(f"JOIN t{i} ON t{i}.k = t{i - 1}.k" for i in range(2, 11)), "SELECT 1 FROM t1 " + " ".join(f"JOIN t{i} ON t{i}.k = t{i - 1}.k" for i in range(2, 6)), "postgres"),
 ]  # fmt: skip
 

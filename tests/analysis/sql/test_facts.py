@@ -53,6 +53,7 @@ def test_aliases_resolve_to_tables_in_joins_and_predicates() -> None:
     assert f.tables[0].schema == "shop"
     assert f.table_names == ("orders", "customers", "notes")
     assert [(j.table, j.kind) for j in f.joins] == [("customers", "inner"), ("notes", "left")]
+    assert f.widest_join == 3
     assert f.joins[0].predicates == (("customers.id", "orders.customer_id"),)
     assert f.joins[1].predicates == (("notes.order_id", "orders.order_id"),)
     where = [p for p in f.predicates if not p.in_join]
