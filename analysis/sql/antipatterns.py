@@ -51,7 +51,7 @@ def analyze(ctx: SqlContext) -> SqlBlock:
                     # The fingerprint, not the sample: no customer values in a report.
                     "text": str(row["fingerprint"])[:FAILURE_CHARS],
                     "error": stmt_or_failure.error,
-                    "share": _float(row.get("share")),
+                    "share": _or_none(_float(row.get("share"))),
                 }
             )
             continue
@@ -127,16 +127,16 @@ def _finding(stmt: Statement, hit: Hit) -> Finding:
     values: dict[str, Quantity] = {
         "statement": Quantity(shown),
         "calls": Quantity(stmt.calls, "count"),
-        "total": Quantity(None if math.isnan(stmt.total_ms) else stmt.total_ms, "ms"),
-        "share": Quantity(None if math.isnan(stmt.share) else stmt.share, "ratio", 2),
+        "total": Quantity(_or_none(stmt.total_ms), "ms"),
+        "share": Quantity(_or_none(stmt.share), "ratio", 2),
         **hit.values,
     }
     evidence = {
         "fingerprint": stmt.fingerprint,
         "fingerprint_id": stmt.fingerprint_id,
         "calls": stmt.calls,
-        "total_ms": None if math.isnan(stmt.total_ms) else stmt.total_ms,
-        "share": None if math.isnan(stmt.share) else stmt.share,
+        "total_ms": _or_none(stmt.total_ms),
+        "share": _or_none(stmt.share),
         **{k: q.value for k, q in hit.values.items()},
     }
     return hit.kind.make(
@@ -169,3 +169,8 @@ def _float(value: Any) -> float:
         return float(value) if value is not None else math.nan
     except (TypeError, ValueError):
         return math.nan
+
+
+def _or_none(value: float) -> float | None:
+    """None for NaN: findings.json is strict JSON."""
+    return None if math.isnan(value) else value

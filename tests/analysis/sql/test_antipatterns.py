@@ -173,6 +173,20 @@ def test_unparseable_statements_are_counted_listed_and_the_rest_analysed() -> No
     assert isinstance(facts[fingerprint(broken)], ParseFailure)
 
 
+def test_unknown_times_are_null_in_strict_json() -> None:
+    nan = float("nan")
+    block, _ = _run(
+        "postgres",
+        {"sample": "DELETE FROM sessions", "share": nan, "total_ms": nan},
+        {"sample": "SELECT (broken", "share": nan},
+    )
+    (f,) = block.findings
+    assert f.severity == "warning"  # unknown share: at most a warning
+    assert f.evidence["share"] is None and "n/a of database time" in f.detail
+    text = json.dumps({"findings": [f.to_dict()], "data": block.data}, allow_nan=False)
+    assert json.loads(text)["data"]["unparseable"][0]["share"] is None
+
+
 def test_data_lists_tables_and_rules_per_statement() -> None:
     block, _ = _run(
         "mysql",
