@@ -143,6 +143,8 @@ class Facts:
     #: The OFFSET when it is a literal number (MySQL ``LIMIT o, n`` too), else None.
     offset: int | None
     has_offset: bool
+    #: ``*`` or ``t.*`` in what the statement returns (the outer SELECT, UNION arms, INSERT …
+    #: SELECT); not ``EXISTS (SELECT * …)`` nor a subquery's or CTE's.
     select_star: bool
     distinct: bool
     aggregate: bool
@@ -304,7 +306,7 @@ class _Reader:
             has_offset=offset_node is not None,
             select_star=any(
                 isinstance(e, exp.Star) or (isinstance(e, exp.Column) and e.is_star)
-                for s in tree.find_all(exp.Select)
+                for s in _outer_selects(tree)
                 for e in s.expressions
             ),
             distinct=top is not None and top.args.get("distinct") is not None,
@@ -506,6 +508,17 @@ class _Reader:
                 continue
             place = _place(holder)
             yield Subquery(place, id(select) in correlated)
+
+
+def _outer_selects(node: exp.Expr | None) -> list[exp.Select]:
+    """The SELECTs whose rows the statement returns or writes."""
+    if isinstance(node, exp.Select):
+        return [node]
+    if isinstance(node, exp.SetOperation):
+        return _outer_selects(node.this) + _outer_selects(node.expression)
+    if isinstance(node, exp.Insert | exp.Subquery):
+        return _outer_selects(node.expression if isinstance(node, exp.Insert) else node.this)
+    return []
 
 
 def _links(pair: tuple[str, str], table: str, earlier: list[str]) -> bool:

@@ -63,6 +63,8 @@ def _ids(sample: str, dialect: str | None = "postgres", **row: Any) -> set[str]:
 CASES = [
     ("sql.select_star", "SELECT * FROM orders WHERE id = 1", "SELECT id, total FROM orders WHERE id = 1", "postgres"),
     ("sql.select_star", "SELECT o.* FROM orders o WHERE o.id = 1", "SELECT count(*) FROM orders", "mysql"),
+    ("sql.select_star", "SELECT a FROM t UNION SELECT * FROM u", "SELECT id FROM customers c WHERE EXISTS (SELECT * FROM orders o WHERE o.customer_id = c.id)", "postgres"),
+    ("sql.select_star", "INSERT INTO archive SELECT * FROM orders WHERE id = 1", "WITH recent AS (SELECT * FROM orders WHERE id > 10) SELECT id FROM recent", "postgres"),
     ("sql.leading_wildcard", "SELECT id FROM items WHERE name LIKE '%bolt'", "SELECT id FROM items WHERE name LIKE 'bolt%'", "postgres"),
     ("sql.leading_wildcard", "SELECT id FROM items WHERE name LIKE CONCAT('%', ?)", "SELECT id FROM items WHERE name LIKE CONCAT(?, '%')", "mysql"),
     ("sql.function_on_column", "SELECT id FROM orders WHERE date(created) = '2024-01-01'", "SELECT id FROM orders WHERE created >= '2024-01-01' AND created < '2024-01-02'", "mysql"),
