@@ -72,6 +72,7 @@ def analyze(ctx: SqlContext) -> SqlBlock:
                 "kind": stmt.facts.kind,
                 "tables": list(stmt.facts.table_names),
                 "rules": sorted(set(hits)),
+                "share": _or_none(stmt.share),
             }
         )
     if len(ctx.ranked) > MAX_STATEMENTS:
@@ -85,6 +86,7 @@ def analyze(ctx: SqlContext) -> SqlBlock:
         findings=_keep(findings),
         data={
             "statements": statements,
+            "by_rule": _by_rule(statements),
             "parsed": len(statements),
             "unparseable": unparseable,
             "unparseable_count": len(unparseable),
@@ -145,6 +147,19 @@ def _finding(stmt: Statement, hit: Hit) -> Finding:
         evidence=evidence,
         subject=Subject("statement", stmt.fingerprint_id),
     )
+
+
+def _by_rule(statements: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per rule id: how many statements it fired on and their summed share of database time
+    (0..1; None when no share is known)."""
+    found: dict[str, dict[str, Any]] = {}
+    for stmt in statements:
+        for rule in stmt["rules"]:
+            entry = found.setdefault(rule, {"statements": 0, "share": None})
+            entry["statements"] += 1
+            if stmt["share"] is not None:
+                entry["share"] = (entry["share"] or 0.0) + stmt["share"]
+    return dict(sorted(found.items(), key=lambda kv: -(kv[1]["share"] or 0.0)))
 
 
 def _keep(findings: Iterable[Finding]) -> list[Finding]:

@@ -194,12 +194,17 @@ def test_data_lists_tables_and_rules_per_statement() -> None:
         "mysql",
         {"sample": "SELECT * FROM orders o JOIN lines l ON l.order_id = o.id WHERE o.id = 1"},
         {"sample": "DELETE FROM sessions"},
+        {"sample": "SELECT * FROM lines WHERE id = 1", "share": None},
     )
     assert block.id == "antipatterns"
-    by_kind = {s["kind"]: s for s in block.data["statements"]}
+    by_kind = {s["kind"]: s for s in block.data["statements"][:2]}
     assert by_kind["select"]["tables"] == ["orders", "lines"]
     assert by_kind["select"]["rules"] == ["sql.select_star"]
     assert by_kind["delete"]["rules"] == ["sql.write_without_where"]
+    assert block.data["by_rule"] == {
+        "sql.select_star": {"statements": 2, "share": 0.5},  # one share unknown
+        "sql.write_without_where": {"statements": 1, "share": 0.5},
+    }
 
 
 def test_the_analysis_is_registered_as_an_sql_analysis() -> None:
