@@ -12,6 +12,7 @@ sqlglot cannot read are counted and listed in the block's data, never fatal.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -26,6 +27,8 @@ MAX_STATEMENTS = 500
 #: Info findings kept (most time first); warnings and criticals are all kept. The data keeps
 #: every rule hit per statement.
 MAX_INFO_FINDINGS = 50
+#: Statements between two progress lines.
+PROGRESS_EVERY = 50
 #: Characters of the statement shown in a finding's text.
 SHOWN_CHARS = 120
 
@@ -41,7 +44,14 @@ def analyze(ctx: SqlContext) -> SqlBlock:
     unparseable: list[dict[str, Any]] = []
     notes: list[str] = []
     ranked = ctx.ranked.head(MAX_STATEMENTS)
-    for record in ranked.to_dict("records"):
+    started = time.monotonic()
+    if ctx.progress is not None:
+        ctx.progress.stage(f"SQL anti-patterns: reading {len(ranked)} statements with sqlglot")
+    for done, record in enumerate(ranked.to_dict("records")):
+        if ctx.progress is not None and done % PROGRESS_EVERY == 0:
+            ctx.progress.status(
+                f"{done}/{len(ranked)} statements read", elapsed=time.monotonic() - started
+            )
         row = {str(k): v for k, v in record.items()}
         stmt_or_failure = _statement(row, cache, ctx.dialect)
         if isinstance(stmt_or_failure, ParseFailure):

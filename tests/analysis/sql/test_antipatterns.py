@@ -4,6 +4,7 @@ statements are listed, the facts are shared, and a user's rule plugs in like erp
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -19,6 +20,7 @@ from erpcap import plugins
 from erpcap.analysis.sql.antipatterns import analyze
 from erpcap.analysis.sql.context import RANKED_COLUMNS, SqlBlock, SqlContext
 from erpcap.analysis.sql.facts import Facts, ParseFailure
+from erpcap.progress import Progress
 from erpcap.sqltext import fingerprint, fingerprint_id
 
 
@@ -207,6 +209,19 @@ def test_data_lists_tables_and_rules_per_statement() -> None:
     }
 
 
+def test_progress_says_what_it_reads() -> None:
+    out = io.StringIO()
+    ctx = SqlContext(
+        statements=pd.DataFrame(),
+        sql_stats=pd.DataFrame(),
+        ranked=_ranked([{"sample": "SELECT a FROM t"}, {"sample": "SELECT b FROM u"}]),
+        progress=Progress(out),
+    )
+    analyze(ctx)
+    assert "SQL anti-patterns: reading 2 statements with sqlglot" in out.getvalue()
+    assert "0/2 statements read" in out.getvalue()
+
+
 def test_the_analysis_is_registered_as_an_sql_analysis() -> None:
     analyses = dict(plugins.load("sql_analyses"))
     assert analyses["10-antipatterns"] is analyze
@@ -215,6 +230,7 @@ def test_the_analysis_is_registered_as_an_sql_analysis() -> None:
 # The example of docs/sql-rules.md, word for word.
 USER_RULE = """
 from erpcap.analysis.sql.rules.base import Hit
+from erpcap.progress import Progress
 from erpcap.findings import FindingKind, Quantity, Texts
 
 NO_FOR_UPDATE = FindingKind(
