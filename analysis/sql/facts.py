@@ -65,6 +65,9 @@ _KINDS: dict[type[exp.Expr], str] = {
 #: sqlglot's dialect names for the ones erpcap knows (MariaDB reads as MySQL).
 _DIALECTS = {"postgres": "postgres", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
 
+#: The key of a query level's alias map that holds its only table (no SQL name is empty).
+_ONLY_TABLE = ""
+
 _PYFORMAT = re.compile(r"%(?:\([A-Za-z_]\w*\))?s")
 _DOLLAR_PARAM = re.compile(r"\$\d+")
 
@@ -259,6 +262,7 @@ class _Reader:
         self.in_lists: list[int] = []
         self.not_in_subquery = False
         self.widest_join = 0
+        self._alias_cache: dict[int, dict[str, str]] = {}
 
     def facts(self) -> Facts:
         tree = self.tree
@@ -325,23 +329,36 @@ class _Reader:
     # -- one query level ---------------------------------------------------------------
 
     def _aliases(self, query: exp.Expr | None) -> dict[str, str]:
-        """Alias (or name) → table name, for the tables this query level reads or writes."""
-        found: dict[str, str] = {}
+        """Alias (or name) → table name for what this query level can name: its own tables
+        and derived tables, and those of the queries around it (a correlated subquery names
+        the outer query's). Under :data:`_ONLY_TABLE`, its own table when it has just one
+        (the table of its unqualified columns)."""
         if query is None:
-            return found
+            return {}
+        known = self._alias_cache.get(id(query))
+        if known is not None:
+            return known
+        own: dict[str, str] = {}
         for node in _own_nodes(query):
             if isinstance(node, exp.Table) and node.name:
                 name = _name(node.this)
-                found[_name(node.alias) or name] = name
-                found.setdefault(name, name)
-            elif isinstance(node, exp.Subquery) and node.alias:
-                found[_name(node.alias)] = _name(node.alias)
+                own[_name(node.alias) or name] = name
+                own.setdefault(name, name)
         for sub in query.iter_expressions():  # derived tables in FROM/JOIN hide under From/Join
             for derived in (
                 sub.find_all(exp.Subquery) if isinstance(sub, exp.From | exp.Join) else ()
             ):
                 if derived.alias:
-                    found[_name(derived.alias)] = _name(derived.alias)
+                    own[_name(derived.alias)] = _name(derived.alias)
+        outer = (
+            query.parent.find_ancestor(exp.Select, exp.Update, exp.Delete) if query.parent else None
+        )
+        found = {k: v for k, v in self._aliases(outer).items() if k != _ONLY_TABLE}
+        found.update(own)
+        tables = set(own.values())
+        if len(tables) == 1:
+            found[_ONLY_TABLE] = tables.pop()
+        self._alias_cache[id(query)] = found
         return found
 
     def _read_query(self, query: exp.Expr) -> None:
@@ -407,8 +424,8 @@ class _Reader:
         col = _name(column.this)
         if qualifier:
             return f"{aliases.get(qualifier, qualifier)}.{col}"
-        tables = set(aliases.values())
-        return f"{tables.pop()}.{col}" if len(tables) == 1 else col
+        only = aliases.get(_ONLY_TABLE)
+        return f"{only}.{col}" if only else col
 
     def _column_pairs(self, condition: exp.Expr, aliases: dict[str, str]) -> list[tuple[str, str]]:
         pairs = []

@@ -201,3 +201,17 @@ def test_no_text_makes_the_reader_raise(text: str, dialect: str | None) -> None:
     assert isinstance(found, Facts | ParseFailure)
     if isinstance(found, ParseFailure):
         assert found.text == text[:FAILURE_CHARS] and found.error
+
+
+def test_a_correlated_subquery_names_the_outer_tables_by_their_alias() -> None:
+    f = _facts(
+        "SELECT c.id FROM customers c WHERE c.credit < "
+        "(SELECT sum(o.total) FROM orders o WHERE o.customer_id = c.id) "
+        "AND EXISTS (SELECT 1 FROM notes WHERE ref = c.id)"
+    )
+    assert ("orders", "customer_id", "column") in [
+        (p.table, p.column, p.value) for p in f.predicates
+    ]
+    assert "c.id" not in f.columns and "customers.id" in f.columns
+    # An unqualified column belongs to its own level's only table, not to the outer one.
+    assert ("notes", "ref") in [(p.table, p.column) for p in f.predicates]
