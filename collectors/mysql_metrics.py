@@ -255,6 +255,10 @@ _SIGNED = re.compile(r"([=<>(,])\s*[-+]\s*\?")  # = - ?: a negative value
 _BEFORE = re.compile(r"\s+([,).])")
 _AFTER = re.compile(r"([(.])\s+")
 _CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_$]*)\s+\(")
+#: A quoted name before `` (``: MariaDB quotes the functions that are not keywords
+#: (`` `lower` ( ``); after INTO, TABLE, … it is a table and its column list.
+_QUOTED_CALL = re.compile(r"(\b\w+\s+)?`([A-Za-z_][A-Za-z0-9_$]*)`\s+\(")
+_TABLE_BEFORE = frozenset({"into", "table", "join", "from", "update", "references"})
 
 
 def digest_fingerprint(text: str) -> str:
@@ -269,6 +273,8 @@ def digest_fingerprint(text: str) -> str:
     >>> digest_fingerprint(digest) == fingerprint(
     ...     "SELECT COUNT(*), MAX(a) FROM s.t WHERE id IN (1, 2) AND b = -5 ORDER BY a LIMIT 5, 10")
     True
+    >>> digest_fingerprint("SELECT ID FROM `t` WHERE `lower` ( NAME ) LIKE ?")
+    'select id from t where lower(name) like ?'
     >>> digest_fingerprint("INSERT INTO `t` ( ID , `a` ) VALUES (...) /* , ... */")
     'insert into t (id, a) values (?)'
     """
@@ -278,7 +284,15 @@ def digest_fingerprint(text: str) -> str:
     text = _BEFORE.sub(r"\1", text)
     text = _AFTER.sub(r"\1", text)
     text = _CALL.sub(lambda m: m[0] if m[1].lower() in _KEYWORDS else f"{m[1]}(", text)
+    text = _QUOTED_CALL.sub(_quoted_call, text)
     return fingerprint(text)
+
+
+def _quoted_call(match: re.Match[str]) -> str:
+    before = match[1] or ""
+    if before.strip().lower() in _TABLE_BEFORE:
+        return match[0]
+    return f"{before}{match[2]}("
 
 
 def _number(text: Any) -> float | None:

@@ -6,7 +6,8 @@ in performance_schema and with a ``/*op='…'*/`` tag from an instrumented appli
 fingerprint is one string for all of them (../shared/SQL.md): comments stripped; string,
 numeric and parameter literals (``'…'``, ``42``, ``$1``, ``?``, ``%s``) become ``?``; ``IN``
 lists and multi-row ``VALUES`` collapse to one element; ``ASC`` in ordering is dropped;
-keywords and unquoted names fold to lower case; whitespace collapses to one space.
+keywords and unquoted names fold to lower case; whitespace collapses to one space, and a comma
+is followed by one space.
 
 Regular expressions only, no parse: it runs once per logged statement, so it must be cheap.
 
@@ -22,6 +23,8 @@ Regular expressions only, no parse: it runs once per logged statement, so it mus
 'select x::float from t where d > ?'
 >>> fingerprint('SELECT `Name` FROM "Mixed"')
 'select name from "Mixed"'
+>>> fingerprint("SELECT a,b FROM t WHERE s = '-- not a comment' AND d = $$x$$")
+'select a, b from t where s = ? and d = ?'
 """
 
 from __future__ import annotations
@@ -30,11 +33,17 @@ import hashlib
 import re
 from urllib.parse import unquote
 
-_COMMENT = re.compile(r"/\*.*?\*/|--[^\n]*", re.S)
-_STRING = re.compile(r"[EeNnBbXx]?'(?:[^'\\]|''|\\.)*'")
-_DOLLAR = re.compile(r"\$([A-Za-z_]\w*)?\$.*?\$\1\$", re.S)
-_QUOTED_ID = re.compile(r'"(?:[^"]|"")*"')
-_BACKTICK = re.compile(r"`([^`]*)`")
+# Strings, quoted names and comments in one left-to-right pass, so that each hides the others'
+# markers: a ``--`` inside a string is no comment, a quote inside a comment opens no string.
+_LEXICAL = re.compile(
+    r"(?P<dollar>\$(?P<tag>(?:[A-Za-z_]\w*)?)\$.*?\$(?P=tag)\$)"
+    r"|(?P<string>[EeNnBbXx]?'(?:[^'\\]|''|\\.)*')"
+    r'|(?P<quoted>"(?:[^"]|"")*")'
+    r"|`(?P<backtick>[^`]*)`"
+    r"|(?P<comment>/\*.*?\*/|--[^\n]*)",
+    re.S,
+)
+_COMMA = re.compile(r" ?, ?")
 _PARAM = re.compile(r"\$\d+|%s|%\(\w+\)s|(?<![:\w]):[A-Za-z_]\w*")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+)\b")
 _HEX = re.compile(r"\b0x[0-9A-Fa-f]+\b")
@@ -52,21 +61,26 @@ _ESCAPED = re.compile(r"\\(.)")
 
 def fingerprint(sql: str) -> str:
     """``sql`` with its values, comments and layout removed (see the module's doc)."""
-    text = _COMMENT.sub(" ", sql)
-    text = _DOLLAR.sub("?", text)
-    text = _STRING.sub("?", text)
     quoted: list[str] = []
 
-    def keep(match: re.Match[str]) -> str:
-        quoted.append(match.group(0))
-        return chr(0xE000 + len(quoted) - 1)  # a private-use character: no digit to replace
+    def lexical(match: re.Match[str]) -> str:
+        kind = match.lastgroup
+        if kind == "comment":
+            return " "
+        if kind == "backtick":
+            return match.group("backtick")
+        if kind == "quoted":
+            quoted.append(match.group(0))
+            return chr(0xE000 + len(quoted) - 1)  # a private-use character: no digit to replace
+        return "?"  # a string, dollar-quoted or not
 
-    text = _QUOTED_ID.sub(keep, text)
-    text = _BACKTICK.sub(r"\1", text)
+    lexical_marks = "'" in sql or '"' in sql or "`" in sql or "$" in sql or "/*" in sql
+    text = _LEXICAL.sub(lexical, sql) if lexical_marks or "--" in sql else sql
     text = _HEX.sub("?", text)
     text = _PARAM.sub("?", text)
     text = _NUMBER.sub("?", text)
     text = _SPACE.sub(" ", text).strip().rstrip(";").strip().lower()
+    text = _COMMA.sub(", ", text)
     text = _IN_LIST.sub("in (?)", text)
     text = _VALUES.sub("values (?)", text)
     text = _LIMIT_PAIR.sub("limit ?", text)
