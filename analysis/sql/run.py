@@ -83,6 +83,24 @@ def analyze_sql(
 ) -> dict[str, Any]:
     """The ``sql`` document of ``statements`` (rows or a DataFrame of STATEMENTS_SCHEMA) and
     ``sql_stats`` (SQL_STATS_SCHEMA); ``analyses`` defaults to the registered ones."""
+    return sql_findings(
+        statements, sql_stats, dsn=dsn, top=top, dialect=dialect, progress=progress,
+        analyses=analyses,
+    )[0]  # fmt: skip
+
+
+def sql_findings(
+    statements: pd.DataFrame | Iterable[Mapping[str, Any]] | None = None,
+    sql_stats: pd.DataFrame | None = None,
+    *,
+    dsn: str | None = None,
+    top: int = 20,
+    dialect: str | None = None,
+    progress: Progress | None = None,
+    analyses: Sequence[tuple[str, SqlAnalysis]] | None = None,
+) -> tuple[dict[str, Any], list[Finding]]:
+    """:func:`analyze_sql`'s document, and its findings as :class:`Finding` objects (for a
+    run's verdict)."""
     frame = statements if isinstance(statements, pd.DataFrame) else None
     ranked, ranker = rank(statements, sql_stats)
     stats = sql_stats if sql_stats is not None else pd.DataFrame()
@@ -125,7 +143,7 @@ def analyze_sql(
     }
     for block in blocks:
         doc[block.id] = dict(block.data)
-    return doc
+    return doc, findings
 
 
 def _top(ranked: pd.DataFrame, histogram: Any, top: int) -> list[dict[str, Any]]:
