@@ -192,9 +192,21 @@ class Ranker:
         if source not in found.sources:
             found.sources[source] = None
         databases, users, applications = found.names
-        _named(databases, database, duration_ms)
-        _named(users, user, duration_ms)
-        _named(applications, application, duration_ms)
+        if database:
+            if database in databases:
+                databases[database] += duration_ms
+            else:
+                _named(databases, database, duration_ms)
+        if user:
+            if user in users:
+                users[user] += duration_ms
+            else:
+                _named(users, user, duration_ms)
+        if application:
+            if application in applications:
+                applications[application] += duration_ms
+            else:
+                _named(applications, application, duration_ms)
         if rows is not None:
             found.rows = (found.rows or 0) + rows
         if rows_examined is not None:
