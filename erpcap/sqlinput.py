@@ -110,7 +110,8 @@ def statements(
     options: Mapping[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The statements rows of the log files of ``groups``; an :class:`ImportReport` per
-    format is added to ``reports`` (what was read and skipped)."""
+    format is added to ``reports`` (what was read and skipped). PostgreSQL logs' times are
+    not read (the ranking needs none): their rows' ``ts`` is ``pg_log.NO_TIME``."""
     tz = (options or {}).get("tz")
     for kind, paths in groups.items():
         if kind == "pgss":
@@ -125,6 +126,7 @@ def statements(
                 log_line_prefix=log_line_prefix or DEFAULT_PREFIX,
                 format=_PG[kind],
                 tz=tz,
+                times=False,  # the ranking needs no times (a fifth faster)
             )
         try:
             for row in rows:
