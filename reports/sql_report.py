@@ -17,6 +17,7 @@ in both languages.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,6 +33,7 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
     "en": {
         "title": "Slow SQL",
         "subtitle": "Statements ranked by the time they took",
+        "ranking": "Ranking",
         "rank": "#",
         "statement": "statement",
         "calls": "calls",
@@ -66,6 +68,7 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
     "zh-CN": {
         "title": "慢 SQL",
         "subtitle": "按耗时排序的语句",
+        "ranking": "排名",
         "rank": "#",
         "statement": "语句",
         "calls": "调用次数",
@@ -123,14 +126,32 @@ def _list(doc: Mapping[str, Any], key: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+#: Bars a histogram shows at most (empty buckets between full ones included).
+_MAX_BARS = 120
+
+
 def _histogram(item: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Bars of a statement's histogram: height in % of its fullest bucket, and a tooltip."""
-    buckets = [b for b in _list(item, "histogram") if isinstance(b, list) and len(b) == 3]
-    most = max((int(b[2]) for b in buckets), default=0)
-    return [
-        {"height": max(4, round(100 * int(n) / most)), "tip": f"{low:.3g}–{high:.3g} ms: {n}"}
-        for low, high, n in buckets
+    """Bars of a statement's histogram, on an even log scale (the empty buckets between two
+    full ones are bars of height 0): height in % of the fullest bucket, and a tooltip.
+
+    >>> [b["height"] for b in _histogram({"histogram": [[1.0, 1.1548, 4], [1.3335, 1.54, 2]]})]
+    [100, 0, 50]
+    """
+    buckets = [
+        b
+        for b in _list(item, "histogram")
+        if isinstance(b, list) and len(b) == 3 and all(isinstance(x, int | float) for x in b)
     ]
+    most = max((int(b[2]) for b in buckets), default=0)
+    bars: list[dict[str, Any]] = []
+    for i, (low, high, n) in enumerate(buckets):
+        if i and low > 0 and high > low:
+            ratio = high / low
+            gap = round(math.log(low / buckets[i - 1][1]) / math.log(ratio))
+            bars += [{"height": 0, "tip": ""}] * max(0, min(gap, _MAX_BARS - len(bars)))
+        height = max(4, round(100 * int(n) / most)) if most else 0
+        bars.append({"height": height, "tip": f"{low:.3g}–{high:.3g} ms: {n}"})
+    return bars[-_MAX_BARS:]
 
 
 def rows(doc: Mapping[str, Any], t: Translator) -> list[dict[str, Any]]:
@@ -221,7 +242,8 @@ def render_html(doc: Mapping[str, Any], lang: str = "en") -> str:
     template = environment().get_template("sql-report.html.j2")
     return template.render(
         lang=lang,
-        title=say(t, "title"),
+        page_title=say(t, "title"),
+        title=say(t, "ranking"),
         subtitle=say(t, "subtitle"),
         footer=say(t, "footer", version=__version__),
         show_findings=True,
