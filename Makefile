@@ -51,6 +51,7 @@ format: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test services
 	$(BIN)/python benchmarks/bench_reference_erp.py
 	$(BIN)/python benchmarks/bench_collectors.py --write-docs
+	$(BIN)/python benchmarks/bench_sql.py --write-docs
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

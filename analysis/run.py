@@ -17,6 +17,7 @@ from erpcap.analysis.measured import Measured, from_requests
 from erpcap.analysis.resources import summarize
 from erpcap.analysis.rules import MIN_SAMPLES, Context, Rule, Slo, registered_rules
 from erpcap.analysis.rules.run import STATUS_WORDS
+from erpcap.analysis.sql.run import sql_findings
 from erpcap.analysis.sql_summary import summarize as summarize_sql
 from erpcap.analysis.verdict import verdict
 from erpcap.analysis.windows import databases, window
@@ -159,6 +160,7 @@ def analyze_run(
     slo: Slo | None = None,
     rules: tuple[Rule, ...] | None = None,
     force: bool = False,
+    dsn: str | None = None,
 ) -> dict[str, Any]:
     """Analyse ``run``: write ``intervals.parquet`` and ``findings.json``; return the findings.
 
@@ -183,7 +185,8 @@ def analyze_run(
     overall, transactions, steps = measured.overall, measured.transactions, measured.steps
     resources = summarize(metrics)
     resources["databases"] = databases(metrics)
-    statements = summarize_sql(run.read_table("sql_stats"))
+    sql_stats = run.read_table("sql_stats")
+    statements = summarize_sql(sql_stats)
     _step_resources(steps, metrics, statements)
 
     ctx = Context(
@@ -197,6 +200,10 @@ def analyze_run(
         error_causes=measured.error_causes,
     )
     findings = [f for rule in rules for f in rule(ctx)]
+    sql: dict[str, Any] | None = None
+    if run.has_table("statements") or not sql_stats.empty:
+        sql, found = sql_findings(run.read_table("statements"), sql_stats, dsn=dsn)
+        findings += found
     findings.sort(key=lambda f: -SEVERITIES.index(f.severity))
 
     missing = _missing(measured, metrics, meta)
@@ -229,6 +236,7 @@ def analyze_run(
         "capacity": capacity,
         "resources": resources,
         "statements": statements,
+        "sql": sql,  # 1.3: the slow-SQL analysis (docs/findings.md, "The sql block")
         "errors": measured.errors,
         "error_causes": measured.error_causes,
         "findings": [f.to_dict() for f in findings],

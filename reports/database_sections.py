@@ -5,7 +5,9 @@
   busy sessions, top wait event, lock waits, connections against the limit and the time its
   statements took — with one sentence on the top step, also in summary.md.
 - **Top statements**: the statements that took the most database time over the run
-  (sql_stats, from the database collectors), with calls, mean and share.
+  (sql_stats, from the database collectors), with calls, mean and share — shown for a
+  findings.json without the ``sql`` block (before 1.3); the Slow SQL section
+  (reports/sql_report.py) takes its place otherwise.
 
 Both read findings.json only (``steps[].resources``, ``statements``), and show when it has
 them. Their words live here, in both languages, beside the layout that uses them.
@@ -316,7 +318,9 @@ STATEMENTS = Section(
     reads=("statements",),
     html_template=_STATEMENTS_HTML,
     markdown=_md_statements,
-    visible=lambda data: bool(statements(data).get("top")),
+    # findings.json 1.3 holds the slow-SQL ranking (``sql``), which the Slow SQL section
+    # shows (reports/sql_report.py); this table stays for older findings.json
+    visible=lambda data: bool(statements(data).get("top")) and not data.findings.get("sql"),
     context=lambda data, t: {
         "header": [
             _say(t, f"st.{k}") for k in ("statement", "source", "calls", "total", "mean", "share")

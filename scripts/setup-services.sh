@@ -20,6 +20,9 @@ dpkg -s "postgresql-${PG_MAJOR}-hypopg" >/dev/null 2>&1 || want+=("postgresql-${
 command -v chromium >/dev/null 2>&1 || want+=(chromium)
 # CJK fonts so that headless Chromium renders the zh-CN report readably.
 dpkg -s fonts-noto-cjk >/dev/null 2>&1 || want+=(fonts-noto-cjk)
+# The slow-SQL benchmark's yardsticks (benchmarks/bench_sql.py); no daemons.
+command -v pgbadger >/dev/null 2>&1 || want+=(pgbadger)
+command -v pt-query-digest >/dev/null 2>&1 || want+=(percona-toolkit)
 if [ ${#want[@]} -gt 0 ]; then
   log "installing ${want[*]}"
   $SUDO apt-get update -qq

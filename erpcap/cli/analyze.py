@@ -7,12 +7,14 @@ from pathlib import Path
 
 HELP = """\
 Analyse a run directory: per-transaction and per-step statistics (exact percentiles from
-every request), resource summaries, findings with evidence, and a verdict. Writes
+every request), resource summaries, slow SQL (from statements.parquet and sql_stats.parquet:
+ranked statements, anti-patterns, index advice), findings with evidence, and a verdict. Writes
 findings.json and intervals.parquet into the run directory.
 
 examples:
   erpcap analyze runs/2026-11-25T10-00-00_demo
   erpcap analyze runs/latest --slo-p95-ms 500 --error-rate 0.005
+  erpcap analyze runs/customer-db --dsn postgresql://erp@db1/erp   # index advice on slow SQL
 """
 
 
@@ -31,6 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     parser.add_argument(
         "--error-rate", type=float, help="highest acceptable error rate, 0..1 (default 0.01)"
+    )
+    parser.add_argument(
+        "--dsn",
+        metavar="URL",
+        help="a database URL for the SQL analyses' catalog reads and index advice (HypoPG)",
     )
     parser.add_argument(
         "--force",
@@ -57,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         if not 0 <= args.error_rate <= 1:
             raise BadInput(f"--error-rate must be between 0 and 1, got {args.error_rate}")
         slo = Slo(p95_ms=slo.p95_ms, error_rate=args.error_rate)
-    findings = analyze_run(run_dir, slo=slo, force=args.force)
+    findings = analyze_run(run_dir, slo=slo, force=args.force, dsn=args.dsn)
     verdict = findings["verdict"]
     print(f"{verdict['status'].upper()}: {verdict['headline']}")
     for finding in findings["findings"]:

@@ -109,8 +109,9 @@ def test_findings_carry_resources_per_step_and_the_top_statements(
 def test_report_and_summary_show_them_in_both_languages(make_run: Callable[..., RunDir]) -> None:
     run = _run(make_run)
     analyze_run(run)
-    for lang, words in (("en", ("Resources per step", "Top statements", "top wait Lock:tuple (75%)")),
-                        ("zh-CN", ("各阶资源", "耗时最多的语句", "主要等待 Lock:tuple（75%）"))):  # fmt: skip
+    # findings.json 1.3: the statements show in the Slow SQL section (reports/sql_report.py)
+    for lang, words in (("en", ("Resources per step", "Slow SQL", "top wait Lock:tuple (75%)")),
+                        ("zh-CN", ("各阶资源", "慢 SQL", "主要等待 Lock:tuple（75%）"))):  # fmt: skip
         render_reports(run, lang=lang, formats=("html", "md"))
         html = run.file("report.html").read_text(encoding="utf-8")
         summary = run.file("summary.md").read_text(encoding="utf-8").replace("\\", "")
@@ -119,6 +120,23 @@ def test_report_and_summary_show_them_in_both_languages(make_run: Callable[..., 
         for chart in ("chart-db-sessions", "chart-db-waits", "chart-db-locks"):
             assert f'id="{chart}"' in html
         assert "update basket set n = n + ? where id = ?" in summary
+        assert "Top statements" not in html and "耗时最多的语句" not in html
+
+
+def test_findings_without_the_sql_block_keep_top_statements(
+    make_run: Callable[..., RunDir],
+) -> None:
+    """A findings.json written before 1.3 (no ``sql``) still shows its Top statements."""
+    run = _run(make_run)
+    findings = analyze_run(run)
+    findings.pop("sql")
+    run.write_json("findings.json", findings)
+    for lang, word in (("en", "Top statements"), ("zh-CN", "耗时最多的语句")):
+        render_reports(run, lang=lang, formats=("html", "md"))
+        html = run.file("report.html").read_text(encoding="utf-8")
+        summary = run.file("summary.md").read_text(encoding="utf-8").replace("\\", "")
+        assert word in html and word in summary, (lang, word)
+        assert 'id="slow-sql"' not in html
 
 
 def _chart(html: str, chart_id: str) -> dict[str, Any]:
