@@ -32,6 +32,13 @@ from erpcap.progress import Progress
 
 #: findings.json ``sql.version``: bumped when the block's shape changes.
 SQL_VERSION = 1
+
+#: Executions kept from a stream (a standalone log) for the analyses that read single
+#: executions (operations and N+1): the first this many, so that memory stays bounded.
+KEEP_EXECUTIONS = 200_000
+#: The columns kept of each.
+_KEPT = ("ts", "duration_ms", "statement", "fingerprint", "database", "user", "application",
+         "session", "rows", "source")  # fmt: skip
 #: Keys of the document that an analysis's id may not take.
 RESERVED = frozenset(
     {"version", "dialect", "counts", "calls", "total_ms", "histogram", "top", "findings",
@@ -64,6 +71,17 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "item"):
         return _plain(value.item())
     return value
+
+
+def _keeping(
+    rows: Iterable[Mapping[str, Any]], kept: list[dict[str, Any]]
+) -> Iterable[Mapping[str, Any]]:
+    """``rows`` as they come, keeping the first :data:`KEEP_EXECUTIONS` (their :data:`_KEPT`
+    columns) in ``kept``."""
+    for row in rows:
+        if len(kept) < KEEP_EXECUTIONS:
+            kept.append({k: row.get(k) for k in _KEPT})
+        yield row
 
 
 def registered_analyses() -> list[tuple[str, SqlAnalysis]]:
@@ -102,10 +120,13 @@ def sql_findings(
     """:func:`analyze_sql`'s document, and its findings as :class:`Finding` objects (for a
     run's verdict)."""
     frame = statements if isinstance(statements, pd.DataFrame) else None
+    kept: list[dict[str, Any]] = []
+    if statements is not None and not isinstance(statements, pd.DataFrame):
+        statements = _keeping(statements, kept)
     ranked, ranker = rank(statements, sql_stats)
     stats = sql_stats if sql_stats is not None else pd.DataFrame()
-    if frame is None:
-        frame = pd.DataFrame()  # rows streamed past are not kept (memory stays bounded)
+    if frame is None:  # a stream: the first KEEP_EXECUTIONS rows, for per-execution analyses
+        frame = pd.DataFrame(kept)
     sources = {s.strip() for text in ranked["sources"] for s in str(text).split(",")}
     ctx = SqlContext(
         statements=frame,
@@ -118,6 +139,14 @@ def sql_findings(
     )
     analyses = registered_analyses() if analyses is None else analyses
     blocks, runs, notes = _run_analyses(ctx, analyses)
+    if len(kept) >= KEEP_EXECUTIONS and ranker.executions > len(kept):
+        notes.append(
+            {
+                "analysis": "ranking",
+                "text": f"the analyses of single executions (operations, N+1) read the first "
+                f"{KEEP_EXECUTIONS:,} of {ranker.executions:,} executions; the ranking read all",
+            }
+        )
     findings = [f for block in blocks for f in block.findings if isinstance(f, Finding)]
     findings.sort(key=lambda f: -SEVERITIES.index(f.severity))
     total = float(ranked["total_ms"].sum()) if not ranked.empty else 0.0

@@ -104,3 +104,9 @@ def sql_cli() -> SqlCli:
         )  # fmt: skip
 
     return run
+
+
+@pytest.fixture(scope="session")
+def own_servers() -> ModuleType:
+    """tests/own_servers.py: a PostgreSQL or MariaDB server of the test's own."""
+    return SERVERS
