@@ -90,9 +90,15 @@ class Postgres:
 
 
 @contextlib.contextmanager
-def postgres(settings: Mapping[str, str] | None = None) -> Iterator[Postgres]:
+def postgres(
+    settings: Mapping[str, str] | None = None, *, collector: bool = True
+) -> Iterator[Postgres]:
     """A PostgreSQL 15 server logging every statement to ``log/postgresql.log`` (stderr,
-    ``log_line_prefix = '%m [%p] %q%u@%d '``); the folder is removed after."""
+    ``log_line_prefix = '%m [%p] %q%u@%d '``); the folder is removed after.
+
+    ``collector=False`` logs without the logging collector: the server's own stderr goes to
+    the file, each backend writing its lines as it finishes them, so a caller can read the
+    log while the server runs."""
     import psycopg
 
     folder = Path(tempfile.mkdtemp(prefix="erpcap-pg-"))
@@ -111,7 +117,7 @@ def postgres(settings: Mapping[str, str] | None = None) -> Iterator[Postgres]:
             "listen_addresses": "127.0.0.1",
             "port": str(port),
             "unix_socket_directories": str(folder / "socket"),
-            "logging_collector": "on",
+            "logging_collector": "on" if collector else "off",
             "log_destination": "stderr",
             "log_directory": str(folder / "log"),
             "log_filename": "postgresql.log",
@@ -129,10 +135,13 @@ def postgres(settings: Mapping[str, str] | None = None) -> Iterator[Postgres]:
         argv = [str(PG_BIN / "postgres"), "-D", str(folder / "data")]
         for key, value in config.items():
             argv += ["-c", f"{key}={value}"]
-        proc = subprocess.Popen(
-            argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, **_as("postgres"),
-        )  # fmt: skip
+        with contextlib.ExitStack() as files:
+            out: Any = subprocess.DEVNULL
+            if not collector:
+                out = files.enter_context((folder / "log" / "postgresql.log").open("wb"))
+            proc = subprocess.Popen(
+                argv, stdout=out, stderr=out, start_new_session=True, **_as("postgres"),
+            )  # fmt: skip
         server = Postgres(folder, port, proc)
 
         def ready() -> bool:

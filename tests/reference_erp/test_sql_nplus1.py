@@ -8,16 +8,12 @@ bounded number of requests over 127.0.0.1 and reads the log back with the pg-log
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
+import importlib.util
 import os
-import shutil
-import signal
-import subprocess
-import tempfile
+import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 
 import pandas as pd
 import psycopg
@@ -27,7 +23,6 @@ from erpcap.analysis.sql.context import SqlContext
 from erpcap.analysis.sql.operations import analyze
 from erpcap.collectors.importers.base import ImportReport
 from erpcap.collectors.importers.pg_log import parse
-from erpcap.processes import free_port
 from erpcap.reference_erp.seed import seed
 from erpcap.sqltext import tags
 
@@ -42,85 +37,31 @@ pytestmark = [
 ]
 
 
-def _as_postgres() -> dict[str, Any]:
-    """Run a child as the postgres OS user when root (initdb refuses root); the kernel stops
-    it when this test process dies (PR_SET_PDEATHSIG, set after the user change)."""
-
-    def lifeline() -> None:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
-
-    base: dict[str, Any] = {"preexec_fn": lifeline}
-    if os.geteuid() == 0:
-        base.update(user="postgres", group="postgres", extra_groups=[])
-    return base
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)  # fast shutdown
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)  # anything of its group still there
+def _own_servers() -> ModuleType:
+    """tests/own_servers.py, loaded by path (test folders are not packages)."""
+    path = Path(__file__).parents[1] / "own_servers.py"
+    spec = importlib.util.spec_from_file_location("erpcap_tests_own_servers", path)
+    assert spec is not None and spec.loader is not None
+    module = sys.modules.get(spec.name) or importlib.util.module_from_spec(spec)
+    if spec.name not in sys.modules:
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
-def logged_erp(wait: Any) -> Iterator[tuple[str, Path]]:
+def logged_erp() -> Iterator[tuple[str, Path]]:
     """(ERP database URL, server log): a seeded ERP on a server that logs every statement."""
-    folder = Path(tempfile.mkdtemp(prefix="erpcap-nplus1-"))
-    proc: subprocess.Popen[bytes] | None = None
-    log = folder / "postgresql.log"
-    try:
-        (folder / "data").mkdir()
-        (folder / "socket").mkdir()
-        if os.geteuid() == 0:
-            for path in (folder, *folder.iterdir()):
-                shutil.chown(path, "postgres", "postgres")
-        initdb = [str(PG_BIN / "initdb"), "-D", str(folder / "data"), "-A", "trust", "-U",
-                  "postgres", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]  # fmt: skip
-        subprocess.run(initdb, check=True, capture_output=True, timeout=120, **_as_postgres())
-        port = free_port()
-        settings = {
-            "listen_addresses": "127.0.0.1",
-            "port": str(port),
-            "unix_socket_directories": str(folder / "socket"),
-            "log_line_prefix": "%m [%p] ",
-            "lc_messages": "C",
-            "shared_buffers": "32MB",
-            "max_connections": "30",
-            "fsync": "off",
-        }
-        argv = [str(PG_BIN / "postgres"), "-D", str(folder / "data")]
-        for key, value in settings.items():
-            argv += ["-c", f"{key}={value}"]
-        with log.open("wb") as out:  # no logging collector: backends write as they finish
-            proc = subprocess.Popen(
-                argv, stdout=out, stderr=out, start_new_session=True, **_as_postgres()
-            )
-        admin = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-
-        def ready() -> bool:
-            assert proc is not None and proc.poll() is None, log.read_text()[-2000:]
-            try:
-                psycopg.connect(admin, connect_timeout=2).close()
-            except psycopg.OperationalError:
-                return False
-            return True
-
-        wait(ready, 60, "the test PostgreSQL server to accept connections")
-        url = f"postgresql://postgres@127.0.0.1:{port}/erp"
+    # Logged by the server itself, not its collector, so the log can be read while it runs;
+    # every statement from when the seed is done.
+    quiet = {"log_line_prefix": "%m [%p] ", "log_min_duration_statement": "-1"}
+    with _own_servers().postgres(quiet, collector=False) as server:
+        url = f"postgresql://postgres@127.0.0.1:{server.port}/erp"
         with open(os.devnull, "w") as devnull:
             seed(url, SCALE, 42, as_of=AS_OF, out=devnull)
-        with psycopg.connect(admin, autocommit=True) as conn:  # from now on: every statement
+        with psycopg.connect(server.dsn, autocommit=True) as conn:
             conn.execute("ALTER DATABASE erp SET log_min_duration_statement = 0")
-        yield url, log
-    finally:
-        if proc is not None:
-            _stop(proc)
-        shutil.rmtree(folder, ignore_errors=True)
+        yield url, server.log
 
 
 def _targets(url: str) -> tuple[list[int], list[int]]:
