@@ -11,9 +11,13 @@ from typing import Any
 
 import pandas as pd
 
+from erpcap.analysis.capacity.assess import assess
+from erpcap.analysis.capacity.bottleneck import attribute
+from erpcap.analysis.capacity.sizing import size
 from erpcap.analysis.latency import with_response
 from erpcap.analysis.load_stats import from_load_stats
 from erpcap.analysis.measured import Measured, from_requests
+from erpcap.analysis.plan import alert_rules, make_plan
 from erpcap.analysis.resources import summarize
 from erpcap.analysis.rules import MIN_SAMPLES, Context, Rule, Slo, registered_rules
 from erpcap.analysis.rules.run import STATUS_WORDS
@@ -22,10 +26,13 @@ from erpcap.analysis.sql_summary import summarize as summarize_sql
 from erpcap.analysis.verdict import verdict
 from erpcap.analysis.windows import databases, window
 from erpcap.errors import BadInput, RunDirError
-from erpcap.findings import LANGUAGES, SEVERITIES, phrase
+from erpcap.findings import LANGUAGES, SEVERITIES, Finding, phrase
 from erpcap.rundir import FINDINGS, RunDir, iso
 from erpcap.types import FINDINGS_VERSION
 from erpcap.words import plural
+
+#: The Prometheus alerting rules derived from the measured knee (analysis/plan).
+ALERTS = "alerts.yml"
 
 
 def _step_resources(
@@ -189,6 +196,14 @@ def analyze_run(
     statements = summarize_sql(sql_stats)
     _step_resources(steps, metrics, statements)
 
+    sql: dict[str, Any] | None = None
+    sql_found: list[Finding] = []
+    if run.has_table("statements") or not sql_stats.empty:
+        sql, sql_found = sql_findings(run.read_table("statements"), sql_stats, dsn=dsn)
+    capacity = _capacity(steps)
+    capacity.update(assess(steps, metrics, statements, sql, meta, slo))
+    capacity["bottleneck"] = attribute(capacity, steps, resources, statements, sql, metrics, meta)
+
     ctx = Context(
         meta=meta,
         overall=overall,
@@ -198,12 +213,11 @@ def analyze_run(
         errors=measured.errors,
         slo=slo,
         error_causes=measured.error_causes,
+        capacity=capacity,
+        statements=statements,
+        sql=sql,
     )
-    findings = [f for rule in rules for f in rule(ctx)]
-    sql: dict[str, Any] | None = None
-    if run.has_table("statements") or not sql_stats.empty:
-        sql, found = sql_findings(run.read_table("statements"), sql_stats, dsn=dsn)
-        findings += found
+    findings = [f for rule in rules for f in rule(ctx)] + sql_found
     findings.sort(key=lambda f: -SEVERITIES.index(f.severity))
 
     missing = _missing(measured, metrics, meta)
@@ -220,7 +234,6 @@ def analyze_run(
         "warnings": list(meta.get("warnings") or []),
     }
 
-    capacity = _capacity(steps)
     doc: dict[str, Any] = {
         "schema_version": FINDINGS_VERSION,
         "run_id": meta.get("id", run.path.name),
@@ -243,6 +256,12 @@ def analyze_run(
         "data_quality": quality,
         "inputs": inputs,
     }
+    # 1.4: the plan reads the findings and capacity above; sizing reads the plan too
+    doc["plan"] = make_plan(doc)
+    doc["sizing"] = size(doc)
     run.write_table("intervals", measured.intervals)
+    rules_text = alert_rules(doc)
+    if rules_text is not None:
+        run.file(ALERTS).write_text(rules_text, encoding="utf-8")
     run.write_json(FINDINGS, doc)
     return doc

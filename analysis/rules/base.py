@@ -52,6 +52,11 @@ class Context:
     slo: Slo
     #: Failed requests per cause (analysis/errors.py): connection, timeout, auth, …
     error_causes: dict[str, int] = field(default_factory=dict)
+    #: The capacity block of findings.json (analysis/capacity/assess.py), with ``bottleneck``.
+    capacity: dict[str, Any] = field(default_factory=dict)
+    #: The statement statistics (``statements``) and slow-SQL block (``sql``), or None.
+    statements: dict[str, Any] | None = None
+    sql: dict[str, Any] | None = None
 
 
 #: A rule: the context in, findings out (made from the rule's own FindingKind).
