@@ -1,0 +1,1 @@
+"""Before and after: two runs compared per transaction and on capacity, with significance."""
