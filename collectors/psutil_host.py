@@ -20,7 +20,17 @@ labels:
 and, with ``source="process"``, for each watched role (``watch("erp", pid)``), its root
 process and all its descendants (uvicorn or Locust workers) summed, labels
 ``{"role": "erp"}``: ``cpu_percent`` (100 = one core busy, so it can exceed 100),
-``rss_bytes``, ``num_processes`` and ``num_threads``. ``per_pid=true`` adds the same rows
+``rss_bytes``, ``num_processes`` and ``num_threads``.
+
+A role's ``cpu_percent`` counts the CPU of short-lived descendants too: a database server
+that forks a backend per connection, or a server that forks per request, runs processes
+that start and end between two samples (or two scans of the process table). Their time is
+found where Linux puts it when a parent reaps a child: in the parent's cumulative
+``children_user`` and ``children_system``. The role's CPU is the growth, from one sample to
+the next, of the tree's cumulative user + system time of the live processes plus what they
+reaped; a process that ended moves its time from the first sum to its parent's second, so
+nothing is counted twice (the growth is taken from the highest total seen, so a zombie
+waiting to be reaped is not counted again when its parent reaps it). ``per_pid=true`` adds the same rows
 per process with labels ``{"role": "erp", "pid": 1234}``.
 
 Roles can be watched at any time, so the orchestrator can start this collector first and add
@@ -94,6 +104,8 @@ class PsutilCollector(Collector):
         self._children: dict[int, list[psutil.Process]] = {}  # parent pid → children
         self._scanned: tuple[float, frozenset[int]] = (float("-inf"), frozenset())
         self._counters: dict[str, tuple[float, dict[str, float]]] = {}
+        #: Per role: (monotonic clock, highest cumulative CPU seconds of the tree seen).
+        self._cpu_total: dict[str, tuple[float, float]] = {}
 
     # -- watching processes ------------------------------------------------------------------
 
@@ -102,6 +114,7 @@ class PsutilCollector(Collector):
         with self._lock:
             self._roots[role] = int(pid)
             self._gone.discard(role)
+            self._cpu_total.pop(role, None)
 
     def unwatch(self, role: str) -> None:
         with self._lock:
@@ -175,29 +188,47 @@ class PsutilCollector(Collector):
                 continue
             totals = {"cpu_percent": 0.0, "rss_bytes": 0.0, "num_threads": 0.0}
             count = 0
+            cumulative = 0.0
             for proc in tree:
                 try:
                     with proc.oneshot():
                         cpu = proc.cpu_percent(None)
+                        times = proc.cpu_times()
                         rss = float(proc.memory_info().rss)
                         threads = float(proc.num_threads())
                 except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
                     continue
                 seen.add(proc.pid)
                 count += 1
-                totals["cpu_percent"] += cpu
+                cumulative += _tree_seconds(times)
                 totals["rss_bytes"] += rss
                 totals["num_threads"] += threads
                 if self.per_pid:
                     labels = {"role": role, "pid": proc.pid}
                     yield metric_row(now, PROCESS, "cpu_percent", cpu, labels)
                     yield metric_row(now, PROCESS, "rss_bytes", rss, labels)
+            totals["cpu_percent"] = self._role_cpu(role, cumulative)
             labels = {"role": role}
             for metric, value in totals.items():
                 yield metric_row(now, PROCESS, metric, value, labels)
             yield metric_row(now, PROCESS, "num_processes", count, labels)
         for pid in set(self._procs) - seen:  # forget processes that ended
             del self._procs[pid]
+
+    def _role_cpu(self, role: str, cumulative: float) -> float:
+        """The role's CPU (% of one core) since the previous sample, from the cumulative
+        seconds of its tree (see the module docstring); 0 on the first sample."""
+        clock = time.monotonic()
+        previous = self._cpu_total.get(role)
+        if previous is None:
+            self._cpu_total[role] = (clock, cumulative)
+            return 0.0
+        at, highest = previous
+        self._cpu_total[role] = (clock, max(highest, cumulative))
+        elapsed = clock - at
+        if elapsed <= 0:
+            return 0.0
+        return round(max(cumulative - highest, 0.0) / elapsed * 100.0, 3)
 
     def _descendants(self, roots: set[int]) -> Mapping[int, list[psutil.Process]]:
         """The parent → children map, scanned again every :data:`TREE_EVERY_S` seconds and
@@ -255,6 +286,15 @@ def _children_map() -> dict[int, list[psutil.Process]]:
         if isinstance(ppid, int) and ppid != proc.pid:
             children.setdefault(ppid, []).append(proc)
     return children
+
+
+def _tree_seconds(times: Any) -> float:
+    """A process's own user + system seconds and those of the children it reaped."""
+    own = float(times.user) + float(times.system)
+    reaped = float(getattr(times, "children_user", 0.0)) + float(
+        getattr(times, "children_system", 0.0)
+    )
+    return own + reaped
 
 
 def _alive(proc: psutil.Process) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -27,7 +29,7 @@ def test_samples_host_and_a_process_tree(tmp_path: Path, wait: Callable[..., Non
     run = RunDir.create(tmp_path / "run")
     collector = PsutilCollector(interval=0.2, per_cpu=True, per_pid=True, flush_every_s=0.5)
     collector.start(run)  # before the process exists: it is watched later
-    proc = subprocess.Popen([sys.executable, "-c", BUSY])
+    proc = subprocess.Popen([sys.executable, "-c", BUSY], start_new_session=True)
     try:
         collector.watch("app", proc.pid)
 
@@ -43,7 +45,7 @@ def test_samples_host_and_a_process_tree(tmp_path: Path, wait: Callable[..., Non
 
         wait(tree_sampled, 8.0, "the parent and its child to be sampled busy")
         first_pid = proc.pid
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)  # the parent and its sleeping child
         proc.wait(5)
         wait(
             lambda: any(e["kind"] == "process_exited" for e in run.read_events()),
@@ -52,7 +54,7 @@ def test_samples_host_and_a_process_tree(tmp_path: Path, wait: Callable[..., Non
         )
     finally:
         if proc.poll() is None:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(5)
         collector.stop()
     assert not collector.running and collector.failures == 0
@@ -78,3 +80,44 @@ def test_samples_host_and_a_process_tree(tmp_path: Path, wait: Callable[..., Non
     assert frame["ts"].is_monotonic_increasing or len(list((run.path / "metrics").glob("*"))) > 1
     exited = [e for e in run.read_events() if e["kind"] == "process_exited"]
     assert [(e["role"], e["pid"]) for e in exited] == [("app", first_pid)]
+
+
+# A parent that runs children one after another, each burning 0.15 s of CPU and ending well
+# within the collector's five-second rescan of the process table, and counts them in a file.
+FORKING = """
+import pathlib, subprocess, sys
+done = pathlib.Path(sys.argv[1])
+burn = "import time\\nwhile time.process_time() < 0.15:\\n    pass\\n"
+for n in range(1, 400):
+    subprocess.run([sys.executable, "-c", burn], check=True)
+    done.write_text(str(n))
+"""
+
+
+def test_counts_the_cpu_of_children_that_ended_between_samples(
+    tmp_path: Path, wait: Callable[..., None]
+) -> None:
+    """A server forking a process per connection (PostgreSQL) spends its CPU in children
+    that live less than a sample: the role's CPU must include them."""
+    run = RunDir.create(tmp_path / "run")
+    collector = PsutilCollector(interval=0.5, flush_every_s=0.5)
+    done = tmp_path / "done"
+    proc = subprocess.Popen([sys.executable, "-c", FORKING, str(done)], start_new_session=True)
+    collector.watch("forker", proc.pid)
+    collector.start(run)
+    try:
+        wait(
+            lambda: done.exists() and int(done.read_text() or 0) >= 12,
+            60.0,
+            "twelve short-lived children to end",
+        )
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+        collector.stop()
+    children = int(done.read_text())
+    frame = run.read_table("metrics")
+    role = frame[(frame["metric"] == "cpu_percent") & (frame["labels"] == '{"role":"forker"}')]
+    cpu_seconds = float((role["value"] / 100.0 * 0.5).sum())
+    # at least 0.15 s each for the children that ended (and at most all that could run)
+    assert cpu_seconds >= 0.6 * 0.15 * children, (cpu_seconds, children)
