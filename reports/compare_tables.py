@@ -80,10 +80,13 @@ def transactions_table(doc: dict[str, Any]) -> Table:
                 row["name"], num(row["a"]["count"], 0), num(row["b"]["count"], 0),
                 num(row["a"]["p50_ms"]), num(row["b"]["p50_ms"]),
                 num(row["a"]["p95_ms"]), num(row["b"]["p95_ms"]),
-                change(row["p95_change"]), diff, _p(mw.get("p_adjusted")), row["verdict"],
+                change(row["p95_change"]), diff, _p(mw.get("p_adjusted")),
+                row["verdict"] if row["tested"] else "too few to test",
             ]
         )  # fmt: skip
     tx = doc["transactions"]
+    if any(not r["tested"] for r in tx["rows"]):
+        table.notes.append("too few to test: fewer than 20 successful requests in A or B")
     for side, names in (("A", tx["only_in_a"]), ("B", tx["only_in_b"])):
         if names:
             table.notes.append(f"only in {side} (not compared): {', '.join(names)}")
@@ -157,7 +160,7 @@ def not_called(doc: dict[str, Any]) -> list[str]:
     out = []
     for row in doc["transactions"]["rows"]:
         moved = row["p95_change"] is not None and abs(row["p95_change"]) >= doc["min_effect"]
-        if row["verdict"] == "no significant change" and moved:
+        if row["verdict"] == "no significant change" and moved and row["tested"]:
             out.append(f"{row['name']} ({change(row['p95_change'])}): {'; '.join(row['reasons'])}")
     return out
 
@@ -177,14 +180,19 @@ def method(doc: dict[str, Any]) -> str:
 def headline(doc: dict[str, Any]) -> str:
     """One line: how many transactions moved, and capacity.
 
-    >>> headline({"transactions": {"rows": [{"verdict": "faster"}]},
+    >>> headline({"transactions": {"rows": [{"verdict": "faster", "tested": True},
+    ...           {"verdict": "no significant change", "tested": False}]},
     ...           "capacity": {"verdict": None}, "regression": False})
-    'B against A: 1 faster, 0 slower, 0 no significant change; capacity not compared'
+    'B against A: 1 faster, 0 slower, 0 no significant change, 1 too few to test; capacity not compared'
     """
-    verdicts = [r["verdict"] for r in doc["transactions"]["rows"]]
+    rows = doc["transactions"]["rows"]
+    verdicts = [r["verdict"] for r in rows if r["tested"]]
     counts = ", ".join(
         f"{verdicts.count(v)} {v}" for v in ("faster", "slower", "no significant change")
     )
+    untested = len(rows) - len(verdicts)
+    if untested:
+        counts += f", {untested} too few to test"
     cap = doc["capacity"]["verdict"]
     capacity = "capacity not compared" if cap is None else f"capacity: {cap}"
     tail = " — REGRESSION" if doc["regression"] else ""

@@ -25,29 +25,34 @@ SAME = "no significant change"
 MIN_SECONDS = 3
 
 
-def per_second(starts: np.ndarray, begin: Any, end: Any) -> np.ndarray:
-    """Successful requests started in each whole second of [begin, end) (zeros included).
+def per_second(starts_ns: np.ndarray, begin: Any, end: Any) -> np.ndarray:
+    """Successful requests started in each whole second of [begin, end) (zeros included);
+    ``starts_ns`` are sorted UTC nanoseconds since the epoch, ``begin`` and ``end`` anything
+    ``pandas.Timestamp`` reads (naive means UTC).
 
-    >>> t0 = np.datetime64("2026-01-01T00:00:00", "ns")
-    >>> s = t0 + np.array([0, 100, 1500, 2100, 2200, 2900], dtype="timedelta64[ms]")
-    >>> per_second(s, t0, t0 + np.timedelta64(3500, "ms")).tolist()
+    >>> t0 = pd.Timestamp("2026-01-01T00:00:00Z")
+    >>> s = t0.value + np.array([0, 100, 1500, 2100, 2200, 2900]) * 1_000_000
+    >>> per_second(s, t0, "2026-01-01T00:00:03.5Z").tolist()
     [2, 1, 3]
     """
     t0, t1 = _ns(begin), _ns(end)
-    seconds = int((t1 - t0) / np.timedelta64(1, "s"))
+    seconds = (t1 - t0) // _SECOND
     if seconds <= 0:
         return np.zeros(0, dtype=np.int64)
-    lo, hi = np.searchsorted(starts, [t0, t0 + np.timedelta64(seconds, "s")])
-    offsets = (starts[lo:hi] - t0) // np.timedelta64(1, "s")
+    lo, hi = np.searchsorted(starts_ns, [t0, t0 + seconds * _SECOND])
+    offsets = (starts_ns[lo:hi] - t0) // _SECOND
     return np.bincount(offsets.astype(np.int64), minlength=seconds)
 
 
-def _ns(value: Any) -> np.datetime64:
-    """``value`` (ISO text, Timestamp, datetime64) as a naive UTC ``datetime64[ns]``."""
+_SECOND = 1_000_000_000
+
+
+def _ns(value: Any) -> int:
+    """``value`` as UTC nanoseconds since the epoch."""
     ts = pd.Timestamp(value)
-    if ts.tzinfo is not None:
-        ts = ts.tz_convert("UTC").tz_localize(None)
-    return np.datetime64(ts.to_datetime64(), "ns")
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return int(ts.value)
 
 
 def _peak(side: Side, rng: np.random.Generator, level: float) -> dict[str, Any]:
@@ -63,7 +68,9 @@ def _peak(side: Side, rng: np.random.Generator, level: float) -> dict[str, Any]:
         "seconds": 0,
         "note": None,
     }
-    step = next((s for s in side.findings.get("steps") or [] if s.get("step") == peak.get("step")), None)
+    step = next(
+        (s for s in side.findings.get("steps") or [] if s.get("step") == peak.get("step")), None
+    )
     if not peak or step is None:
         out["note"] = f"run {side.label} has no measured peak step"
         return out

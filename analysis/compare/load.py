@@ -31,7 +31,8 @@ class Side:
     latencies: dict[str, np.ndarray]
     #: Per transaction name: its group (order, query, …).
     groups: dict[str, str]
-    #: Start times of the successful requests, UTC (for per-second throughput), sorted.
+    #: Start times of the successful requests, UTC nanoseconds (for per-second throughput),
+    #: sorted.
     ok_starts: np.ndarray
 
 
@@ -65,7 +66,7 @@ def read_side(label: str, folder: str | Path) -> Side:
             latencies[str(name)] = part
         first_group = ok.groupby("name", sort=False, observed=True)["group"].first()
         groups = {str(k): str(v) for k, v in first_group.items()}
-    starts = pd.to_datetime(ok["start"], utc=True).to_numpy(dtype="datetime64[ns]")
+    starts = pd.to_datetime(ok["start"], utc=True).to_numpy(dtype="datetime64[ns]").astype(np.int64)
     return Side(
         label=label,
         path=run.path,

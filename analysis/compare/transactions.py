@@ -112,6 +112,7 @@ def compare_transactions(
             "mann_whitney": None,
             "p95_diff_ms": None,
             "p95_diff_ci_ms": None,
+            "tested": False,
             "verdict": SAME,
             "reasons": [],
         }
@@ -121,12 +122,10 @@ def compare_transactions(
                 f"{MIN_SAMPLES} needed in each)"
             ]
         else:
-            row.update(_test(xa, xb, rng_for(seed, name), alpha))
+            row.update(_test(xa, xb, rng_for(seed, name), alpha), tested=True)
         rows.append(row)
-    tested = [r for r in rows if r["mann_whitney"] is not None]
-    for row, adjusted in zip(
-        tested, holm([r["mann_whitney"]["p"] for r in tested]), strict=True
-    ):
+    tested = [r for r in rows if r["tested"]]
+    for row, adjusted in zip(tested, holm([r["mann_whitney"]["p"] for r in tested]), strict=True):
         row["mann_whitney"]["p_adjusted"] = adjusted
         _judge(row, alpha, min_effect)
     rows.sort(key=lambda r: (-(r["a"]["count"] + r["b"]["count"]), r["name"]))

@@ -90,7 +90,9 @@ def test_the_command_prints_writes_and_gates(
 ) -> None:
     a, b = _pair(make_run, seed_b=2, factor=0.7)
     out_json, out_html = tmp_path / "c.json", tmp_path / "c.html"
-    code = main(["compare", str(a.path), str(b.path), "--json", str(out_json), "--html", str(out_html)])
+    code = main(
+        ["compare", str(a.path), str(b.path), "--json", str(out_json), "--html", str(out_html)]
+    )
     printed = capsys.readouterr().out
     assert code == 0
     assert "| check_availability |" in printed and "| faster |" in printed

@@ -131,8 +131,12 @@ def test_the_capped_bootstrap_keeps_the_width() -> None:
     rng = np.random.default_rng(5)
     a = rng.lognormal(np.log(100.0), 0.4, 20_000)
     b = rng.lognormal(np.log(100.0), 0.4, 20_000)
-    _, lo_full, hi_full = bootstrap_quantile_diff(a, b, np.random.default_rng(1), cap=20_000, resamples=300)
-    _, lo_cap, hi_cap = bootstrap_quantile_diff(a, b, np.random.default_rng(1), cap=1000, resamples=300)
+    _, lo_full, hi_full = bootstrap_quantile_diff(
+        a, b, np.random.default_rng(1), cap=20_000, resamples=300
+    )
+    _, lo_cap, hi_cap = bootstrap_quantile_diff(
+        a, b, np.random.default_rng(1), cap=1000, resamples=300
+    )
     assert (hi_cap - lo_cap) == pytest.approx(hi_full - lo_full, rel=0.35)
 
 
