@@ -57,12 +57,11 @@ def read_side(label: str, folder: str | Path) -> Side:
     latencies: dict[str, np.ndarray] = {}
     groups: dict[str, str] = {}
     if not ok.empty:
-        names = ok["name"].astype(str).to_numpy()
+        codes, names = pd.factorize(ok["name"].astype(str), sort=True)
         values = ok[RESPONSE].to_numpy(dtype=np.float64)
-        order = np.argsort(names, kind="stable")
-        names, values = names[order], values[order]
-        uniques, first = np.unique(names, return_index=True)
-        for name, part in zip(uniques, np.split(values, first[1:]), strict=True):
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(1, len(names)))
+        for name, part in zip(names, np.split(values[order], bounds), strict=True):
             latencies[str(name)] = part
         first_group = ok.groupby("name", sort=False, observed=True)["group"].first()
         groups = {str(k): str(v) for k, v in first_group.items()}
