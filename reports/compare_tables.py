@@ -155,6 +155,27 @@ def steps_table(doc: dict[str, Any]) -> Table | None:
     return table
 
 
+def failures_table(doc: dict[str, Any]) -> Table | None:
+    """Failure rates of the transactions that failed at least once in A or B."""
+    rows = [r for r in doc.get("failures") or [] if r["a"]["failed"] or r["b"]["failed"]]
+    if not rows:
+        return None
+    table = Table(
+        title="Failed requests",
+        headers=["transaction", "failed A", "failed B", "rate A", "rate B", "p (Holm)", "change"],
+        numeric={1, 2, 3, 4, 5},
+    )
+    for row in rows:
+        table.rows.append(
+            [
+                row["name"], num(row["a"]["failed"], 0), num(row["b"]["failed"], 0),
+                f"{row['a']['rate']:.2%}", f"{row['b']['rate']:.2%}", _p(row["p_adjusted"]),
+                row["change"] or "no significant change",
+            ]
+        )  # fmt: skip
+    return table
+
+
 def not_called(doc: dict[str, Any]) -> list[str]:
     """Why a transaction whose p95 moved by at least the minimum effect was not called."""
     out = []
@@ -201,7 +222,11 @@ def headline(doc: dict[str, Any]) -> str:
 
 def tables(doc: dict[str, Any]) -> list[Table]:
     """Every table of the comparison, in the order shown."""
-    out = [transactions_table(doc), capacity_table(doc)]
+    out = [transactions_table(doc)]
+    failures = failures_table(doc)
+    if failures is not None:
+        out.append(failures)
+    out.append(capacity_table(doc))
     steps = steps_table(doc)
     if steps is not None:
         out.append(steps)

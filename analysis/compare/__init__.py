@@ -9,8 +9,10 @@ renders as HTML (docs/compare.md):
   interval of the p95 difference and a verdict (:mod:`.transactions`);
 - ``capacity``: peak successful throughput with intervals, the largest load within the SLO,
   and the USL peaks when both runs have a fit (:mod:`.capacity`);
+- ``failures``: each transaction's failure rate in A and B, tested (:mod:`.failures`);
 - ``steps``: the load levels measured in both ladders, side by side (:mod:`.steps`);
-- ``warnings``: what makes the two runs less comparable (another scenario, another shape);
+- ``warnings``: what makes the two runs less comparable (another scenario, another shape),
+  and transactions that fail significantly more often in B;
 - ``regression``: true when a transaction is significantly slower or capacity dropped.
 """
 
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from erpcap.analysis.compare.capacity import LOWER, compare_capacity
+from erpcap.analysis.compare.failures import compare_failures
 from erpcap.analysis.compare.load import Side, read_side
 from erpcap.analysis.compare.steps import match_steps
 from erpcap.analysis.compare.transactions import SLOWER, compare_transactions
@@ -85,7 +88,8 @@ def compare_runs(
             raise BadInput(
                 f"run {side.label} has no successful requests to compare",
                 path=side.path,
-                hint="compare runs that recorded successful requests",
+                hint="compare needs each request (requests.parquet); a run imported from a "
+                "load tool's own statistics, or one whose requests all failed, cannot be tested",
             )
     transactions = compare_transactions(a, b, alpha=alpha, min_effect=min_effect, seed=seed)
     if not transactions["rows"]:
@@ -96,6 +100,7 @@ def compare_runs(
             hint="compare two runs of the same scenario",
         )
     capacity = compare_capacity(a, b, alpha=alpha, seed=seed)
+    failures = compare_failures(a, b, alpha=alpha)
     slower = [r["name"] for r in transactions["rows"] if r["verdict"] == SLOWER]
     return {
         "version": COMPARE_VERSION,
@@ -107,7 +112,8 @@ def compare_runs(
         "seed": seed,
         "transactions": transactions,
         "capacity": capacity,
+        "failures": failures["rows"],
         "steps": match_steps(a.findings, b.findings),
-        "warnings": _warnings(a, b),
+        "warnings": _warnings(a, b) + failures["warnings"],
         "regression": bool(slower) or capacity["verdict"] == LOWER,
     }

@@ -31,6 +31,8 @@ class Side:
     latencies: dict[str, np.ndarray]
     #: Per transaction name: its group (order, query, …).
     groups: dict[str, str]
+    #: Per transaction name: (requests, failed requests), over every request.
+    outcomes: dict[str, tuple[int, int]]
     #: Start times of the successful requests, UTC nanoseconds (for per-second throughput),
     #: sorted.
     ok_starts: np.ndarray
@@ -52,7 +54,11 @@ def read_side(label: str, folder: str | Path) -> Side:
         )
     findings = run.read_findings(current=True)
     requests = run.read_table("requests")
-    ok = requests.loc[requests["ok"].to_numpy(dtype=bool)]
+    passed = requests["ok"].to_numpy(dtype=bool)
+    tally = pd.DataFrame({"name": requests["name"].astype(str), "failed": ~passed})
+    counts = tally.groupby("name", sort=True)["failed"].agg(["size", "sum"])
+    outcomes = {str(k): (int(n), int(f)) for k, n, f in counts.itertuples(name=None)}
+    ok = requests.loc[passed]
     ok = with_response(ok)
     latencies: dict[str, np.ndarray] = {}
     groups: dict[str, str] = {}
@@ -72,5 +78,6 @@ def read_side(label: str, folder: str | Path) -> Side:
         findings=findings,
         latencies=latencies,
         groups=groups,
+        outcomes=outcomes,
         ok_starts=np.sort(starts),
     )

@@ -78,6 +78,24 @@ def mann_whitney(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarra
     return MannWhitney(u=u, z=z, p=p, superiority=u / (n1 * n2))
 
 
+def two_proportions(failed_a: int, n_a: int, failed_b: int, n_b: int) -> float:
+    """Two-sided p of a pooled two-proportion z-test: do two failure rates differ?
+
+    >>> f"{two_proportions(10, 1000, 40, 1000):.2e}"
+    '1.73e-05'
+    >>> two_proportions(0, 50, 0, 60)
+    1.0
+    """
+    if n_a == 0 or n_b == 0:
+        return 1.0
+    pooled = (failed_a + failed_b) / (n_a + n_b)
+    variance = pooled * (1 - pooled) * (1 / n_a + 1 / n_b)
+    if variance <= 0:
+        return 1.0
+    z = (failed_b / n_b - failed_a / n_a) / math.sqrt(variance)
+    return min(1.0, math.erfc(abs(z) / math.sqrt(2.0)))
+
+
 def holm(p_values: Sequence[float]) -> list[float]:
     """Holm-adjusted p-values, in the order given: compare each with α directly.
 

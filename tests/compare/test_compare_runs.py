@@ -31,9 +31,11 @@ def _scale(run: RunDir, name: str, factor: float) -> None:
     run.write_table("requests", frame)
 
 
-def _pair(make_run: MakeRun, seed_b: int, factor: float | None = None) -> tuple[RunDir, RunDir]:
-    a = make_run(LADDER, seed=1)
-    b = make_run(LADDER, seed=seed_b)
+def _pair(
+    make_run: MakeRun, seed_b: int, factor: float | None = None, ladder: list = LADDER
+) -> tuple[RunDir, RunDir]:
+    a = make_run(ladder, seed=1)
+    b = make_run(ladder, seed=seed_b)
     if factor is not None:
         _scale(b, FAST, factor)
     analyze_run(a)
@@ -67,11 +69,13 @@ def test_a_transaction_30_percent_faster_is_called_and_nothing_else(make_run: Ma
 
 @pytest.mark.parametrize("seed_b", [2, 3, 4])
 def test_two_runs_of_the_same_distribution_show_no_change(make_run: MakeRun, seed_b: int) -> None:
-    a, b = _pair(make_run, seed_b=seed_b)
+    a, b = _pair(make_run, seed_b=seed_b, ladder=[(*s[:4], 0.02) for s in LADDER])
     doc = compare_runs(a.path, b.path)
     assert set(_verdicts(doc).values()) == {"no significant change"}, doc["transactions"]
     assert doc["capacity"]["verdict"] == "no significant change"
     assert doc["regression"] is False
+    assert all(r["b"]["failed"] > 0 and r["change"] is None for r in doc["failures"])
+    assert doc["warnings"] == []
     for side in ("a", "b"):
         interval = doc["capacity"][side]["interval"]
         assert interval["low"] <= interval["mean"] <= interval["high"]
@@ -158,3 +162,16 @@ def test_a_lower_peak_throughput_is_a_capacity_regression(make_run: MakeRun) -> 
     assert cap["b"]["interval"]["high"] < cap["a"]["interval"]["low"]
     assert -0.35 < cap["peak_change"] < -0.2
     assert compare_runs(b.path, a.path)["capacity"]["verdict"] == "higher"
+
+
+def test_a_transaction_that_fails_more_often_is_warned_of(make_run: MakeRun) -> None:
+    a = make_run(LADDER, seed=1)
+    b = make_run([(*s[:4], 0.1) for s in LADDER], seed=2)
+    analyze_run(a)
+    analyze_run(b)
+    doc = compare_runs(a.path, b.path)
+    assert {r["name"]: r["change"] for r in doc["failures"]} == {
+        FAST: "higher",
+        "create_sales_order": "higher",
+    }
+    assert any(w.startswith(f"{FAST} fails more often in B") for w in doc["warnings"])
