@@ -53,6 +53,11 @@ def _warnings(a: Side, b: Side) -> list[str]:
             f"the runs had different load shapes (users per step: A {shape_a}, B {shape_b}): "
             "a transaction's latencies mix the change with the load"
         )
+    if a.findings.get("slo") != b.findings.get("slo"):
+        out.append(
+            "the runs were analysed against different SLOs: the users within the SLO are "
+            "not comparable (analyse both with the same --slo-p95-ms and --error-rate)"
+        )
     return out
 
 

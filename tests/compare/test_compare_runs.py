@@ -175,3 +175,15 @@ def test_a_transaction_that_fails_more_often_is_warned_of(make_run: MakeRun) -> 
         "create_sales_order": "higher",
     }
     assert any(w.startswith(f"{FAST} fails more often in B") for w in doc["warnings"])
+
+
+def test_different_slos_and_shapes_are_warned_of(make_run: MakeRun) -> None:
+    from erpcap.analysis.rules import Slo
+
+    a = make_run(LADDER, seed=1)
+    b = make_run(LADDER[:2], seed=2)
+    analyze_run(a)
+    analyze_run(b, slo=Slo(error_rate=0.05))
+    warnings = compare_runs(a.path, b.path)["warnings"]
+    assert any("different SLOs" in w for w in warnings)
+    assert any("different load shapes" in w and "[5, 10, 20]" in w for w in warnings)
