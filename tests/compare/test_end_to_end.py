@@ -1,0 +1,138 @@
+"""``erpcap compare`` on two real ``erpcap run`` ladders against a small server this test
+writes (not the reference ERP): once as it is, once with a planted CPU cost on every
+availability request (a fixed amount of hashing, not a sleep). Compare must call that
+transaction slower, and flag the regression for CI.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from erpcap.analysis.compare import compare_runs
+from erpcap.analysis.run import analyze_run
+from erpcap.cli import main
+from erpcap.rundir import RunDir
+
+SHAPE = "steps:\n" + "".join(f"  - users: {n}\n    duration: 6s\n" for n in (2, 4))
+SCENARIO = "users:\n  - role: order_entry\n    tasks: {check_availability: 3, get_sales_order: 1}\n"
+ITEMS = [{"id": i, "sku": f"S{i}"} for i in range(1, 11)]
+ORDERS = [{"id": i, "status": "open"} for i in range(1, 11)]
+#: PBKDF2 rounds burnt per availability request in the slowed server (tens of ms of CPU).
+COST_ROUNDS = 40_000
+
+
+def _handler(cost_rounds: int) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def _send(self, status: int, body: Any) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            if urlsplit(self.path).path == "/auth/login":
+                self._send(200, {"access_token": "t", "token_type": "bearer", "expires_in": 3600})
+            else:
+                self._send(404, {"error": {"code": "not_found", "message": "no route"}})
+
+        def do_GET(self) -> None:  # noqa: N802
+            path = urlsplit(self.path).path
+            if path == "/items":
+                self._send(200, {"items": ITEMS, "total": len(ITEMS)})
+            elif path == "/sales-orders":
+                self._send(200, {"items": ORDERS, "total": len(ORDERS)})
+            elif path == "/availability":
+                if cost_rounds:
+                    hashlib.pbkdf2_hmac("sha256", b"planted", b"cost", cost_rounds)
+                self._send(200, {"available": 100, "lots": []})
+            elif match := re.fullmatch(r"/sales-orders/(\d+)", path):
+                self._send(200, {"id": int(match.group(1)), "status": "open", "lines": []})
+            else:
+                self._send(404, {"error": {"code": "not_found", "message": "no route"}})
+
+    return Handler
+
+
+@contextmanager
+def _server(cost_rounds: int) -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(cost_rounds))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _run(target: str, folder: Path) -> RunDir:
+    """One short ladder recorded with ``erpcap run`` (its own process group), then analysed."""
+    folder.mkdir()
+    (folder / "shape.yaml").write_text(SHAPE, encoding="utf-8")
+    (folder / "scenario.yaml").write_text(SCENARIO, encoding="utf-8")
+    argv = [
+        sys.executable, "-m", "erpcap", "run", "--target", target,
+        "--scenario", str(folder / "scenario.yaml"), "--shape", str(folder / "shape.yaml"),
+        "--think-scale", "0.02", "--collect", "none", "--no-report", "--out", str(folder / "runs"),
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 0, err[-3000:]
+    run = RunDir.open(folder / "runs" / "latest")
+    analyze_run(run)
+    return run
+
+
+@pytest.mark.slow
+def test_compare_calls_a_planted_cpu_cost(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with _server(0) as target:
+        before = _run(target, tmp_path / "before")
+    with _server(COST_ROUNDS) as target:
+        after = _run(target, tmp_path / "after")
+    doc = compare_runs(before.path, after.path)
+    rows = {r["name"]: r for r in doc["transactions"]["rows"]}
+    slowed = rows["check_availability"]
+    assert slowed["verdict"] == "slower", slowed
+    assert slowed["p95_change"] > 0.05 and slowed["p95_diff_ci_ms"][0] > 0
+    assert doc["regression"] is True
+    assert all(r["verdict"] != "faster" for r in rows.values())
+    assert [r["users"] for r in doc["steps"]["rows"]] == [2, 4]
+    # The command says so and fails the CI step.
+    assert main(["compare", str(before.path), str(after.path), "--fail-on-regression"]) == 1
+    assert "| check_availability |" in capsys.readouterr().out
