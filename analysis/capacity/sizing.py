@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from erpcap.analysis.capacity.sizing_words import assumptions, headline
+from erpcap.findings import phrase
 
 #: The default utilisation ceiling: queues grow fast above it (R = S / (1 − U)).
 CEILING = 0.7
@@ -297,6 +298,14 @@ def _needed(cap: dict[str, Any], wanted: dict[str, Any], target: Target) -> dict
     app = _pick(rows, APP_ROLES)
     db = _pick(rows, DB_ROLES)
     out: dict[str, Any] = {"x": x, "resources": rows, "app": None, "database": None, "usl": None}
+    if not rows:
+        out["note"] = phrase(
+            en="No service demands were measured (no resource collector, or no step to measure "
+            "them at): the cores and nodes needed cannot be computed; the throughput factor "
+            "applies to today's configuration as a whole.",
+            zh_CN="未测得服务需求（没有资源采集器，或没有可测量的阶）：无法计算所需的核数和节点数；"
+            "吞吐量倍数适用于当前整体配置。",
+        )
     if app:
         cores = float(app["units_needed"])
         per_node = app["units_today"]
