@@ -84,6 +84,11 @@ def parse_rate(text: str) -> tuple[float, str | None]:
             f"--target-rate {text!r} is not a rate",
             hint="give a number and a period, e.g. 6000/h, 100/min or 2.5/s",
         )
+    if match["unit"] and not match["per"]:
+        raise BadInput(
+            f"--target-rate {text!r} has no period",
+            hint="write the period after a slash: 6000/h order lines, 100/min, 2.5/s",
+        )
     value = float(match["num"])
     if value <= 0:
         raise BadInput(f"--target-rate must be more than 0, got {text!r}")
