@@ -89,7 +89,9 @@ def size(doc: dict[str, Any], target: Target | None = None) -> dict[str, Any] | 
 def reference_step(doc: dict[str, Any]) -> dict[str, Any] | None:
     """The step whose response and think time describe the workload: the demands' step,
     else the largest step within the targets, else the busiest one."""
-    steps = [s for s in doc.get("steps") or [] if s.get("measured") and s.get("ok_rps")]
+    steps: list[dict[str, Any]] = [
+        s for s in doc.get("steps") or [] if s.get("measured") and s.get("ok_rps")
+    ]
     if not steps:
         return None
     demand_step = ((doc.get("capacity") or {}).get("demands") or {}).get("step")
@@ -266,7 +268,9 @@ def _unit_share(doc: dict[str, Any], unit: str | None) -> tuple[float | None, st
     if not unit:
         return None, "request"
     wanted = unit.strip().lower()
-    total = sum(int(t.get("count") or 0) - int(t.get("errors") or 0) for t in doc.get("transactions") or [])
+    total = sum(
+        int(t.get("count") or 0) - int(t.get("errors") or 0) for t in doc.get("transactions") or []
+    )
     for kind, rows in (("transaction", doc.get("transactions")), ("group", doc.get("groups"))):
         for row in rows or []:
             if str(row.get("name", "")).lower() == wanted and total > 0:
@@ -335,10 +339,8 @@ def _needed(cap: dict[str, Any], wanted: dict[str, Any], target: Target) -> dict
             "x_at_target": round(x_n, 3),
             "r_at_target_s": round(n / x_n - wanted["z_s"], 4) if x_n > 0 else None,
             "beyond_peak": bool(peak and n > peak),
-            "beyond_measured": n > max(
-                (p[0] for p in usl.get("curve") or [] if p), default=math.inf
-            )
-            / 2,
+            "beyond_measured": n
+            > max((p[0] for p in usl.get("curve") or [] if p), default=math.inf) / 2,
             "instances": math.ceil(n / per_instance) if per_instance else None,
         }
     return out

@@ -17,7 +17,9 @@ def _f(value: Any, digits: int = 1) -> str:
     if value is None:
         return "n/a"
     number = float(value)
-    return f"{number:,.0f}" if number.is_integer() or abs(number) >= 100 else f"{number:,.{digits}f}"
+    return (
+        f"{number:,.0f}" if number.is_integer() or abs(number) >= 100 else f"{number:,.{digits}f}"
+    )
 
 
 def assumptions(

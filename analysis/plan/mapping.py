@@ -170,7 +170,9 @@ def _locks(doc: dict[str, Any]) -> list[Candidate]:
     values = {
         "resource": Quantity(b.get("resource")),
         "share": Quantity(share, "ratio", 0),
-        "fingerprints": Quantity([short(str(s.get("fingerprint")), 60) for s in writes[:3]], "list"),
+        "fingerprints": Quantity(
+            [short(str(s.get("fingerprint")), 60) for s in writes[:3]], "list"
+        ),
         "operations": Quantity(in_operations(ops)),
     }
     evidence = {
@@ -217,17 +219,15 @@ def _pool(doc: dict[str, Any]) -> list[Candidate]:
     for step in doc.get("steps") or []:
         for db in (step.get("resources") or {}).get("databases") or []:
             used, limit = db.get("connections_max"), db.get("max_connections")
-            if used and limit and used / limit >= CONNECTIONS_NEAR:
-                if near is None or used / limit > near[0]:
-                    near = (used / limit, used, limit, step.get("users"), db)
+            ratio = used / limit if used and limit else 0.0
+            if ratio >= CONNECTIONS_NEAR and (near is None or ratio > near[0]):
+                near = (ratio, used, limit, step.get("users"), db)
     b = _bottleneck(doc)
     by_kind = b.get("kind") in ("connections", "pool")
     if near is None and not by_kind:
         return []
     rows = ((doc.get("capacity") or {}).get("demands") or {}).get("resources") or []
-    lifted = tuple(
-        str(r["resource"]) for r in rows if r.get("kind") in ("connections", "pool")
-    )
+    lifted = tuple(str(r["resource"]) for r in rows if r.get("kind") in ("connections", "pool"))
     ratio, used, limit, users, db = near or (None, None, None, None, {})
     return [
         Candidate(
@@ -261,7 +261,9 @@ def _saturated(doc: dict[str, Any]) -> dict[str, Any] | None:
     """The demands row of the saturating resource: the bottleneck block's, else the
     demands' own bottleneck when it was at least :data:`BUSY` utilised."""
     demands = (doc.get("capacity") or {}).get("demands") or {}
-    rows = {str(r.get("resource")): r for r in demands.get("resources") or []}
+    rows: dict[str, dict[str, Any]] = {
+        str(r.get("resource")): r for r in demands.get("resources") or []
+    }
     b = _bottleneck(doc)
     if b.get("kind") in ("cpu", "io") and str(b.get("resource")) in rows:
         return rows[str(b["resource"])]

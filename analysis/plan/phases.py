@@ -48,9 +48,7 @@ def phases(recommendations: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out.append(
             {
                 "phase": number,
-                "texts": {
-                    lang: {"title": title[lang], "detail": detail[lang]} for lang in title
-                },
+                "texts": {lang: {"title": title[lang], "detail": detail[lang]} for lang in title},
                 "recommendations": [r["id"] for r in recommendations if r["phase"] == number],
             }
         )

@@ -47,7 +47,7 @@ def short(text: str, limit: int = 80) -> str:
 
 
 def in_operations(operations: list[str]) -> dict[str, str]:
-    """" (in a, b)" in each language, or nothing without operations.
+    """ " (in a, b)" in each language, or nothing without operations.
 
     >>> in_operations(["a", "b"])["en"], in_operations([])["zh-CN"]
     (' (in a, b)', '')
@@ -74,7 +74,9 @@ def db_pressure(doc: dict[str, Any]) -> bool:
     cap = doc.get("capacity") or {}
     b = cap.get("bottleneck") or {}
     if b.get("resource") and b.get("kind") not in ("generator", "unknown"):
-        rows = {str(r.get("resource")): r for r in (cap.get("demands") or {}).get("resources") or []}
+        rows = {
+            str(r.get("resource")): r for r in (cap.get("demands") or {}).get("resources") or []
+        }
         row = rows.get(str(b["resource"]), {"resource": b["resource"], "kind": b.get("kind")})
         if db_side(row):
             return True
@@ -128,7 +130,9 @@ def cache_reads(
         if str(row.get("fingerprint_id")) in batched:
             continue  # an N+1: batching it is the fix
         per_request = calls / requests
-        repeated = any((n or 0) >= REPEATED_IN_OPERATION for _, n in ops.get(row["fingerprint"], []))
+        repeated = any(
+            (n or 0) >= REPEATED_IN_OPERATION for _, n in ops.get(row["fingerprint"], [])
+        )
         if per_request >= FREQUENT_PER_REQUEST or repeated:
             picked.append({**row, "per_request": per_request})
     total = sum(float(r["share"]) for r in picked)
@@ -179,10 +183,13 @@ def heavy_reads(
     where = {"en": "", "zh-CN": ""}
     if close:
         where = phrase(
-            en=f", run by {', '.join(close)} (period close)", zh_CN=f"，由期末结账的 {'、'.join(close)} 执行"
+            en=f", run by {', '.join(close)} (period close)",
+            zh_CN=f"，由期末结账的 {'、'.join(close)} 执行",
         )
     elif operations:
-        where = phrase(en=f", run by {', '.join(operations)}", zh_CN=f"，由 {'、'.join(operations)} 执行")
+        where = phrase(
+            en=f", run by {', '.join(operations)}", zh_CN=f"，由 {'、'.join(operations)} 执行"
+        )
     total = sum(float(r["share"]) for r in picked)
     calls = sum(int(r.get("calls") or 0) for r in picked)
     mean = sum(float(r["mean_ms"]) * int(r.get("calls") or 0) for r in picked) / max(calls, 1)

@@ -56,7 +56,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "counts that transaction's requests)",
     )
     parser.add_argument(
-        "--think-time", type=float, metavar="S", help="think time per user, seconds (default: measured)"
+        "--think-time",
+        type=float,
+        metavar="S",
+        help="think time per user, seconds (default: measured)",
     )
     parser.add_argument(
         "--slo", metavar="EXPR", help='a p95 target for the whole mix: "p95<800ms", "p95<2s"'
@@ -123,7 +126,9 @@ def run(args: argparse.Namespace) -> int:
 
     if not (0 < args.ceiling <= 1):
         raise BadInput(f"--ceiling must be above 0 and at most 1, got {args.ceiling}")
-    if args.think_time is not None and not (math.isfinite(args.think_time) and args.think_time >= 0):
+    if args.think_time is not None and not (
+        math.isfinite(args.think_time) and args.think_time >= 0
+    ):
         raise BadInput(f"--think-time must be 0 or more seconds, got {args.think_time}")
     if args.target_users is not None and args.target_users <= 0:
         raise BadInput(f"--target-users must be more than 0, got {args.target_users}")
@@ -164,7 +169,11 @@ def _rerender(run_dir: Any) -> list[Any]:
     """Render again the reports that exist, in the language the HTML was written in."""
     from erpcap.reports import render_reports
 
-    formats = [f for f, name in (("html", "report.html"), ("md", "summary.md")) if run_dir.file(name).exists()]
+    formats = [
+        f
+        for f, name in (("html", "report.html"), ("md", "summary.md"))
+        if run_dir.file(name).exists()
+    ]
     if not formats:
         return []
     lang = "en"
@@ -179,7 +188,9 @@ def _num(value: Any, digits: int = 1) -> str:
     if value is None:
         return "–"
     number = float(value)
-    return f"{number:,.0f}" if number.is_integer() or abs(number) >= 100 else f"{number:,.{digits}f}"
+    return (
+        f"{number:,.0f}" if number.is_integer() or abs(number) >= 100 else f"{number:,.{digits}f}"
+    )
 
 
 def _print_table(block: dict[str, Any]) -> None:

@@ -16,11 +16,15 @@ def _rows(db: float, app: float, lock: float | None = None) -> list[dict[str, An
         {"resource": "cpu:target", "kind": "cpu", "role": "target", "units": 2.0, "demand_s": app},
     ]
     if lock is not None:
-        rows.append({"resource": "lock:x", "kind": "lock", "role": "db", "units": 1.0, "demand_s": lock})
+        rows.append(
+            {"resource": "lock:x", "kind": "lock", "role": "db", "units": 1.0, "demand_s": lock}
+        )
     return rows
 
 
-@pytest.mark.parametrize("db, app, share", [(0.04, 0.01, 0.5), (0.04, 0.015, 0.3), (0.02, 0.03, 0.9)])
+@pytest.mark.parametrize(
+    "db, app, share", [(0.04, 0.01, 0.5), (0.04, 0.015, 0.3), (0.02, 0.03, 0.9)]
+)
 def test_db_time_removed_by_the_bottleneck_law(db: float, app: float, share: float) -> None:
     rows = _rows(db, app)
     old = min(4.0 / db, 2.0 / app)

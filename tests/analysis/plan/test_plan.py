@@ -79,7 +79,9 @@ def test_n_plus_one_in_a_named_operation(doc: Doc) -> None:
     )  # fmt: skip
     rec = _by_id(make_plan(d) or {})["batch_queries"]
     assert rec["subject"] == {"kind": "operation", "name": "op_browse"}
-    assert "op_browse" in rec["texts"]["en"]["title"] and "op_browse" in rec["texts"]["zh-CN"]["title"]
+    assert (
+        "op_browse" in rec["texts"]["en"]["title"] and "op_browse" in rec["texts"]["zh-CN"]["title"]
+    )
     assert abs(rec["expected_gain"]["db_time_share"] - 0.3 * (1 - 1 / 10)) < 1e-9
 
 
@@ -163,7 +165,9 @@ def test_connections_near_the_limit_call_for_a_pool(doc: Doc) -> None:
     d = doc()
     d["steps"][2]["resources"]["databases"][0]["connections_max"] = 92.0
     rec = _by_id(make_plan(d) or {})["pool"]
-    assert rec["evidence"]["connections_max"] == 92.0 and rec["evidence"]["max_connections"] == 100.0
+    assert (
+        rec["evidence"]["connections_max"] == 92.0 and rec["evidence"]["max_connections"] == 100.0
+    )
     assert "92" in rec["texts"]["en"]["detail"] and "92" in rec["texts"]["zh-CN"]["detail"]
     d2 = doc()
     d2["steps"][2]["resources"]["databases"][0]["connections_max"] = 79.0
@@ -225,9 +229,7 @@ def test_ranked_by_expected_gain_per_effort(doc: Doc) -> None:
         return (r["expected_gain"]["capacity_factor"] - 1) / EFFORT_WEIGHT[r["effort"]]
 
     gained = [r for r in recs if r["id"] in ("index", "batch_queries")]
-    assert [r["id"] for r in gained] == [
-        r["id"] for r in sorted(gained, key=score, reverse=True)
-    ]
+    assert [r["id"] for r in gained] == [r["id"] for r in sorted(gained, key=score, reverse=True)]
     assert recs[-1]["id"] == "monitoring"
 
 

@@ -57,7 +57,9 @@ def test_size_json(run: RunDir) -> None:
                      "order lines", "--json")  # fmt: skip
     assert result.returncode == 0, result.stderr
     block = json.loads(result.stdout)
-    assert block["target"]["rate_per_hour"] == 6000.0 and block["target"]["saps_equivalent"] == 300.0
+    assert (
+        block["target"]["rate_per_hour"] == 6000.0 and block["target"]["saps_equivalent"] == 300.0
+    )
     assert block == run.read_findings()["sizing"]
 
 
