@@ -16,7 +16,8 @@ from typing import Any
 from erpcap.analysis.plan.alerts import limit_text, rules, to_yaml
 from erpcap.analysis.plan.catalogue import EFFORT_WEIGHT, KINDS
 from erpcap.analysis.plan.gain import Relief, estimate
-from erpcap.analysis.plan.mapping import Candidate, candidates
+from erpcap.analysis.plan.mapping import candidates
+from erpcap.analysis.plan.model import Candidate
 from erpcap.analysis.plan.phases import phases
 from erpcap.findings import Quantity
 
