@@ -105,12 +105,17 @@ def _operations(doc: dict[str, Any]) -> dict[str, list[tuple[str, float | None]]
     return out
 
 
-def _n_plus_one_ids(doc: dict[str, Any]) -> set[str]:
-    return {
-        str((f.get("evidence") or {}).get("fingerprint_id"))
-        for f in doc.get("findings") or []
-        if f.get("id") == "sql.n_plus_one"
-    }
+def _fixed_elsewhere(doc: dict[str, Any]) -> set[str]:
+    """Fingerprint ids another recommendation fixes better: an N+1 (batch it) and the
+    statements a missing index helps (index it)."""
+    ids = set()
+    for f in doc.get("findings") or []:
+        evidence = f.get("evidence") or {}
+        if f.get("id") == "sql.n_plus_one":
+            ids.add(str(evidence.get("fingerprint_id")))
+        elif f.get("id") == "sql.index_missing":
+            ids |= {str(s.get("fingerprint_id")) for s in evidence.get("statements") or []}
+    return ids
 
 
 def cache_reads(
@@ -121,14 +126,14 @@ def cache_reads(
     if requests <= 0 or not db_pressure(doc):
         return [], {}, {}, 0.0
     ops = _operations(doc)
-    batched = _n_plus_one_ids(doc)
+    elsewhere = _fixed_elsewhere(doc)
     picked = []
     for row in _rows(doc):
         calls, mean, share = int(row.get("calls") or 0), row.get("mean_ms"), row.get("share")
         if mean is None or share is None or mean > CHEAP_MS or share < MIN_STATEMENT_SHARE:
             continue
-        if str(row.get("fingerprint_id")) in batched:
-            continue  # an N+1: batching it is the fix
+        if str(row.get("fingerprint_id")) in elsewhere:
+            continue  # batching or an index is the fix
         per_request = calls / requests
         repeated = any(
             (n or 0) >= REPEATED_IN_OPERATION for _, n in ops.get(row["fingerprint"], [])

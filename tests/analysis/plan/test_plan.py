@@ -124,6 +124,17 @@ def test_cache_and_replica_for_named_reads_when_the_database_matters(doc: Doc) -
     assert abs(replica["expected_gain"]["db_time_share"] - 0.45) < 1e-9
 
 
+def test_a_read_an_index_fixes_is_not_cached(doc: Doc) -> None:
+    d = _with_reads(doc(), pressure=True)
+    d["findings"].append(
+        {"id": "sql.index_missing", "evidence": {
+            "create": "CREATE INDEX ON t_catalog (id)", "table": "t_catalog", "columns": ["id"],
+            "share": 0.3, "reduction": 0.8, "statements": [{"fingerprint_id": "c1"}]}}
+    )  # fmt: skip
+    recs = _by_id(make_plan(d) or {})
+    assert "index" in recs and "cache" not in recs
+
+
 def test_no_cache_or_replica_advice_when_the_database_has_time_to_spare(doc: Doc) -> None:
     plan = make_plan(_with_reads(doc(), pressure=False))
     assert [r["id"] for r in (plan or {})["recommendations"]] == ["monitoring"]
