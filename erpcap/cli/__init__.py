@@ -22,7 +22,19 @@ from erpcap.errors import ErpcapError
 from erpcap.redact import redact_url
 
 #: The subcommand modules, in the order ``erpcap --help`` lists them.
-COMMANDS = ("demo", "erp", "run", "import", "analyze", "report", "gate", "compare", "sql", "usl")
+COMMANDS = (
+    "demo",
+    "erp",
+    "run",
+    "import",
+    "analyze",
+    "report",
+    "gate",
+    "compare",
+    "size",
+    "sql",
+    "usl",
+)
 #: Commands whose module has another name (``import`` is a Python keyword).
 _MODULES = {"import": "imports"}
 
