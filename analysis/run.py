@@ -80,6 +80,29 @@ def _capacity(steps: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def recorded_dsn(meta: dict[str, Any]) -> str | None:
+    """The PostgreSQL URL the run's ``postgres`` collector read, for the SQL analyses'
+    catalog reads and index advice when ``--dsn`` is not given; None when the run had no
+    such collector or its URL held a password (run.json keeps it redacted).
+
+    >>> recorded_dsn({"parameters": {"collect": ["psutil", "postgres=postgresql://pg@h/erp"]}})
+    'postgresql://pg@h/erp'
+    >>> recorded_dsn({"parameters": {"collect": ["postgres:dsn=postgresql://pg:***@h/erp"]}})
+    """
+    params = meta.get("parameters")
+    specs = params.get("collect") if isinstance(params, dict) else None
+    for spec in specs if isinstance(specs, list) else []:
+        text = str(spec).strip()
+        if text.startswith("postgres="):
+            url = text.removeprefix("postgres=")
+        elif text.startswith("postgres:") and "dsn=" in text:
+            url = text.partition("dsn=")[2].split(",")[0]
+        else:
+            continue
+        return None if "***" in url else url
+    return None
+
+
 def _run_block(meta: dict[str, Any], duration_s: float) -> dict[str, Any]:
     target = meta.get("target") or {}
     return {
@@ -199,7 +222,9 @@ def analyze_run(
     sql: dict[str, Any] | None = None
     sql_found: list[Finding] = []
     if run.has_table("statements") or not sql_stats.empty:
-        sql, sql_found = sql_findings(run.read_table("statements"), sql_stats, dsn=dsn)
+        sql, sql_found = sql_findings(
+            run.read_table("statements"), sql_stats, dsn=dsn or recorded_dsn(meta)
+        )
     capacity = _capacity(steps)
     capacity.update(assess(steps, metrics, statements, sql, meta, slo))
     capacity["bottleneck"] = attribute(capacity, steps, resources, statements, sql, metrics, meta)

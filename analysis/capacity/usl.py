@@ -27,7 +27,8 @@ Array = npt.NDArray[np.float64]
 MIN_TRUSTED_POINTS = 6
 #: A fit explaining less of the variance than this is called poor.
 MIN_R_SQUARED = 0.9
-#: κ below this is the Amdahl case (κ = 0): no peak, a ceiling of λ / σ.
+#: κ below this is the Amdahl case (κ = 0): no peak, a ceiling of λ / σ; σ below it is
+#: linear scaling (σ = 0), not a ceiling at an absurd height from rounding noise.
 _KAPPA_ZERO = 1e-10
 
 # Student's t, two-sided 95 %, for 1..30 degrees of freedom.
@@ -215,6 +216,8 @@ def fit_usl(users: Sequence[float], throughput: Sequence[float]) -> UslFit:
     assert best is not None
     if best[1] < _KAPPA_ZERO:
         best[1] = 0.0
+    if best[0] < _KAPPA_ZERO:
+        best[0] = 0.0
     return _summarise(n, x, best)
 
 

@@ -37,7 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument(
         "--dsn",
         metavar="URL",
-        help="a database URL for the SQL analyses' catalog reads and index advice (HypoPG)",
+        help="a database URL for the SQL analyses' catalog reads and index advice (HypoPG); "
+        "default: the run's postgres collector URL when it holds no password",
     )
     parser.add_argument(
         "--force",
