@@ -288,5 +288,7 @@ def analyze_run(
     rules_text = alert_rules(doc)
     if rules_text is not None:
         run.file(ALERTS).write_text(rules_text, encoding="utf-8")
+    else:  # an earlier analysis's rules would no longer match these findings
+        run.file(ALERTS).unlink(missing_ok=True)
     run.write_json(FINDINGS, doc)
     return doc
