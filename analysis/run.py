@@ -202,7 +202,17 @@ def analyze_run(
         sql, sql_found = sql_findings(run.read_table("statements"), sql_stats, dsn=dsn)
     capacity = _capacity(steps)
     capacity.update(assess(steps, metrics, statements, sql, meta, slo))
-    capacity["bottleneck"] = attribute(capacity, steps, resources, statements, sql, metrics, meta)
+    capacity["bottleneck"] = attribute(
+        capacity,
+        steps,
+        resources,
+        statements,
+        sql,
+        metrics,
+        meta,
+        events=events,
+        sql_stats=sql_stats,
+    )
 
     ctx = Context(
         meta=meta,
