@@ -5,7 +5,9 @@ steps, the metrics, the statement statistics and the collectors' lock-wait event
 returns ``capacity["bottleneck"]`` (docs/capacity.md, "Bottleneck attribution"):
 
 1. **The step** whose evidence counts: the knee's step; else the first measured step that
-   missed the targets; else the peak step (most successful requests per second).
+   missed the targets; else the peak step (most successful requests per second) — or, when
+   throughput levelled off into the peak, the plateau's first step if its evidence is
+   stronger (``method`` says which).
 2. **The candidates** at that step and at the first measured step
    (analysis/capacity/bottleneck_candidates.py): CPU per role, the database's CPU, the host,
    locks, I/O, connections, the pool, a broker queue, the load generator — each with its
@@ -14,7 +16,8 @@ returns ``capacity["bottleneck"]`` (docs/capacity.md, "Bottleneck attribution"):
 3. **The confidence**: ``strong`` when the run saturated (the step missed the targets,
    throughput stopped following the users, or a knee was found), the top candidate scores at
    least 0.65 and leads the next by 0.1; ``likely`` when it scores 0.45 and either the run
-   saturated or the resource was at 90 % or more; ``thin`` otherwise — then ``kind`` is
+   saturated, the resource was at 90 % or more, or at least half the busy database sessions
+   waited on it (a lock then serialises the work); ``thin`` otherwise — then ``kind`` is
    ``unknown`` and the sentence says what is missing rather than guessing.
 4. **The statements**: for locks, those in the lock-wait events (waiters and blockers); for
    a database resource, the top SQL by database time at the step — each with its operation
@@ -43,6 +46,9 @@ STRONG_SCORE = 0.65
 STRONG_LEAD = 0.1
 LIKELY_SCORE = 0.45
 LIKELY_VALUE = 0.9
+#: A lock most busy sessions wait on (with at least one session waiting) serialises the work:
+#: near its limit even before throughput levels off.
+WAITING_SHARE = 0.5
 #: Candidates listed in the block.
 LISTED = 6
 #: Kinds whose statements are the database's top SQL at the step.
@@ -91,7 +97,8 @@ def _confidence(ranked: list[Candidate], saturated: bool) -> str:
     lead = top.score - (ranked[1].score if len(ranked) > 1 else 0.0)
     if saturated and top.score >= STRONG_SCORE and lead >= STRONG_LEAD:
         return "strong"
-    if top.score >= LIKELY_SCORE and (saturated or top.value >= LIKELY_VALUE):
+    queued = top.wait_share >= WAITING_SHARE and top.evidence.get("waiting_sessions", 0) >= 1
+    if top.score >= LIKELY_SCORE and (saturated or top.value >= LIKELY_VALUE or queued):
         return "likely"
     return "thin"
 
@@ -203,13 +210,23 @@ def attribute(
     cores, workers = _cores(meta), _workers(meta)
     views = [step_view(s, metrics, cores) for s in measured]
     chosen, method = _choose(capacity, measured)
-    index = measured.index(chosen)
-    view = views[index]
-    prev = views[index - 1] if index > 0 else None
-    now = candidates(view, prev, cores, workers, chosen.get("busy_share"))
-    first = candidates(views[0], None, cores, workers, measured[0].get("busy_share"))
-    ranked = rank(now, first if index > 0 else None)
     reasons = _saturation(capacity, chosen, measured)
+    first = candidates(views[0], None, cores, workers, measured[0].get("busy_share"))
+
+    def ranked_at(index: int) -> list[Candidate]:
+        prev = views[index - 1] if index > 0 else None
+        now = candidates(views[index], prev, cores, workers, measured[index].get("busy_share"))
+        return rank(now, first if index > 0 else None)
+
+    index = measured.index(chosen)
+    ranked = ranked_at(index)
+    if "throughput_levelled" in reasons and method == "peak" and index > 0:
+        # The plateau's first step saturated the resource already; a neighbour taking the
+        # CPU at the next step can hide it there. Keep the step with the stronger evidence.
+        before = ranked_at(index - 1)
+        if before and (not ranked or before[0].score > ranked[0].score):
+            index, ranked, chosen, method = index - 1, before, measured[index - 1], "plateau"
+    view = views[index]
     confidence = _confidence(ranked, bool(reasons))
     top = ranked[0] if ranked else None
     step_word = {"step": view.step, "users": chosen.get("users"), "ok_rps": view.ok_rps}
