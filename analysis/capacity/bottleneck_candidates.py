@@ -12,8 +12,10 @@ Every resource gets a **utilisation** ``u`` in 0..1 at a step — its share of w
 - ``lock:<relation>``: the share of busy database sessions waiting on a lock.
 - ``io:<instance>``: the share of busy database sessions waiting on data-file or WAL I/O.
 - ``connections:<instance>``: connections against ``max_connections``.
-- ``pool:<instance>``: the connections stayed flat while users grew and more users were
-  inside the ERP than there were connections: requests queue for a pooled connection.
+- ``pool:<instance>``: the connections stayed flat while users grew, more users were inside
+  the ERP than there were connections, and at least half the connections were in use (in a
+  statement or a transaction): requests queue for a pooled connection. Inferred, so its
+  utilisation is at most 0.75.
 - ``queue:<metric>``: a broker queue's depth that at least doubled to 10 or more messages
   (only when a metric says so).
 - ``generator``: the load generator's CPU per process against one core.
@@ -199,12 +201,13 @@ def _pool(
     inside = busy_share * view.users
     flat = db.connections <= 1.1 * before.connections
     grew = view.users >= 1.3 * prev.users
-    if not (flat and grew and inside > db.connections):
+    in_use = db.busy_sessions + db.states.get("idle_in_transaction", 0.0)
+    if not (flat and grew and inside > db.connections and in_use >= 0.5 * db.connections):
         return None
     return Candidate(
         "pool",
         "pool",
-        min(1.0, inside / db.connections) * 0.9,
+        min(1.0, inside / db.connections) * 0.75,  # inferred, never certain: at most likely
         evidence={"connections": [before.connections, db.connections],
                   "users": [prev.users, view.users], "users_inside": round(inside, 2)},
     )  # fmt: skip
