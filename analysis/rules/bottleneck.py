@@ -17,14 +17,14 @@ from types import MappingProxyType
 from typing import Any
 
 from erpcap.analysis.rules.base import Context
-from erpcap.findings import Finding, FindingKind, Quantity, Subject, Texts
+from erpcap.findings import Finding, FindingKind, Phrase, Quantity, Subject, Texts, phrase
 
 _TITLE_EN = "Bottleneck: {resource} at step {step} ({users} users)"
 _TITLE_ZH = "瓶颈：第 {step} 阶（{users} 个用户）的 {resource}"
 _DETAIL_EN = "{sentence}"
 _DETAIL_ZH = "{sentence}"
 
-#: The fix of each kind, in plain words (en, zh-CN).
+#: The fix of each kind, in plain words (en, zh-CN); :func:`advice` sharpens it.
 _FIXES: Mapping[str, tuple[str, str]] = MappingProxyType({
     "cpu": (
         "Lower the CPU each request costs where it is spent (for the database: an index for the "
@@ -74,15 +74,58 @@ _FIXES: Mapping[str, tuple[str, str]] = MappingProxyType({
 
 
 def _kind(kind: str) -> FindingKind:
-    fix_en, fix_zh = _FIXES[kind]
     return FindingKind(
         id=f"bottleneck.{kind}",
         stage="capacity",
         texts={
-            "en": Texts(_TITLE_EN, _DETAIL_EN, fix_en),
-            "zh-CN": Texts(_TITLE_ZH, _DETAIL_ZH, fix_zh),
+            "en": Texts(_TITLE_EN, _DETAIL_EN, "{advice}"),
+            "zh-CN": Texts(_TITLE_ZH, _DETAIL_ZH, "{advice}"),
         },
     )
+
+
+def _names(items: Iterable[Any], limit: int = 3) -> str:
+    return ", ".join(str(i) for i in list(items)[:limit])
+
+
+def advice(block: Mapping[str, Any]) -> Phrase:
+    """The fix for ``block``'s bottleneck, in plain words: the kind's, sharpened for the
+    resource (the database's CPU, the host's, an application role's) and its tables."""
+    kind, resource = str(block.get("kind")), str(block.get("resource") or "")
+    evidence = block.get("evidence") or {}
+    tables = _names(block.get("tables") or [])
+    fix_en, fix_zh = _FIXES[kind]
+    if kind == "cpu" and resource == "cpu:db":
+        on = f" (on {tables})" if tables else ""
+        on_zh = f"（涉及 {tables}）" if tables else ""
+        return phrase(
+            en=f"Make the database's top statements cheaper{on}: an index where they scan, "
+            "batched reads instead of one query per row, a cache for hot reads; then give the "
+            "database more cores or move reports to a read replica.",
+            zh_CN=f"降低数据库中最耗时语句的开销{on_zh}：在扫描处建索引，用批量读取代替逐行查询，"
+            "为热点读取加缓存；然后为数据库增加核心，或把报表移到只读副本。",
+        )
+    if kind == "cpu" and resource == "cpu:host":
+        who = _names(evidence.get("consumers") or [])
+        return phrase(
+            en=f"The host's cores are shared by {who}: put the database (or the load generator) "
+            "on its own machine, or give the host more cores.",
+            zh_CN=f"主机的核心由 {who} 共用：把数据库（或负载生成器）放到单独的机器上，或为主机增加核心。",
+        )
+    if kind == "cpu":
+        role = evidence.get("role", resource)
+        busiest = _names(t.get("name") for t in evidence.get("transactions") or [])
+        ops = f" ({busiest})" if busiest else ""
+        return phrase(
+            en=f"The '{role}' processes ran out of CPU: run more worker processes (about one per "
+            f"core) or more nodes, and profile the busiest operations{ops}; one Python process "
+            "uses one core at most.",
+            zh_CN=f"{role} 进程的 CPU 已用尽：增加工作进程（约每个核心一个）或节点，并分析最繁忙的"
+            f"操作{ops}；一个 Python 进程最多只能用满一个核心。",
+        )
+    if kind == "lock" and tables:
+        return phrase(en=f"On {tables}: {fix_en}", zh_CN=f"针对 {tables}：{fix_zh}")
+    return phrase(en=fix_en, zh_CN=fix_zh)
 
 
 #: The finding kind per bottleneck kind.
@@ -155,6 +198,7 @@ def bottleneck(ctx: Context) -> Iterable[Finding]:
         "tables": block.get("tables"), "evidence": block.get("evidence"),
     }  # fmt: skip
     if kind is not None and block.get("confidence") in ("strong", "likely"):
+        phrases["advice"] = dict(advice(block))
         yield kind.make(
             "warning",
             subject=Subject("resource", str(block.get("resource"))),

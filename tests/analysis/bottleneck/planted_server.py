@@ -89,9 +89,13 @@ def _handler(mode: str, pool: ConnectionPool[Any]) -> type[BaseHTTPRequestHandle
                             "SELECT n FROM hot_counter WHERE id = 1 FOR UPDATE /*op='reserve'*/"
                         )
                         conn.execute("SELECT pg_sleep(0.02) /*op='reserve'*/")
-                        conn.execute("UPDATE hot_counter SET n = n + 1 WHERE id = 1 /*op='reserve'*/")
+                        conn.execute(
+                            "UPDATE hot_counter SET n = n + 1 WHERE id = 1 /*op='reserve'*/"
+                        )
                     return 1
-                row = conn.execute("SELECT n FROM hot_counter WHERE id = 1 /*op='look'*/").fetchone()
+                row = conn.execute(
+                    "SELECT n FROM hot_counter WHERE id = 1 /*op='look'*/"
+                ).fetchone()
                 return int(row[0]) if row else 0
 
     return Handler

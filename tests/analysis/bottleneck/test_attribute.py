@@ -38,18 +38,44 @@ def _metrics(per_step: list[dict[str, Any]]) -> pd.DataFrame:
             for role, cpu in spec.get("roles", {}).items():
                 labels = json.dumps({"role": role})
                 rows.append((ts, "process", "cpu_percent", labels, cpu))
-                rows.append((ts, "process", "num_processes", labels, spec.get("procs", {}).get(role, 1)))
+                rows.append(
+                    (ts, "process", "num_processes", labels, spec.get("procs", {}).get(role, 1))
+                )
             db = json.dumps({"instance": INSTANCE})
             waits = spec.get("waits", {})
             busy = sum(waits.values())
             locked = sum(v for w, v in waits.items() if w.startswith("Lock:"))
             for state, value in (("active", busy - locked), ("waiting", locked), ("idle", 2.0)):
-                rows.append((ts, "postgres", "sessions", json.dumps({"instance": INSTANCE, "state": state}), value))
+                rows.append(
+                    (
+                        ts,
+                        "postgres",
+                        "sessions",
+                        json.dumps({"instance": INSTANCE, "state": state}),
+                        value,
+                    )
+                )
             for wait, value in waits.items():
-                rows.append((ts, "postgres", "wait_sessions", json.dumps({"instance": INSTANCE, "wait": wait}), value))
+                rows.append(
+                    (
+                        ts,
+                        "postgres",
+                        "wait_sessions",
+                        json.dumps({"instance": INSTANCE, "wait": wait}),
+                        value,
+                    )
+                )
             rows.append((ts, "postgres", "lock_waits", db, locked))
             for rel, value in spec.get("relations", {}).items():
-                rows.append((ts, "postgres", "lock_waits_by_relation", json.dumps({"instance": INSTANCE, "relation": rel}), value))
+                rows.append(
+                    (
+                        ts,
+                        "postgres",
+                        "lock_waits_by_relation",
+                        json.dumps({"instance": INSTANCE, "relation": rel}),
+                        value,
+                    )
+                )
             rows.append((ts, "postgres", "connections", db, spec.get("connections", 10.0)))
             rows.append((ts, "postgres", "max_connections", db, 100.0))
     return pd.DataFrame(rows, columns=["ts", "source", "metric", "labels", "value"])  # fmt: skip
@@ -60,7 +86,9 @@ LADDER = [_step(1, 5, 20.0, 80.0), _step(2, 10, 38.0, 150.0), _step(3, 20, 40.0,
 
 
 def _attribute(per_step: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
-    found = attribute(kw.pop("capacity", {}), LADDER, {}, None, None, _metrics(per_step), META, **kw)
+    found = attribute(
+        kw.pop("capacity", {}), LADDER, {}, None, None, _metrics(per_step), META, **kw
+    )
     assert found is not None
     return found
 
@@ -81,13 +109,24 @@ def test_lock_waits_name_the_relation_and_the_statements_of_the_events() -> None
                "waiter": {"query": "UPDATE stock SET qty = qty - 3 WHERE item = 7 /*op='ship'*/"},
                "blockers": [{"pid": 9, "query": "SELECT pg_sleep(0.1)"}]}] * 3  # fmt: skip
     block = _attribute(per_step, events=events)
-    assert (block["kind"], block["resource"], block["confidence"]) == ("lock", "lock:public.stock", "strong")
+    assert (block["kind"], block["resource"], block["confidence"]) == (
+        "lock",
+        "lock:public.stock",
+        "strong",
+    )
     assert block["step"] == 3 and block["method"] == "first_over_slo"
     assert block["tables"] == ["public.stock"]
     top = block["statements"][0]
     assert top["fingerprint"] == "update stock set qty = qty - ? where item = ?"
-    assert (top["operation"], top["tables"], top["role"], top["waits"]) == ("ship", ["stock"], "waiter", 3)
-    assert [s["utilisation"] for s in block["evidence"]["series"]][-1] == block["evidence"]["utilisation"]
+    assert (top["operation"], top["tables"], top["role"], top["waits"]) == (
+        "ship",
+        ["stock"],
+        "waiter",
+        3,
+    )
+    assert [s["utilisation"] for s in block["evidence"]["series"]][-1] == block["evidence"][
+        "utilisation"
+    ]
     [finding] = _findings(block)
     assert finding.id == "bottleneck.lock" and finding.severity == "warning"
     assert "public.stock" in finding.detail and "public.stock" in finding.texts["zh-CN"].detail
@@ -129,13 +168,20 @@ def test_database_cpu_from_its_own_sessions_names_the_top_sql_of_the_step() -> N
     assert (block["kind"], block["resource"]) == ("cpu", "cpu:db")
     assert block["evidence"]["cpu_sessions"] > 2  # more sessions on the CPU than cores
     top = block["statements"][0]
-    assert (top["share"], top["operation"], top["tables"], top["scope"]) == (0.9, "show_order", ["line"], "step")
+    assert (top["share"], top["operation"], top["tables"], top["scope"]) == (
+        0.9,
+        "show_order",
+        ["line"],
+        "step",
+    )
     assert block["tables"] == ["line"]
 
 
 def test_a_light_healthy_ladder_is_thin_and_gets_no_warning() -> None:
     ladder = [_step(1, 5, 5.0, 20.0), _step(2, 10, 10.0, 21.0), _step(3, 20, 20.0, 22.0)]
-    per_step = [{"roles": {"app": 3.0 * n}, "host": 5.0 * n, "waits": {"CPU": 0.1}} for n in (1, 2, 3)]
+    per_step = [
+        {"roles": {"app": 3.0 * n}, "host": 5.0 * n, "waits": {"CPU": 0.1}} for n in (1, 2, 3)
+    ]
     block = attribute({}, ladder, {}, None, None, _metrics(per_step), META)
     assert block is not None and block["confidence"] == "thin" and block["saturation"] == []
     assert "thin" in block["texts"]["en"] and "证据不足" in block["texts"]["zh-CN"]
@@ -174,7 +220,15 @@ def test_the_knee_sets_the_step_when_there_is_one() -> None:
 
 
 def test_without_metrics_it_says_what_is_missing() -> None:
-    block = attribute({}, LADDER, {}, None, None, pd.DataFrame(columns=["ts", "source", "metric", "labels", "value"]), META)
+    block = attribute(
+        {},
+        LADDER,
+        {},
+        None,
+        None,
+        pd.DataFrame(columns=["ts", "source", "metric", "labels", "value"]),
+        META,
+    )
     assert block is not None and block["kind"] == "unknown" and block["candidates"] == []
     assert "process CPU" in block["texts"]["en"] and "--collect postgres" in block["texts"]["en"]
     assert attribute({}, [], {}, None, None, pd.DataFrame(), META) is None
