@@ -20,8 +20,8 @@ returns ``capacity["bottleneck"]`` (docs/capacity.md, "Bottleneck attribution"):
    waited on it (a lock then serialises the work); ``thin`` otherwise — then ``kind`` is
    ``unknown`` and the sentence says what is missing rather than guessing.
 4. **The statements**: for locks, those in the lock-wait events (waiters and blockers); for
-   a database resource, the top SQL by database time at the step — each with its operation
-   tag and tables.
+   a database resource, the top SQL by database time at the step (over the whole run from
+   the slow-SQL block when only a log was read) — each with its operation tag and tables.
 5. **The warnings**: a saturated load generator, a noisy neighbour
    (analysis/capacity/bottleneck_warnings.py), at any measured step.
 """
@@ -35,7 +35,12 @@ import pandas as pd
 
 from erpcap.analysis.capacity.bottleneck_candidates import Candidate, candidates, rank
 from erpcap.analysis.capacity.bottleneck_data import StepView, step_view
-from erpcap.analysis.capacity.bottleneck_sql import lock_events, lock_statements, top_at_step
+from erpcap.analysis.capacity.bottleneck_sql import (
+    from_sql_block,
+    lock_events,
+    lock_statements,
+    top_at_step,
+)
 from erpcap.analysis.capacity.bottleneck_texts import say, thin
 from erpcap.analysis.capacity.bottleneck_warnings import generator, neighbour
 from erpcap.analysis.sql.run import dialect_of
@@ -108,9 +113,10 @@ def _statements(
     view: StepView,
     sql_stats: pd.DataFrame,
     events: list[Mapping[str, Any]],
+    sql: Mapping[str, Any] | None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The statements and tables behind ``top``."""
-    step_sql = top_at_step(sql_stats, view.step)
+    step_sql = top_at_step(sql_stats, view.step) or from_sql_block(sql)
     if top.kind == "lock":
         found = lock_events(events, view.start, view.end) or lock_events(events, None, None)
         dialect = dialect_of(str(e.get("collector") or "") for e in found)
@@ -119,7 +125,11 @@ def _statements(
         if not listed and "lock_ms" in sql_stats and sql_stats["lock_ms"].notna().any():
             listed = top_at_step(sql_stats.assign(total_ms=sql_stats["lock_ms"]), view.step)
         top.evidence["lock_waits_seen"] = len(found)
-        return listed or step_sql, [t for t in tables if t and t != "?"]
+        listed = listed or step_sql
+        tables = [t for t in tables if t and t != "?"]
+        if not tables:  # no relation recorded (MySQL): the tables of the statements in the waits
+            tables = list(dict.fromkeys(t for s in listed for t in s["tables"]))
+        return listed, tables
     if top.resource == "cpu:db" or top.resource == "cpu:host" or top.kind in _DATABASE_KINDS:
         tables = list(dict.fromkeys(t for s in step_sql for t in s["tables"]))
         return step_sql, tables
@@ -127,7 +137,7 @@ def _statements(
 
 
 def _missing(view: StepView, sql_stats: pd.DataFrame) -> list[Phrase]:
-    out = []
+    out: list[Phrase] = []
     if not view.cpu:
         out.append(phrase(en="process CPU (watch the ERP's and the database's processes: "
                           "--watch ROLE=PID)", zh_CN="进程 CPU（用 --watch ROLE=PID 监视 ERP 和数据库进程）"))  # fmt: skip
@@ -242,7 +252,7 @@ def attribute(
         out["texts"] = thin(step_word, top, _missing(view, sql_stats))
         out["evidence"] = evidence
         return out
-    listed, tables = _statements(top, view, sql_stats, events)
+    listed, tables = _statements(top, view, sql_stats, events, sql)
     series = _series(measured, views, top.resource, cores, workers)
     out.update(
         resource=top.resource, kind=top.kind, statements=listed, tables=tables,

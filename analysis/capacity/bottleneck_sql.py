@@ -86,6 +86,22 @@ def top_at_step(sql_stats: pd.DataFrame, step: int | None, top: int = TOP) -> li
     return out
 
 
+def from_sql_block(sql: Mapping[str, Any] | None, top: int = TOP) -> list[dict[str, Any]]:
+    """The top statements of the run from the slow-SQL block (``sql.top[]``, docs/findings.md):
+    for a run whose statements come from a log, without per-step statistics."""
+    if not sql or not sql.get("top"):
+        return []
+    dialect = sql.get("dialect")
+    out = []
+    for row in list(sql["top"])[:top]:
+        fp = str(row.get("fingerprint") or "")
+        item = describe(fp, str(row.get("sample") or fp), dialect)
+        item.update(share=row.get("share"), total_ms=row.get("total_ms"), calls=row.get("calls"),
+                    mean_ms=row.get("mean_ms"), scope="run")  # fmt: skip
+        out.append(item)
+    return out
+
+
 def lock_events(
     events: Iterable[Mapping[str, Any]], start: pd.Timestamp | None, end: pd.Timestamp | None
 ) -> list[Mapping[str, Any]]:
@@ -97,7 +113,7 @@ def lock_events(
             continue
         if start is not None and end is not None:
             try:
-                ts = pd.Timestamp(event.get("ts"))
+                ts = pd.Timestamp(str(event.get("ts")))
             except (TypeError, ValueError):
                 continue
             if not start <= ts < end:

@@ -234,3 +234,44 @@ def test_without_metrics_it_says_what_is_missing() -> None:
     assert attribute({}, [], {}, None, None, pd.DataFrame(), META) is None
     unmeasured = [{**LADDER[0], "measured": False}]
     assert attribute({}, unmeasured, {}, None, None, pd.DataFrame(), META) is None
+
+
+def test_mysql_row_lock_waits_rank_statements_by_their_lock_time() -> None:
+    rows = []
+    for n, waiting in enumerate((0.0, 1.0, 5.0), start=1):
+        for second in range(STEP_S):
+            ts = pd.Timestamp(T0 + timedelta(seconds=STEP_S * (n - 1) + second))
+            rows += [
+                (ts, "mysql", "sessions", '{"state":"active"}', 1.0),
+                (ts, "mysql", "sessions", '{"state":"waiting"}', waiting),
+                (ts, "mysql", "wait_sessions", '{"wait":"Sending data"}', 1.0),
+                (ts, "mysql", "wait_sessions", '{"wait":"InnoDB row lock"}', waiting),
+            ]
+    metrics = pd.DataFrame(rows, columns=["ts", "source", "metric", "labels", "value"])
+    sql_stats = pd.DataFrame({
+        "step": [3.0, 3.0], "source": ["mysql", "mysql"],
+        "fingerprint": ["update stock set qty = ? where item = ?", "select * from item where id = ?"],
+        "query": ["UPDATE `stock` SET `qty` = ? WHERE `item` = ?", "SELECT * FROM `item` WHERE `id` = ?"],
+        "calls": [10, 500], "total_ms": [50.0, 900.0], "lock_ms": [4000.0, 1.0]})  # fmt: skip
+    block = attribute({}, LADDER, {}, None, None, metrics, META, sql_stats=sql_stats)
+    assert block is not None and (block["kind"], block["confidence"]) == ("lock", "strong")
+    assert block["statements"][0]["fingerprint"] == "update stock set qty = ? where item = ?"
+    assert block["tables"][0] == "stock"
+
+
+def test_without_step_statistics_the_slow_sql_block_names_the_statements() -> None:
+    per_step = [{"roles": {"app": 10.0}, "waits": {"CPU": 0.5}},
+                {"roles": {"app": 15.0}, "waits": {"CPU": 1.5}},
+                {"roles": {"app": 18.0}, "waits": {"CPU": 3.6}}]  # fmt: skip
+    sql = {"dialect": "postgres", "top": [
+        {"fingerprint": "select * from line where order_id = ?", "share": 0.8, "calls": 9,
+         "total_ms": 80.0, "mean_ms": 8.9,
+         "sample": "SELECT * FROM line WHERE order_id = 4 /*op='show_order',rid='r1'*/"}]}  # fmt: skip
+    found = attribute({}, LADDER, {}, None, sql, _metrics(per_step), META)
+    assert found is not None and found["resource"] == "cpu:db"
+    [statement] = found["statements"]
+    assert (statement["operation"], statement["tables"], statement["scope"]) == (
+        "show_order",
+        ["line"],
+        "run",
+    )
