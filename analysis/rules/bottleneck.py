@@ -158,12 +158,12 @@ NEIGHBOUR = FindingKind(
             "{sentence} Latencies and capacity then measure a contest for the CPU, not the "
             "system alone.",
             "Stop the other work on this host during the test, or watch every process of the "
-            "system (--watch db=~postgres for a local database) so that its CPU is counted.",
+            "system ({watch} for a local database) so that its CPU is counted.",
         ),
         "zh-CN": Texts(
             "被监视角色之外的进程占用了主机 {cores} 个核心",
             "{sentence}此时的延迟和容量反映的是对 CPU 的争抢，而不仅是被测系统本身。",
-            "测试期间停止这台主机上的其他工作，或监视系统的全部进程（本机数据库用 --watch db=~postgres），"
+            "测试期间停止这台主机上的其他工作，或监视系统的全部进程（本机数据库用 {watch}），"
             "使其 CPU 被计入。",
         ),
     },
@@ -223,7 +223,10 @@ def noisy_neighbour(ctx: Context) -> Iterable[Finding]:
         yield NEIGHBOUR.make(
             "warning",
             subject=Subject("resource", "host cpu"),
-            values={"cores": Quantity(f"{ev.get('unexplained_cores', 0):.2f}")},
+            values={
+                "cores": Quantity(f"{ev.get('unexplained_cores', 0):.2f}"),
+                "watch": Quantity("--watch db=~postgres"),
+            },
             phrases={"sentence": dict(warning.get("texts") or {})},
             evidence=dict(ev),
         )

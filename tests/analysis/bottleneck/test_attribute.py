@@ -275,3 +275,22 @@ def test_without_step_statistics_the_slow_sql_block_names_the_statements() -> No
         ["line"],
         "run",
     )
+
+
+def test_findings_say_the_same_numbers_in_both_languages() -> None:
+    import re
+
+    number = re.compile(r"\d[\d,]*(?:\.\d+)?")
+    per_step = [{"roles": {"app": 20.0, "locust": 50.0}, "host": 30.0, "waits": {"CPU": 0.2}},
+                {"roles": {"app": 30.0, "locust": 95.0}, "host": 95.0, "waits": {"CPU": 0.05}},
+                {"roles": {"app": 97.0, "locust": 97.0}, "host": 99.0, "waits": {"CPU": 0.3}}]  # fmt: skip
+    found = _findings(_attribute(per_step))
+    assert {f.id for f in found} >= {
+        "bottleneck.cpu",
+        "host.noisy_neighbour",
+        "generator.saturated",
+    }
+    for finding in found:
+        for part in ("title", "detail"):
+            en, zh = getattr(finding.texts["en"], part), getattr(finding.texts["zh-CN"], part)
+            assert sorted(number.findall(en)) == sorted(number.findall(zh)), (finding.id, part)
