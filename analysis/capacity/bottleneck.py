@@ -155,7 +155,8 @@ def _series(measured: list[dict[str, Any]], views: list[StepView], resource: str
     out, prev = [], None
     for block, view in zip(measured, views, strict=True):
         found = {c.resource: c.value for c in candidates(view, prev, cores, workers,
-                                                         block.get("busy_share"))}  # fmt: skip
+                                                         block.get("busy_share"),
+                                                         _reported(block))}  # fmt: skip
         out.append({"step": view.step, "users": view.users, "ok_rps": view.ok_rps,
                     "p95_ms": view.p95_ms, "utilisation": round(found.get(resource, 0.0), 4)})  # fmt: skip
         prev = view
@@ -184,6 +185,11 @@ def _evidence(view: StepView, block: dict[str, Any]) -> dict[str, Any]:
             for t in transactions[:3]
         ],
     }  # fmt: skip
+
+
+def _reported(block: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found = block.get("utilisation")
+    return [u for u in found if isinstance(u, Mapping)] if isinstance(found, list) else []
 
 
 def _workers(meta: Mapping[str, Any]) -> int:
@@ -221,11 +227,14 @@ def attribute(
     views = [step_view(s, metrics, cores) for s in measured]
     chosen, method = _choose(capacity, measured)
     reasons = _saturation(capacity, chosen, measured)
-    first = candidates(views[0], None, cores, workers, measured[0].get("busy_share"))
+    first = candidates(views[0], None, cores, workers, measured[0].get("busy_share"),
+                       _reported(measured[0]))  # fmt: skip
 
     def ranked_at(index: int) -> list[Candidate]:
         prev = views[index - 1] if index > 0 else None
-        now = candidates(views[index], prev, cores, workers, measured[index].get("busy_share"))
+        block = measured[index]
+        now = candidates(views[index], prev, cores, workers, block.get("busy_share"),
+                         _reported(block))  # fmt: skip
         return rank(now, first if index > 0 else None)
 
     index = measured.index(chosen)

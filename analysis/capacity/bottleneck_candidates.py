@@ -19,6 +19,8 @@ Every resource gets a **utilisation** ``u`` in 0..1 at a step — its share of w
 - ``queue:<metric>``: a broker queue's depth that at least doubled to 10 or more messages
   (only when a metric says so).
 - ``generator``: the load generator's CPU per process against one core.
+- any other resource the step's own ``utilisation`` list reports (findings.json
+  ``steps[].utilisation``: the capacity stage's, or a plug-in's), with its kind and value.
 
 The **score** of a candidate is ``0.6·u + 0.2·g + 0.2·w``: ``g`` the growth of its
 utilisation from the first measured step (the part of ``u`` that is new: a resource that
@@ -28,6 +30,7 @@ I/O; 0 for a resource the database does not see). Without a step to compare, ``g
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -237,15 +240,31 @@ def _generator(view: StepView, workers: int) -> Candidate | None:
     )  # fmt: skip
 
 
+def _reported(found: list[Candidate], reported: Iterable[Mapping[str, Any]]) -> None:
+    """Add the step's own ``utilisation`` entries (findings.json ``steps[].utilisation``, from
+    the capacity stage or a plug-in) for resources not measured here."""
+    known = {c.resource for c in found}
+    for entry in reported:
+        resource, value = entry.get("resource"), entry.get("value")
+        if not resource or resource in known or not isinstance(value, int | float):
+            continue
+        kind = str(entry.get("kind") or "unknown")
+        evidence = {k: entry.get(k) for k in ("source", "busy", "units") if k in entry}
+        found.append(Candidate(str(resource), kind, max(0.0, float(value)), evidence=evidence))
+        known.add(str(resource))
+
+
 def candidates(
     view: StepView,
     prev: StepView | None,
     cores: int | None,
     workers: int,
     busy_share: float | None = None,
+    reported: Iterable[Mapping[str, Any]] = (),
 ) -> list[Candidate]:
     """Every candidate of ``view`` (``prev``: the measured step before it, for the pool and
-    the queues), unranked; ``growth`` is left for :func:`rank`."""
+    the queues; ``reported``: the step's own utilisation entries, for resources this module
+    does not measure), unranked; ``growth`` is left for :func:`rank`."""
     found = _roles(view, cores)
     _database_cpu(view, cores, found)
     host = _host(view, cores)
@@ -257,6 +276,7 @@ def candidates(
     generator = _generator(view, workers)
     if generator is not None:
         found.append(generator)
+    _reported(found, reported)
     return found
 
 

@@ -32,7 +32,7 @@ def _what(c: Candidate) -> tuple[str, str]:
         return (f"the database's CPU was at {u} of the host's cores "
                 f"({ev['cpu_sessions']:.1f} sessions on the CPU)",
                 f"数据库 CPU 达到主机核心的 {u}（{ev['cpu_sessions']:.1f} 个会话在 CPU 上）")  # fmt: skip
-    if c.kind == "cpu":
+    if c.kind == "cpu" and ev.get("ceiling_cores"):
         role, ceiling = ev.get("role", c.resource), ev.get("ceiling_cores")
         return (f"the CPU of role '{role}' was at {u} of its {ceiling} core(s)",
                 f"角色 {role} 的 CPU 达到其 {ceiling} 个核心的 {u}")  # fmt: skip
@@ -52,11 +52,13 @@ def _what(c: Candidate) -> tuple[str, str]:
         return (f"the database connections stayed at {ev['connections'][1]:.0f} while "
                 f"{ev['users_inside']:.0f} users were inside the system",
                 f"数据库连接数保持在 {ev['connections'][1]:.0f}，而系统内有 {ev['users_inside']:.0f} 个用户")  # fmt: skip
-    if c.kind == "queue":
+    if c.kind == "queue" and "depth" in ev:
         return (f"the queue {ev.get('metric')} grew to {ev['depth'][1]:.0f} messages",
                 f"队列 {ev.get('metric')} 增长到 {ev['depth'][1]:.0f} 条消息")  # fmt: skip
-    return (f"the load generator used {ev.get('per_process_percent', 0):.0f}% of a core per process",
-            f"负载生成器每个进程占用一个核心的 {ev.get('per_process_percent', 0):.0f}%")  # fmt: skip
+    if c.kind == "generator":
+        return (f"the load generator used {ev.get('per_process_percent', 0):.0f}% of a core per process",
+                f"负载生成器每个进程占用一个核心的 {ev.get('per_process_percent', 0):.0f}%")  # fmt: skip
+    return (f"{c.resource} was at {u} of its capacity", f"{c.resource} 达到其容量的 {u}")
 
 
 def say(

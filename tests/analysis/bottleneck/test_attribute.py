@@ -294,3 +294,19 @@ def test_findings_say_the_same_numbers_in_both_languages() -> None:
         for part in ("title", "detail"):
             en, zh = getattr(finding.texts["en"], part), getattr(finding.texts["zh-CN"], part)
             assert sorted(number.findall(en)) == sorted(number.findall(zh)), (finding.id, part)
+
+
+def test_a_resource_only_the_step_reports_becomes_a_candidate() -> None:
+    ladder = [dict(s) for s in LADDER]
+    for block, depth in zip(ladder, (0.1, 0.5, 0.97), strict=True):
+        block["utilisation"] = [
+            {"resource": "queue:broker", "kind": "queue", "source": "prometheus", "value": depth},
+            {"resource": "cpu:app", "kind": "cpu", "source": "process", "value": 0.0},  # known
+        ]
+    per_step = [{"roles": {"app": 10.0}}, {"roles": {"app": 12.0}}, {"roles": {"app": 14.0}}]
+    block = attribute({}, ladder, {}, None, None, _metrics(per_step), META)
+    assert block is not None and (block["resource"], block["kind"]) == ("queue:broker", "queue")
+    assert block["evidence"]["source"] == "prometheus"
+    assert [s["utilisation"] for s in block["evidence"]["series"]] == [0.1, 0.5, 0.97]
+    app = next(c for c in block["candidates"] if c["resource"] == "cpu:app")
+    assert app["utilisation"] == 0.14  # measured here, not replaced by the report
