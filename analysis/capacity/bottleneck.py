@@ -258,7 +258,7 @@ def attribute(
     }  # fmt: skip
     evidence = _evidence(view, chosen)
     if top is None or confidence == "thin":
-        out["texts"] = thin(step_word, top, _missing(view, sql_stats))
+        out["texts"] = out["note"] = thin(step_word, top, _missing(view, sql_stats))
         out["evidence"] = evidence
         return out
     listed, tables = _statements(top, view, sql_stats, events, sql)
@@ -273,8 +273,8 @@ def attribute(
 
 
 def _warnings(views: list[StepView], cores: int | None, workers: int) -> list[dict[str, Any]]:
-    """The first step of each warning (generator, neighbour), worst first is not needed: the
-    first is where the figures stop being trustworthy."""
+    """Each warning (generator, neighbour) at the first measured step where it holds: from
+    there on the figures describe more than the system under test."""
     out: list[dict[str, Any]] = []
     for check in (lambda v: generator(v, workers), lambda v: neighbour(v, cores)):
         found = next((w for w in map(check, views) if w is not None), None)

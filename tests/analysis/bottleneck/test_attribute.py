@@ -185,6 +185,7 @@ def test_a_light_healthy_ladder_is_thin_and_gets_no_warning() -> None:
     block = attribute({}, ladder, {}, None, None, _metrics(per_step), META)
     assert block is not None and block["confidence"] == "thin" and block["saturation"] == []
     assert "thin" in block["texts"]["en"] and "证据不足" in block["texts"]["zh-CN"]
+    assert block["note"] == block["texts"]
     assert _findings(block) == []
 
 
