@@ -115,7 +115,12 @@ def test_a_hot_row_lock_is_named_with_its_table_and_statement(
 ) -> None:
     findings = _run("lock", database, tmp_path)
     block = findings["capacity"]["bottleneck"]
-    print(block["texts"]["en"], block["method"], block["saturation"], [(c["resource"], c["score"]) for c in block["candidates"]])
+    print(
+        block["texts"]["en"],
+        block["method"],
+        block["saturation"],
+        [(c["resource"], c["score"]) for c in block["candidates"]],
+    )
     assert block["kind"] == "lock" and block["confidence"] in ("strong", "likely"), block
     assert any("hot_counter" in t for t in block["tables"]), block["tables"]
     waiting = [s for s in block["statements"] if s["fingerprint"] == fingerprint(FOR_UPDATE)]
@@ -132,7 +137,12 @@ def test_application_cpu_under_a_process_lock_is_the_target_role(
 ) -> None:
     findings = _run("cpu", database, tmp_path)
     block = findings["capacity"]["bottleneck"]
-    print(block["texts"]["en"], block["method"], block["saturation"], [(c["resource"], c["score"]) for c in block["candidates"]])
+    print(
+        block["texts"]["en"],
+        block["method"],
+        block["saturation"],
+        [(c["resource"], c["score"]) for c in block["candidates"]],
+    )
     assert block["kind"] in ("cpu", "unknown"), block  # never a lock, I/O or the database
     if block["resource"] != "cpu:target":
         # The machine is shared: a neighbour that takes the CPU starves the server, and the
@@ -151,7 +161,12 @@ def test_a_healthy_server_under_light_load_gets_no_bottleneck_warning(
 ) -> None:
     findings = _run("healthy", database, tmp_path, users=(2, 4, 8), think="0.1")
     block = findings["capacity"]["bottleneck"]
-    print(block["texts"]["en"], block["method"], block["saturation"], [(c["resource"], c["score"]) for c in block["candidates"]])
+    print(
+        block["texts"]["en"],
+        block["method"],
+        block["saturation"],
+        [(c["resource"], c["score"]) for c in block["candidates"]],
+    )
     assert _warnings(findings) == [], [f["title"] for f in _warnings(findings)]
     assert block["confidence"] == "thin" and block["kind"] == "unknown"
     assert "thin" in block["texts"]["en"]
