@@ -5,8 +5,9 @@ is watched as ``target``, found by its port) with the psutil and postgres collec
 ``erpcap analyze``.
 
 Planted: (a) every request waits on the same row lock, (b) every request burns CPU under a
-process-wide lock; and (c) a healthy server under a light load, which must get no
-bottleneck warning.
+process-wide lock; (c) a healthy server under a light load, which must get no bottleneck
+warning; (d) the same healthy server beside a process outside the watched roles that burns
+a core: a noisy neighbour.
 """
 
 from __future__ import annotations
@@ -170,3 +171,30 @@ def test_a_healthy_server_under_light_load_gets_no_bottleneck_warning(
     assert _warnings(findings) == [], [f["title"] for f in _warnings(findings)]
     assert block["confidence"] == "thin" and block["kind"] == "unknown"
     assert "thin" in block["texts"]["en"]
+
+
+@contextmanager
+def neighbour() -> Iterator[None]:
+    """A process that burns one core (at most 90 s), in its own process group, stopped after."""
+    code = "import time\nend = time.monotonic() + 90\nwhile time.monotonic() < end:\n    pass\n"
+    proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    try:
+        yield
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
+def test_a_process_outside_the_watched_roles_is_a_noisy_neighbour(
+    database: str, tmp_path: Path
+) -> None:
+    with neighbour():
+        findings = _run("healthy", database, tmp_path, users=(2, 4), think="0.1")
+    block = findings["capacity"]["bottleneck"]
+    print(block["warnings"])
+    [warning] = [w for w in block["warnings"] if w["id"] == "host.noisy_neighbour"]
+    assert warning["evidence"]["unexplained_cores"] >= 0.5  # the burner's core, at least half
+    assert warning["evidence"]["watched_cores"] < warning["evidence"]["busy_cores"]
+    [finding] = [f for f in findings["findings"] if f["id"] == "host.noisy_neighbour"]
+    assert finding["severity"] == "warning" and set(finding["texts"]) == {"en", "zh-CN"}
+    assert _warnings(findings) == []  # the server itself is still not a bottleneck
