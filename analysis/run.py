@@ -227,7 +227,17 @@ def analyze_run(
         )
     capacity = _capacity(steps)
     capacity.update(assess(steps, metrics, statements, sql, meta, slo))
-    capacity["bottleneck"] = attribute(capacity, steps, resources, statements, sql, metrics, meta)
+    capacity["bottleneck"] = attribute(
+        capacity,
+        steps,
+        resources,
+        statements,
+        sql,
+        metrics,
+        meta,
+        events=events,
+        sql_stats=sql_stats,
+    )
 
     ctx = Context(
         meta=meta,

@@ -16,6 +16,7 @@ module         rules
 ``latency``    ``latency.p95_over_target``
 ``capacity``   ``capacity.saturated``, ``load.light``
 ``resources``  ``resources.host_cpu_high``, ``generator.saturated``
+``bottleneck`` ``bottleneck.<kind>``, ``bottleneck.unknown``, ``host.noisy_neighbour``
 =============  ============================================================================
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 from erpcap import plugins
 from erpcap.analysis.rules.base import MIN_SAMPLES, Context, Rule, Slo
+from erpcap.analysis.rules.bottleneck import bottleneck, noisy_neighbour
 from erpcap.analysis.rules.capacity import light_load, saturation
 from erpcap.analysis.rules.failures import error_rate, main_cause
 from erpcap.analysis.rules.latency import slow_transactions
@@ -36,8 +38,10 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     slow_transactions,
     saturation,
     light_load,
+    bottleneck,
     host_cpu,
     generator_busy,
+    noisy_neighbour,
     thin_samples,
 )
 

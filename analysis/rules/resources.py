@@ -59,18 +59,35 @@ def host_cpu(ctx: Context) -> Iterable[Finding]:
 
 
 def generator_busy(ctx: Context) -> Iterable[Finding]:
-    """Locust runs greenlets on one core per process; near 100 % it delays requests."""
+    """Locust runs greenlets on one core per process; near 100 % it delays requests.
+
+    Judged over the whole run and, through the bottleneck attribution's warning
+    (analysis/capacity/bottleneck_warnings.py), per measured step: a generator saturated at
+    the top step only is diluted in the run's mean. One finding, the whole run's first.
+    """
+    workers = max(1, int(ctx.meta.get("parameters", {}).get("workers") or 1))
     for proc in ctx.resources.get("processes", []):
         cpu = proc.get("cpu_percent")
         if proc.get("role") != "locust" or not cpu:
             continue
-        workers = max(1, int(ctx.meta.get("parameters", {}).get("workers") or 1))
         per_process = cpu["mean"] / workers
-        if per_process < 80:
+        if per_process >= 80:
+            yield GENERATOR.make(
+                "warning",
+                subject=Subject("resource", "locust cpu"),
+                values={"percent": Quantity(per_process, "percent")},
+                evidence={"locust_cpu_percent": cpu, "workers": workers},
+            )
             return
+    block = ctx.capacity.get("bottleneck") or {}
+    for warning in block.get("warnings") or []:
+        if warning.get("id") != GENERATOR.id:
+            continue
+        ev = warning.get("evidence") or {}
         yield GENERATOR.make(
             "warning",
-            subject=Subject("resource", "locust cpu"),
-            values={"percent": Quantity(per_process, "percent")},
-            evidence={"locust_cpu_percent": cpu, "workers": workers},
+            subject=Subject("step", str(ev.get("step"))),
+            values={"percent": Quantity(ev.get("per_process_percent"), "percent")},
+            evidence=dict(ev),
         )
+        return
