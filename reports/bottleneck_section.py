@@ -125,14 +125,18 @@ def _evidence_text(value: Any) -> str:
                 name = next((str(x) for k, x in v.items() if k != "share"), "")
                 named.append(f"{name} {cd.share(v.get('share'))}".strip())
             return " · ".join(named)
-    return evidence_items({"": value})[0][1] if evidence_items({"": value}) else ""
+    return evidence_items({"": value})[0][1]
 
 
 def evidence_rows(evidence: Any) -> list[tuple[str, str]]:
-    """Evidence as (key, text) rows."""
+    """Evidence as (key, text) rows, the empty values (null, ``[]``) left out."""
     if not isinstance(evidence, Mapping):
         return evidence_items(evidence)
-    return [(str(k), _evidence_text(v)) for k, v in evidence.items()]
+    return [
+        (str(k), _evidence_text(v))
+        for k, v in evidence.items()
+        if v not in (None, "", [], {}) and not (isinstance(v, float) and v != v)
+    ]
 
 
 def statement_rows(data: model.ReportData) -> list[dict[str, str]]:

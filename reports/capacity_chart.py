@@ -11,6 +11,7 @@ what a reader sees.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,6 +40,7 @@ _LOG_RANGE = 20.0
 _TEXT: Mapping[str, Mapping[str, str]] = {
     "en": {
         "title": "Throughput by users: measured, modelled, and the knee",
+        "title_measured": "Throughput by users",
         "title_p95": "p95 response time by users",
         "axis.users": "concurrent users",
         "measured": "measured (successful req/s)",
@@ -68,6 +70,7 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
     },
     "zh-CN": {
         "title": "各用户数下的吞吐量：实测、模型与拐点",
+        "title_measured": "各用户数下的吞吐量",
         "title_p95": "各用户数下的 p95 响应时间",
         "axis.users": "并发用户数",
         "measured": "实测（成功请求/秒）",
@@ -101,7 +104,7 @@ def say(t: Translator, key: str, **values: Any) -> str:
 def _layout(t: Translator, y_title: str, *, log: bool = False) -> dict[str, Any]:
     return {
         "template": "plotly_white",
-        "height": 340,
+        "height": 320,
         "margin": {"l": 60, "r": 20, "t": 10, "b": 45},
         "font": {"family": FONT, "size": 12, "color": "#1f2937"},
         "hovermode": "closest",
@@ -114,15 +117,19 @@ def _layout(t: Translator, y_title: str, *, log: bool = False) -> dict[str, Any]
     }
 
 
-def _vertical(layout: dict[str, Any], x: float, text: str, color: str, dash: str) -> None:
-    """A vertical line across the plot at ``x`` users, labelled at its top."""
+def _vertical(
+    layout: dict[str, Any], x: float, text: str, color: str, dash: str, *, left: bool
+) -> None:
+    """A vertical line across the plot at ``x`` users, labelled at its top: to its left
+    (``left``) or right, so that two close lines keep their labels apart."""
     layout["shapes"].append(
         {"type": "line", "xref": "x", "yref": "paper", "x0": x, "x1": x, "y0": 0, "y1": 1,
          "line": {"color": color, "width": 1.5, "dash": dash}}
     )  # fmt: skip
     layout["annotations"].append(
         {"x": x, "y": 1, "xref": "x", "yref": "paper", "text": plain(text), "showarrow": False,
-         "xanchor": "left", "yanchor": "top", "font": {"color": color, "size": 11}}
+         "xanchor": "right" if left else "left", "yanchor": "top",
+         "font": {"color": color, "size": 11}}
     )  # fmt: skip
 
 
@@ -189,11 +196,11 @@ def _knee_marker(knee: dict[str, Any], y: Any, t: Translator) -> go.Scatter:
 def _limits(data: model.ReportData, t: Translator, layout: dict[str, Any]) -> None:
     limit = _limit_users(data)
     if limit is not None:
-        _vertical(layout, limit, say(t, "limit", users=t.count(limit)), _LIMIT, "dash")
+        _vertical(layout, limit, say(t, "limit", users=t.count(limit)), _LIMIT, "dash", left=True)
     slo_users = cd.number(cd.usl(data).get("slo_users")) if cd.usl_fitted(data) else None
     if slo_users is not None and slo_users != limit:
         text = say(t, "model_limit", users=t.count(slo_users))
-        _vertical(layout, slo_users, text, _MODEL, "dot")
+        _vertical(layout, slo_users, text, _MODEL, "dot", left=limit is not None and slo_users < limit)
 
 
 def _latency(
@@ -229,7 +236,9 @@ def _latency(
              "y1": target, "line": {"color": _TARGET, "width": 1.5}}
         )  # fmt: skip
         layout["annotations"].append(
-            {"x": 0, "y": target, "xref": "paper", "yref": "y", "showarrow": False,
+            # an annotation on a log axis is placed in powers of ten (a shape is not)
+            {"x": 0, "y": math.log10(target) if log else target, "xref": "paper", "yref": "y",
+             "showarrow": False,
              "text": plain(say(t, "target", ms=t.ms(target))), "xanchor": "left",
              "yanchor": "bottom", "font": {"color": _TARGET, "size": 11}}
         )  # fmt: skip
@@ -252,7 +261,8 @@ def capacity_charts(data: model.ReportData, t: Translator) -> tuple[list[Chart],
     limit = _limit_users(data)
     if limit is not None:
         caption += say(t, "caption.limit", users=t.count(limit))
-    charts = [Chart(THROUGHPUT_ID, say(t, "title"), to_json(_throughput(data, t, steps)), caption)]
+    title = say(t, "title") if cd.usl_curve(data) or knee else say(t, "title_measured")
+    charts = [Chart(THROUGHPUT_ID, title, to_json(_throughput(data, t, steps)), caption)]
     latency = _latency(data, t, steps)
     if latency is not None:
         fig, log = latency

@@ -22,6 +22,8 @@ from erpcap.reports.sections import Section
 _TEXT: Mapping[str, Mapping[str, str]] = {
     "en": {
         "knee": "Knee",
+        "knee.where": "where",
+        "knee.how": "how",
         "knee.value": "{users} users (step {step}): {rps}, p95 {p95}",
         "knee.method": "found by {method} on the {curve} curve",
         "curve.throughput": "throughput",
@@ -64,10 +66,13 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "notes": "What the capacity analysis could not conclude",
         "no_model": "This findings.json (version {version}) has no capacity model: no knee, "
         "USL fit or operational laws. Run `erpcap analyze` again with this erpcap to add "
-        "them; the chart shows the measured steps only.",
+        "them.",
+        "no_model.chart": " The chart shows the measured steps only.",
     },
     "zh-CN": {
         "knee": "拐点",
+        "knee.where": "位置",
+        "knee.how": "方法",
         "knee.value": "{users} 个用户（第 {step} 阶）：{rps}，p95 {p95}",
         "knee.method": "以 {method} 方法在{curve}曲线上求得",
         "curve.throughput": "吞吐量",
@@ -108,7 +113,8 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "不稳定的阶梯对模型的支撑较弱。",
         "notes": "容量分析无法得出的结论",
         "no_model": "此 findings.json（版本 {version}）没有容量模型：没有拐点、USL 拟合和运行定律。"
-        "请用当前版本的 erpcap 重新运行 `erpcap analyze`；图中仅显示实测阶梯。",
+        "请用当前版本的 erpcap 重新运行 `erpcap analyze`。",
+        "no_model.chart": "图中仅显示实测阶梯。",
     },
 }
 
@@ -122,7 +128,7 @@ def knee_facts(data: model.ReportData, t: Translator) -> list[tuple[str, Sentenc
     knee = cd.knee(data)
     if not knee:
         why = cd.note(model.capacity(data), t, "knee_note")
-        return [(say(t, "knee"), why if why.text else Sentence(say(t, "knee.none"), t.lang))]
+        return [(say(t, "knee.where"), why if why.text else Sentence(say(t, "knee.none"), t.lang))]
     value = say(
         t,
         "knee.value",
@@ -131,12 +137,12 @@ def knee_facts(data: model.ReportData, t: Translator) -> list[tuple[str, Sentenc
         rps=t.rps(knee.get("ok_rps")),
         p95=t.ms(knee.get("p95_ms")),
     )
-    rows = [(say(t, "knee"), Sentence(value, t.lang))]
+    rows = [(say(t, "knee.where"), Sentence(value, t.lang))]
     if knee.get("method"):
         curve = str(knee.get("curve") or "")
         curve_word = say(t, f"curve.{curve}") if curve in ("throughput", "latency") else curve
         how = say(t, "knee.method", method=knee["method"], curve=curve_word)
-        rows.append(("", Sentence(how, t.lang)))
+        rows.append((say(t, "knee.how"), Sentence(how, t.lang)))
     return rows
 
 
@@ -212,7 +218,7 @@ def steady_rows(data: model.ReportData, t: Translator) -> list[dict[str, Any]]:
                     t.ms(s.get("p95_ms")),
                     say(t, "yes") if steady is True else say(t, "no") if steady is False else MISSING,
                     cd.significant(s.get("x_cv"), 2),
-                    t.percent(s.get("x_trend")),
+                    _signed_percent(s.get("x_trend")),
                 ],
                 "steady": steady,
                 "why": "; ".join(str(r) for r in reasons) if isinstance(reasons, list) else "",
@@ -221,11 +227,22 @@ def steady_rows(data: model.ReportData, t: Translator) -> list[dict[str, Any]]:
     return rows
 
 
+def _signed_percent(value: Any) -> str:
+    """A relative change with its sign, one decimal (``-0.18`` → ``−18.0%``)."""
+    v = cd.number(value)
+    if v is None:
+        return MISSING
+    return f"{'+' if v > 0 else '−' if v < 0 else ''}{abs(v) * 100:.1f}%"
+
+
 def _context(data: model.ReportData, t: Translator) -> dict[str, Any]:
     version = str(data.findings.get("schema_version") or "?")
     return {
         "s": lambda key, **v: say(t, key, **v),
-        "no_model": "" if cd.has_model(data) else say(t, "no_model", version=version),
+        "no_model": ""
+        if cd.has_model(data)
+        else say(t, "no_model", version=version)
+        + (say(t, "no_model.chart") if len(cd.measured_steps(data)) >= 2 else ""),
         "knee_facts": knee_facts(data, t) if cd.has_model(data) else [],
         "usl_facts": usl_facts(data, t),
         "usl_note": usl_note(data, t) if cd.has_model(data) else Sentence("", t.lang),

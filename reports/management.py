@@ -15,7 +15,7 @@ from typing import Any
 
 from erpcap.reports import capacity_data as cd
 from erpcap.reports import model
-from erpcap.reports.bottleneck_section import confidence_label, warnings
+from erpcap.reports.bottleneck_section import CONFIDENCES, warnings
 from erpcap.reports.i18n import MISSING, Translator
 from erpcap.reports.localize import Sentence
 from erpcap.reports.plan_sections import gain_text, recommendation
@@ -45,7 +45,9 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "knee.latency": "From about {users} users, response times climb steeply (p95 {p95} at "
         "the knee; {rps}).",
         "breaks.none": "This run does not show what breaks first.",
-        "breaks.confidence": "Evidence: {confidence}.",
+        "confidence.strong": "The evidence is strong.",
+        "confidence.likely": "The evidence points this way but is not conclusive.",
+        "confidence.thin": "The evidence is thin: treat this as a hypothesis to check.",
         "first": "{title}: {gain}.",
         "first.no_gain": "{title}.",
         "first.none": "The analysis recommends no change.",
@@ -71,7 +73,9 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "p95 {p95}）。",
         "knee.latency": "约从 {users} 个用户起，响应时间急剧上升（拐点处 p95 {p95}；{rps}）。",
         "breaks.none": "本次运行无法说明什么最先出问题。",
-        "breaks.confidence": "证据：{confidence}。",
+        "confidence.strong": "证据充分。",
+        "confidence.likely": "证据倾向于此，但尚不确定。",
+        "confidence.thin": "证据不足：请视为有待验证的假设。",
         "first": "{title}：{gain}。",
         "first.no_gain": "{title}。",
         "first.none": "分析没有提出需要改动的建议。",
@@ -126,10 +130,9 @@ def breaks_answer(data: model.ReportData, t: Translator) -> list[Sentence]:
     said = cd.sentence(block, t)
     if not block or not said.text:
         return [_mine(say(t, "breaks.none"), t)]
-    confidence = confidence_label(block.get("confidence"), t)
     out = [said]
-    if confidence != MISSING:
-        out.append(_mine(say(t, "breaks.confidence", confidence=confidence), t))
+    if block.get("confidence") in CONFIDENCES:
+        out.append(_mine(say(t, f"confidence.{block['confidence']}"), t))
     return out
 
 
@@ -156,6 +159,25 @@ def target_answer(data: model.ReportData, t: Translator) -> list[Sentence]:
     return [why] if why.text else []
 
 
+def then_answer(data: model.ReportData, t: Translator) -> list[Sentence]:
+    """The next plan items after the first, numbered, on one line."""
+    items = plan_items(data, t)[1:]
+    if not items:
+        return []
+    sep = "；" if t.lang == "zh-CN" else "; "
+    text = sep.join(f"{r['rank']}. {r['title']}" for r in items)
+    return [Sentence(text, str(items[0]["lang"]))]
+
+
+def joined(sentences: list[Sentence], t: Translator) -> str:
+    """Sentences as one text: with a space in English, none after Chinese punctuation."""
+    out = ""
+    for s in sentences:
+        glue = "" if not out or out.endswith(("。", "：", "；", "）")) else " "
+        out += glue + s.text
+    return out
+
+
 def answers(data: model.ReportData, t: Translator) -> list[tuple[str, list[Sentence]]]:
     """(question, sentences) in page order, the questions without an answer left out."""
     items = [
@@ -163,8 +185,7 @@ def answers(data: model.ReportData, t: Translator) -> list[tuple[str, list[Sente
         (say(t, "q.knee"), knee_answer(data, t)),
         (say(t, "q.breaks"), breaks_answer(data, t)),
         (say(t, "q.first"), first_answer(data, t)),
-        (say(t, "q.then"), [Sentence(f"{r['rank']}. {r['title']}", r["lang"])
-                            for r in plan_items(data, t)[1:]]),  # fmt: skip
+        (say(t, "q.then"), then_answer(data, t)),
         (say(t, "q.target"), target_answer(data, t)),
     ]
     return [(q, a) for q, a in items if a]
@@ -175,7 +196,7 @@ def markdown(data: model.ReportData, t: Translator) -> list[str]:
     from erpcap.reports.markdown import md_escape
 
     def line(sentences: list[Sentence]) -> str:
-        return md_escape(" ".join(s.text for s in sentences))
+        return md_escape(joined(sentences, t))
 
     out = [f"### {MANAGEMENT.title(t.lang)}", ""]
     out += [f"> ⚠️ **{say(t, 'md.warning')}** — {md_escape(w.text)}" for w in warnings(data, t)]
@@ -188,7 +209,7 @@ def markdown(data: model.ReportData, t: Translator) -> list[str]:
     out.append(f"- **{say(t, 'md.bottleneck')}**{t('colon')}{line(breaks_answer(data, t))}")
     items = plan_items(data, t)
     if items:
-        out.append(f"- **{say(t, 'md.plan')}**{t('colon')}")
+        out.append(f"- **{say(t, 'md.plan')}**{t('colon')}".rstrip())
         for item in items:
             gain = f" — {md_escape(item['gain'])}" if item["gain"] != MISSING else ""
             out.append(f"  {item['rank']}. {md_escape(item['title'])}{gain}")
@@ -216,7 +237,7 @@ _HTML = """\
     <dl class="facts">
     {% for question, sentences in answers %}
       <dt>{{ question }}</dt>
-      <dd>{% for s in sentences %}<span{{ lang_attr(s.lang) }}>{{ s.text }}</span>{% if not loop.last %} {% endif %}{% endfor %}</dd>
+      <dd>{% for s in sentences %}<span{{ lang_attr(s.lang) }}>{{ s.text }}</span>{% if not loop.last and t.lang != "zh-CN" %} {% endif %}{% endfor %}</dd>
     {% endfor %}
     </dl>
   </div>

@@ -110,7 +110,8 @@ def gain_text(gain: Any, t: Translator) -> str:
     parts = []
     factor = cd.number(block.get("capacity_factor"))
     if factor is not None:
-        parts.append(say(t, "gain.capacity", factor=f"{factor:.2g}" if factor < 10 else f"{factor:.0f}"))
+        shown = f"{factor:.2f}".rstrip("0").rstrip(".") if factor < 10 else f"{factor:.0f}"
+        parts.append(say(t, "gain.capacity", factor=shown))
     if cd.number(block.get("db_time_share")) is not None:
         parts.append(say(t, "gain.db_time", share=cd.share(block["db_time_share"])))
     if cd.number(block.get("demand_share")) is not None:
@@ -118,7 +119,8 @@ def gain_text(gain: Any, t: Translator) -> str:
     text = ("；" if t.lang == "zh-CN" else "; ").join(parts)
     basis = cd.phrase(block.get("basis"), t).text
     if basis:
-        text = f"{text} ({basis})" if text else basis
+        brackets = "（{}）" if t.lang == "zh-CN" else " ({})"
+        text = text + brackets.format(basis) if text else basis
     return text or MISSING
 
 
