@@ -118,13 +118,16 @@ def warnings(data: model.ReportData, t: Translator) -> list[Sentence]:
 def _evidence_text(value: Any) -> str:
     """Wait shares and other ``[{name, share}]`` lists as ``CPU 95% · IO 3%``; the rest as
     the findings show evidence."""
-    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        if all("share" in v for v in value):
-            named = []
-            for v in value:
-                name = next((str(x) for k, x in v.items() if k != "share"), "")
-                named.append(f"{name} {cd.share(v.get('share'))}".strip())
-            return " · ".join(named)
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, dict) and "share" in v for v in value)
+    ):
+        named = []
+        for v in value:
+            name = next((str(x) for k, x in v.items() if k != "share"), "")
+            named.append(f"{name} {cd.share(v.get('share'))}".strip())
+        return " · ".join(named)
     return evidence_items({"": value})[0][1]
 
 
@@ -148,7 +151,9 @@ def statement_rows(data: model.ReportData) -> list[dict[str, str]]:
                 "statement": str(st.get("fingerprint") or st.get("fingerprint_id") or ""),
                 "operation": str(st.get("operation") or MISSING),
                 "share": cd.share(st.get("share")),
-                "tables": ", ".join(map(str, tables)) if isinstance(tables, list) else str(tables or MISSING),
+                "tables": ", ".join(map(str, tables))
+                if isinstance(tables, list)
+                else str(tables or MISSING),
             }
         )
     return rows

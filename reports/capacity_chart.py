@@ -145,10 +145,10 @@ def _throughput(data: model.ReportData, t: Translator, steps: list[dict[str, Any
     if curve:
         n = [p[0] for p in curve]
         if all(p[2] is not None and p[3] is not None for p in curve):
-            fig.add_trace(go.Scatter(x=n, y=[p[3] for p in curve], uid="usl-high", mode="lines",
+            fig.add_trace(go.Scatter(x=n, y=[p[3] for p in curve], meta="usl-high", mode="lines",
                                      line={"width": 0}, hoverinfo="skip", showlegend=False,
                                      legendgroup="band"))  # fmt: skip
-            fig.add_trace(go.Scatter(x=n, y=[p[2] for p in curve], uid="usl-low", mode="lines",
+            fig.add_trace(go.Scatter(x=n, y=[p[2] for p in curve], meta="usl-low", mode="lines",
                                      line={"width": 0}, fill="tonexty", fillcolor=_BAND,
                                      name=say(t, "band"), legendgroup="band",
                                      hoverinfo="skip"))  # fmt: skip
@@ -159,14 +159,14 @@ def _throughput(data: model.ReportData, t: Translator, steps: list[dict[str, Any
             ("usl-prediction", beyond, "dot", "prediction"),
         ):
             if part:
-                fig.add_trace(go.Scatter(x=[p[0] for p in part], y=[p[1] for p in part], uid=uid,
+                fig.add_trace(go.Scatter(x=[p[0] for p in part], y=[p[1] for p in part], meta=uid,
                                          mode="lines", name=say(t, label),
                                          line={"color": _MODEL, "width": 2, "dash": dash}))  # fmt: skip
     fig.add_trace(
         go.Scatter(
             x=[s["users"] for s in steps],
             y=[s.get("ok_rps", s.get("rps")) for s in steps],
-            uid="measured",
+            meta="measured",
             mode="markers+lines",
             name=say(t, "measured"),
             text=[plain(say(t, "hover", step=s.get("step"), users=s["users"])) for s in steps],
@@ -186,10 +186,15 @@ def _knee_marker(knee: dict[str, Any], y: Any, t: Translator) -> go.Scatter:
     return go.Scatter(
         x=[knee["users"]],
         y=[y],
-        uid="knee",
+        meta="knee",
         mode="markers",
         name=say(t, "knee", users=t.count(knee["users"])),
-        marker={"color": _KNEE, "size": 15, "symbol": "diamond", "line": {"color": "#fff", "width": 1}},
+        marker={
+            "color": _KNEE,
+            "size": 15,
+            "symbol": "diamond",
+            "line": {"color": "#fff", "width": 1},
+        },
     )
 
 
@@ -200,7 +205,9 @@ def _limits(data: model.ReportData, t: Translator, layout: dict[str, Any]) -> No
     slo_users = cd.number(cd.usl(data).get("slo_users")) if cd.usl_fitted(data) else None
     if slo_users is not None and slo_users != limit:
         text = say(t, "model_limit", users=t.count(slo_users))
-        _vertical(layout, slo_users, text, _MODEL, "dot", left=limit is not None and slo_users < limit)
+        _vertical(
+            layout, slo_users, text, _MODEL, "dot", left=limit is not None and slo_users < limit
+        )
 
 
 def _latency(
@@ -219,7 +226,7 @@ def _latency(
         go.Scatter(
             x=[s["users"] for s in rows],
             y=values,
-            uid="measured-p95",
+            meta="measured-p95",
             mode="markers+lines",
             name=say(t, "measured_p95"),
             text=[plain(say(t, "hover", step=s.get("step"), users=s["users"])) for s in rows],

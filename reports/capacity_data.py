@@ -147,7 +147,12 @@ def plan(data: model.ReportData) -> dict[str, Any]:
 def recommendations(data: model.ReportData) -> list[dict[str, Any]]:
     """The plan's recommendations by rank (those without one last, in document order)."""
     rows = as_rows(plan(data).get("recommendations"))
-    return sorted(rows, key=lambda r: number(r.get("rank")) or float("inf"))
+
+    def rank(row: dict[str, Any]) -> float:
+        value = number(row.get("rank"))
+        return float("inf") if value is None else value
+
+    return sorted(rows, key=rank)
 
 
 def sizing(data: model.ReportData) -> dict[str, Any]:

@@ -216,7 +216,11 @@ def steady_rows(data: model.ReportData, t: Translator) -> list[dict[str, Any]]:
                     t.count(s.get("users")),
                     t.rps(s.get("ok_rps", s.get("rps")), unit=False),
                     t.ms(s.get("p95_ms")),
-                    say(t, "yes") if steady is True else say(t, "no") if steady is False else MISSING,
+                    say(t, "yes")
+                    if steady is True
+                    else say(t, "no")
+                    if steady is False
+                    else MISSING,
                     cd.significant(s.get("x_cv"), 2),
                     _signed_percent(s.get("x_trend")),
                 ],

@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from erpcap.reports import model
+from erpcap.reports.capacity_chart import capacity_charts
 from erpcap.reports.chart_base import (
     COLORS,
     ROLE_COLORS,
@@ -33,7 +34,6 @@ from erpcap.reports.chart_base import (
     step_shapes,
     to_json,
 )
-from erpcap.reports.capacity_chart import capacity_charts
 from erpcap.reports.database_charts import database_charts
 from erpcap.reports.i18n import Translator
 

@@ -36,10 +36,8 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "targets ({rps} of successful requests).",
         "users.model": "The fitted scalability model puts the limit at about {users} users "
         "at the p95 target.",
-        "users.over": "Even the lightest load tried ({users} users) missed the response "
-        "targets.",
-        "users.none": "The run does not tell how many users the system takes within the "
-        "targets.",
+        "users.over": "Even the lightest load tried ({users} users) missed the response targets.",
+        "users.none": "The run does not tell how many users the system takes within the targets.",
         "knee.throughput": "From about {users} users, more users bring little more throughput "
         "({rps} at the knee; p95 {p95}).",
         "knee.latency": "From about {users} users, response times climb steeply (p95 {p95} at "

@@ -154,12 +154,16 @@ def recommendation(rec: dict[str, Any], t: Translator) -> dict[str, Any]:
     }
 
 
+def _or_last(value: float | None) -> float:
+    return float("inf") if value is None else value
+
+
 def phases(data: model.ReportData, t: Translator) -> list[dict[str, Any]]:
     """The recommendations grouped by phase, phases in order."""
     grouped: dict[Any, list[dict[str, Any]]] = {}
     for rec in cd.recommendations(data):
         grouped.setdefault(rec.get("phase"), []).append(recommendation(rec, t))
-    order = sorted(grouped, key=lambda p: cd.number(p) if cd.number(p) is not None else 99)
+    order = sorted(grouped, key=lambda p: _or_last(cd.number(p)))
     out = []
     for phase in order:
         title, detail = phase_title(phase, data, t)
@@ -177,8 +181,13 @@ def alerts(data: model.ReportData, t: Translator) -> dict[str, Any]:
         "file": file,
         "intro": say(t, "alerts.intro", n=t.count(len(rules)), file=file),
         "rules": [
-            [str(r.get("alert") or ""), str(r.get("expr") or ""), str(r.get("for") or MISSING),
-             _value(r.get("threshold"), t), cd.phrase(r.get("basis"), t).text]
+            [
+                str(r.get("alert") or ""),
+                str(r.get("expr") or ""),
+                str(r.get("for") or MISSING),
+                _value(r.get("threshold"), t),
+                cd.phrase(r.get("basis"), t).text,
+            ]
             for r in rules
         ],  # fmt: skip
     }

@@ -117,7 +117,10 @@ def _plan() -> dict[str, Any]:
             "rank": rank,
             "id": id_,
             "phase": phase,
-            "texts": {"en": {"title": en[0], "detail": en[1]}, "zh-CN": {"title": zh[0], "detail": zh[1]}},
+            "texts": {
+                "en": {"title": en[0], "detail": en[1]},
+                "zh-CN": {"title": zh[0], "detail": zh[1]},
+            },
             "evidence": {"finding_ids": findings, "db_share": gain.get("db_time_share")},
             "expected_gain": gain,
             "effort": effort,
@@ -125,7 +128,10 @@ def _plan() -> dict[str, Any]:
             "subject": {"kind": "statement", "name": "f8e0bb79595cba75"},
         }
 
-    basis = {"en": "its share of database time at the knee", "zh-CN": "其在拐点处占数据库时间的比例"}
+    basis = {
+        "en": "its share of database time at the knee",
+        "zh-CN": "其在拐点处占数据库时间的比例",
+    }
     return {
         "recommendations": [
             rec(2, "batch_queries", 1, ("Batch the per-line reads of one operation", "One query per order line."),
@@ -237,7 +243,12 @@ def with_notes() -> dict[str, Any]:
     cap["knee"] = None
     cap["knee_note"] = NO_KNEE
     cap["usl"] = {"fitted": False, "note": NO_FIT}
-    cap["demands"] = {"note": {"en": "No CPU metrics: no service demands.", "zh-CN": "没有 CPU 指标：无法计算服务需求。"}}
+    cap["demands"] = {
+        "note": {
+            "en": "No CPU metrics: no service demands.",
+            "zh-CN": "没有 CPU 指标：无法计算服务需求。",
+        }
+    }
     cap["littles_law"] = []
     cap["slo_limits"] = []
     cap["notes"] = [NO_FIT]

@@ -13,6 +13,7 @@ MODULES = (
     "erpcap.reports.markdown",
     "erpcap.reports.html",
     "erpcap.reports.console",
+    "erpcap.reports.capacity_data",
     "erpcap.analysis.budgets",
     "erpcap.analysis.budget_model",
     "erpcap.analysis.budget_syntax",
