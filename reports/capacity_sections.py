@@ -68,6 +68,8 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "USL fit or operational laws. Run `erpcap analyze` again with this erpcap to add "
         "them.",
         "no_model.chart": " The chart shows the measured steps only.",
+        "no_model.empty": "The analysis computed no capacity model for this run (no knee, "
+        "USL fit or operational laws).",
     },
     "zh-CN": {
         "knee": "拐点",
@@ -115,6 +117,7 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "no_model": "此 findings.json（版本 {version}）没有容量模型：没有拐点、USL 拟合和运行定律。"
         "请用当前版本的 erpcap 重新运行 `erpcap analyze`。",
         "no_model.chart": "图中仅显示实测阶梯。",
+        "no_model.empty": "本次分析没有为此运行计算容量模型（没有拐点、USL 拟合和运行定律）。",
     },
 }
 
@@ -239,14 +242,36 @@ def _signed_percent(value: Any) -> str:
     return f"{'+' if v > 0 else '−' if v < 0 else ''}{abs(v) * 100:.1f}%"
 
 
-def _context(data: model.ReportData, t: Translator) -> dict[str, Any]:
+def _older_than_14(version: str) -> bool:
+    """Whether a findings.json version predates the capacity model (1.4).
+
+    >>> _older_than_14("1.3"), _older_than_14("1.4"), _older_than_14("?")
+    (True, False, False)
+    """
+    try:
+        major, minor = (int(p) for p in version.split(".")[:2])
+    except ValueError:
+        return False
+    return (major, minor) < (1, 4)
+
+
+def no_model_text(data: model.ReportData, t: Translator) -> str:
+    """Why there is no capacity model: an older findings.json, or an analysis that could
+    not compute one ("" when there is one)."""
+    if cd.has_model(data):
+        return ""
     version = str(data.findings.get("schema_version") or "?")
+    if _older_than_14(version):
+        return say(t, "no_model", version=version)
+    return say(t, "no_model.empty")
+
+
+def _context(data: model.ReportData, t: Translator) -> dict[str, Any]:
+    charted = len(cd.measured_steps(data)) >= 2
     return {
         "s": lambda key, **v: say(t, key, **v),
-        "no_model": ""
-        if cd.has_model(data)
-        else say(t, "no_model", version=version)
-        + (say(t, "no_model.chart") if len(cd.measured_steps(data)) >= 2 else ""),
+        "no_model": no_model_text(data, t)
+        + (say(t, "no_model.chart") if no_model_text(data, t) and charted else ""),
         "knee_facts": knee_facts(data, t) if cd.has_model(data) else [],
         "usl_facts": usl_facts(data, t),
         "usl_note": usl_note(data, t) if cd.has_model(data) else Sentence("", t.lang),
@@ -254,7 +279,7 @@ def _context(data: model.ReportData, t: Translator) -> dict[str, Any]:
         "limit_rows": limit_rows(data, t),
         "steady_rows": steady_rows(data, t),
         "notes": cd.capacity_notes(data, t),
-        "chart_note": chart_say(t, "none") if len(cd.measured_steps(data)) < 2 else "",
+        "chart_note": "" if charted else chart_say(t, "none"),
     }
 
 
@@ -263,10 +288,8 @@ def _markdown(data: model.ReportData, t: Translator) -> list[str]:
     Markdown summarises the model)."""
     from erpcap.reports.markdown import md_escape
 
-    if cd.has_model(data):
-        return []
-    version = str(data.findings.get("schema_version") or "?")
-    return [f"### {CAPACITY.title(t.lang)}", "", md_escape(say(t, "no_model", version=version)), ""]
+    text = no_model_text(data, t)
+    return [f"### {CAPACITY.title(t.lang)}", "", md_escape(text), ""] if text else []
 
 
 CAPACITY = Section(

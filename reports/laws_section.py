@@ -15,6 +15,7 @@ from typing import Any
 
 from erpcap.reports import capacity_data as cd
 from erpcap.reports import model
+from erpcap.reports.bottleneck_section import kind_label
 from erpcap.reports.i18n import MISSING, Translator
 from erpcap.reports.sections import Section
 
@@ -99,6 +100,13 @@ def _seconds(value: Any, t: Translator) -> str:
     return MISSING if v is None else t.ms(v * 1000)
 
 
+def _amount(value: float | None, t: Translator) -> str:
+    """Cores busy with one decimal; whole counts (connections) without."""
+    if value is not None and float(value).is_integer():
+        return t.count(value)
+    return t.value(value)
+
+
 def demand_rows(data: model.ReportData, t: Translator) -> list[dict[str, Any]]:
     block = cd.demands(data)
     bottleneck = block.get("bottleneck")
@@ -109,9 +117,11 @@ def demand_rows(data: model.ReportData, t: Translator) -> list[dict[str, Any]]:
             {
                 "cells": [
                     str(r.get("resource") or MISSING),
-                    str(r.get("kind") or MISSING),
+                    kind_label(r.get("kind"), t),
                     str(r.get("role") or MISSING),
-                    f"{t.value(busy)} / {t.value(units)}" if units is not None else t.value(busy),
+                    f"{_amount(busy, t)} / {_amount(units, t)}"
+                    if units is not None
+                    else _amount(busy, t),
                     t.percent(r.get("utilisation")),
                     _seconds(r.get("demand_s"), t),
                     t.rps(r.get("ceiling_rps")),

@@ -219,6 +219,18 @@ def test_notes_are_shown_where_the_blocks_could_not_be_computed(lang: str) -> No
     assert docs.NO_KNEE[lang] in md
 
 
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_an_analysis_without_a_model_says_so(lang: str) -> None:
+    """The real document as the analysis wrote it before its capacity stages did anything:
+    1.4, with plan and sizing null and no model keys."""
+    doc = docs.base()
+    html = render_html(docs.report_data(doc), lang=lang)
+    words = "computed no capacity model" if lang == "en" else "没有为此运行计算容量模型"
+    assert words in _text(_section(html, "capacity"))
+    assert '<section id="management">' not in html
+    assert ("No upgrade plan" if lang == "en" else "没有升级计划") in _text(_section(html, "plan"))
+
+
 def test_malformed_blocks_do_not_break_the_report() -> None:
     doc = docs.full()
     cap = doc["capacity"]

@@ -14,6 +14,7 @@ MODULES = (
     "erpcap.reports.html",
     "erpcap.reports.console",
     "erpcap.reports.capacity_data",
+    "erpcap.reports.capacity_sections",
     "erpcap.analysis.budgets",
     "erpcap.analysis.budget_model",
     "erpcap.analysis.budget_syntax",
