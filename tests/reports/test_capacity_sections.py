@@ -146,6 +146,17 @@ def test_summary_md_says_it_compactly(lang: str) -> None:
     assert ("Pilot a larger" if lang == "en" else "试点更大") not in block
 
 
+def test_summary_json_carries_the_answers() -> None:
+    from erpcap.reports import render_summary_json
+
+    doc = json.loads(render_summary_json(docs.report_data(docs.full()), lang="zh-CN"))
+    answers = {a["question"]: a["answer"] for a in doc["management"]}
+    assert EXPECTED["zh-CN"]["users"] in answers["能支撑多少用户？"]
+    assert doc["plan"]["recommendations"] and doc["sizing"]["texts"] == docs.SIZING_TEXT
+    old = json.loads(render_summary_json(docs.report_data(docs.old())))
+    assert old["management"] == [] and old["plan"] is None
+
+
 def test_the_chart_draws_the_usl_curve_the_knee_and_the_limits() -> None:
     doc = docs.full()
     figures = _figures(doc)
