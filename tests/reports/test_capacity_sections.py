@@ -268,3 +268,41 @@ def test_text_from_the_analysis_is_escaped() -> None:
     assert hostile not in html and "&lt;script&gt;" in html
     md = render_markdown(docs.report_data(doc))
     assert "<script>" not in md
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["capacity_chart", "capacity_sections", "bottleneck_section", "laws_section",
+     "plan_sections", "management"],
+)  # fmt: skip
+def test_both_languages_have_the_same_words_and_placeholders(module: str) -> None:
+    import importlib
+    import string
+
+    table = importlib.import_module(f"erpcap.reports.{module}")._TEXT
+
+    def fields(text: str) -> set[str]:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    assert set(table["en"]) == set(table["zh-CN"])
+    for key, text in table["en"].items():
+        assert fields(text) == fields(table["zh-CN"][key]), key
+
+
+def test_thin_evidence_is_called_a_hypothesis_and_a_generator_limit_is_loud() -> None:
+    doc = docs.full()
+    block = doc["capacity"]["bottleneck"]
+    block["confidence"] = "thin"
+    limit = "The load generator used 98% of its CPU: the system was not the limit."
+    block["warnings"] = [{"id": "bottleneck.generator_limit", "texts": {"en": limit}}]
+    html = render_html(docs.report_data(doc))
+    assert 'id="bottleneck-thin"' in html
+    assert "treat this as a hypothesis" in _text(_section(html, "management"))
+    for section in ("management", "bottleneck"):
+        alert = re.search(
+            r'<div class="banner alarm" role="alert">(.*?)</div>', _section(html, section), re.S
+        )
+        assert alert and limit in _text(alert.group(1))
+    # a warning the analysis wrote only in English stays English, marked so, in Chinese
+    zh = render_html(docs.report_data(doc), lang="zh-CN")
+    assert f'<span lang="en">{limit}</span>' in _section(zh, "management")
