@@ -16,7 +16,7 @@ from typing import Any
 
 from erpcap.reports import capacity_data as cd
 from erpcap.reports import model
-from erpcap.reports.html import evidence_items
+from erpcap.reports.evidence import evidence_rows
 from erpcap.reports.i18n import MISSING, Translator
 from erpcap.reports.localize import Sentence
 from erpcap.reports.sections import Section
@@ -32,6 +32,18 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "confidence": "Confidence",
         "step": "Judged at",
         "step.value": "step {step}",
+        "step.users": "step {step} ({users} users)",
+        "tables": "Tables",
+        "role.waiter": "waiting",
+        "role.blocker": "blocking",
+        "series": "The resource at every step",
+        "col.step": "step",
+        "col.users": "users",
+        "col.ok_rps": "ok req/s",
+        "col.p95": "p95",
+        "col.utilisation": "utilisation",
+        "col.growth": "growth",
+        "col.wait_share": "wait share",
         "kind.cpu": "CPU",
         "kind.lock": "lock waits",
         "kind.connections": "connections",
@@ -64,6 +76,18 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "confidence": "可信度",
         "step": "判定于",
         "step.value": "第 {step} 阶",
+        "step.users": "第 {step} 阶（{users} 个用户）",
+        "tables": "表",
+        "role.waiter": "等待方",
+        "role.blocker": "阻塞方",
+        "series": "该资源在各阶的情况",
+        "col.step": "阶梯",
+        "col.users": "用户数",
+        "col.ok_rps": "成功请求/秒",
+        "col.p95": "p95",
+        "col.utilisation": "利用率",
+        "col.growth": "增幅",
+        "col.wait_share": "等待占比",
         "kind.cpu": "CPU",
         "kind.lock": "锁等待",
         "kind.connections": "连接数",
@@ -115,83 +139,92 @@ def warnings(data: model.ReportData, t: Translator) -> list[Sentence]:
     return [w for w in out if w.text]
 
 
-def _evidence_text(value: Any) -> str:
-    """Wait shares and other ``[{name, share}]`` lists as ``CPU 95% · IO 3%``; the rest as
-    the findings show evidence."""
-    if (
-        isinstance(value, list)
-        and value
-        and all(isinstance(v, dict) and "share" in v for v in value)
-    ):
-        named = []
-        for v in value:
-            name = next((str(x) for k, x in v.items() if k != "share"), "")
-            named.append(f"{name} {cd.share(v.get('share'))}".strip())
-        return " · ".join(named)
-    return evidence_items({"": value})[0][1]
+def _joined(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, list) else str(value or MISSING)
 
 
-def evidence_rows(evidence: Any) -> list[tuple[str, str]]:
-    """Evidence as (key, text) rows, the empty values (null, ``[]``) left out."""
-    if not isinstance(evidence, Mapping):
-        return evidence_items(evidence)
-    return [
-        (str(k), _evidence_text(v))
-        for k, v in evidence.items()
-        if v not in (None, "", [], {}) and not (isinstance(v, float) and v != v)
-    ]
-
-
-def statement_rows(data: model.ReportData) -> list[dict[str, str]]:
+def statement_rows(data: model.ReportData, t: Translator) -> list[dict[str, str]]:
+    """The statements behind the bottleneck: text, operation (and, for a lock wait, whether
+    it waited or blocked), share, tables."""
     rows = []
     for st in cd.as_rows(cd.bottleneck(data).get("statements")):
-        tables = st.get("tables")
+        operation = str(st.get("operation") or MISSING)
+        if st.get("role") in ("waiter", "blocker"):
+            operation += f" ({say(t, 'role.' + str(st['role']))})"
         rows.append(
             {
                 "statement": str(st.get("fingerprint") or st.get("fingerprint_id") or ""),
-                "operation": str(st.get("operation") or MISSING),
+                "operation": operation,
                 "share": cd.share(st.get("share")),
-                "tables": ", ".join(map(str, tables))
-                if isinstance(tables, list)
-                else str(tables or MISSING),
+                "tables": _joined(st.get("tables")),
             }
         )
     return rows
 
 
 def candidate_rows(data: model.ReportData, t: Translator) -> list[list[str]]:
+    """The candidates, highest score first: their score, its parts and their evidence."""
     return [
         [
             str(c.get("resource") or MISSING),
             kind_label(c.get("kind"), t),
             cd.significant(c.get("score"), 2),
+            cd.share(c.get("utilisation")),
+            cd.share(c.get("growth")),
+            cd.share(c.get("wait_share")),
             " · ".join(f"{k} {v}" if k else v for k, v in evidence_rows(c.get("evidence"))),
         ]
         for c in cd.as_rows(cd.bottleneck(data).get("candidates"))
     ]
 
 
+def series_rows(data: model.ReportData, t: Translator) -> list[dict[str, Any]]:
+    """The chosen resource at every measured step (``evidence.series``), its step marked."""
+    block = cd.bottleneck(data)
+    rows = []
+    for r in cd.as_rows(cd.as_dict(block.get("evidence")).get("series")):
+        rows.append(
+            {
+                "cells": [str(r.get("step", MISSING)), t.count(r.get("users")),
+                          t.rps(r.get("ok_rps"), unit=False), t.ms(r.get("p95_ms")),
+                          cd.share(r.get("utilisation"))],
+                "at": r.get("step") is not None and r.get("step") == block.get("step"),
+            }
+        )  # fmt: skip
+    return rows
+
+
+def _facts(block: dict[str, Any], t: Translator) -> list[tuple[str, str]]:
+    if not block:
+        return []
+    facts = [
+        (say(t, "resource"), str(block.get("resource") or MISSING)),
+        (say(t, "kind"), kind_label(block.get("kind"), t)),
+        (say(t, "confidence"), confidence_label(block.get("confidence"), t)),
+    ]
+    step = block.get("step")
+    if step is not None:
+        where = say(t, "step.value", step=step)
+        if cd.number(block.get("users")) is not None:
+            where = say(t, "step.users", step=step, users=t.count(block["users"]))
+        facts.append((say(t, "step"), where))
+    if block.get("tables"):
+        facts.append((say(t, "tables"), _joined(block["tables"])))
+    return facts
+
+
 def _context(data: model.ReportData, t: Translator) -> dict[str, Any]:
     block = cd.bottleneck(data)
-    step = block.get("step")
-    facts = []
-    if block:
-        facts = [
-            (say(t, "resource"), str(block.get("resource") or MISSING)),
-            (say(t, "kind"), kind_label(block.get("kind"), t)),
-            (say(t, "confidence"), confidence_label(block.get("confidence"), t)),
-        ]
-        if step is not None:
-            facts.append((say(t, "step"), say(t, "step.value", step=step)))
     return {
         "s": lambda key, **v: say(t, key, **v),
         "found": bool(block),
         "sentence": cd.sentence(block, t),
         "confidence": str(block.get("confidence") or ""),
-        "facts": facts,
+        "facts": _facts(block, t),
         "warnings": warnings(data, t),
-        "evidence": evidence_rows(block.get("evidence")),
-        "statements": statement_rows(data),
+        "evidence": evidence_rows(block.get("evidence"), skip=("series",)),
+        "series": series_rows(data, t),
+        "statements": statement_rows(data, t),
         "candidates": candidate_rows(data, t),
     }
 

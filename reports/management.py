@@ -15,7 +15,7 @@ from typing import Any
 
 from erpcap.reports import capacity_data as cd
 from erpcap.reports import model
-from erpcap.reports.bottleneck_section import CONFIDENCES, warnings
+from erpcap.reports.bottleneck_section import warnings
 from erpcap.reports.i18n import MISSING, Translator
 from erpcap.reports.localize import Sentence
 from erpcap.reports.plan_sections import gain_text, recommendation
@@ -34,8 +34,9 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "q.target": "For the target",
         "users": "Today's system takes about {users} concurrent users within the response "
         "targets ({rps} of successful requests).",
-        "users.model": "The fitted scalability model puts the limit at about {users} users "
-        "at the p95 target.",
+        "users.model": "The fitted scalability model puts the limit at about {users} users; "
+        "it judges the mean response time against the p95 target, so read it as an upper "
+        "bound.",
         "users.over": "Even the lightest load tried ({users} users) missed the response targets.",
         "users.none": "The run does not tell how many users the system takes within the targets.",
         "knee.throughput": "From about {users} users, more users bring little more throughput "
@@ -43,8 +44,6 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "knee.latency": "From about {users} users, response times climb steeply (p95 {p95} at "
         "the knee; {rps}).",
         "breaks.none": "This run does not show what breaks first.",
-        "confidence.strong": "The evidence is strong.",
-        "confidence.likely": "The evidence points this way but is not conclusive.",
         "confidence.thin": "The evidence is thin: treat this as a hypothesis to check.",
         "first": "{title}: {gain}.",
         "first.no_gain": "{title}.",
@@ -64,15 +63,14 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "q.then": "其后",
         "q.target": "要达到目标",
         "users": "当前系统在响应目标内可支撑约 {users} 个并发用户（成功请求 {rps}）。",
-        "users.model": "拟合的可扩展性模型估计，在 p95 目标下上限约为 {users} 个用户。",
+        "users.model": "拟合的可扩展性模型估计上限约为 {users} 个用户；它以平均响应时间对照 p95 "
+        "目标，应视为上限。",
         "users.over": "即使是所测最轻的负载（{users} 个用户）也未达到响应目标。",
         "users.none": "本次运行无法说明系统在目标内能支撑多少用户。",
         "knee.throughput": "约从 {users} 个用户起，再增加用户几乎不再提升吞吐量（拐点处 {rps}；"
         "p95 {p95}）。",
         "knee.latency": "约从 {users} 个用户起，响应时间急剧上升（拐点处 p95 {p95}；{rps}）。",
         "breaks.none": "本次运行无法说明什么最先出问题。",
-        "confidence.strong": "证据充分。",
-        "confidence.likely": "证据倾向于此，但尚不确定。",
         "confidence.thin": "证据不足：请视为有待验证的假设。",
         "first": "{title}：{gain}。",
         "first.no_gain": "{title}。",
@@ -106,9 +104,12 @@ def users_answer(data: model.ReportData, t: Translator) -> list[Sentence]:
         over = cd.as_dict(cap.get("first_step_over_slo"))
         if cd.number(over.get("users")) is not None:
             out.append(_mine(say(t, "users.over", users=t.count(over["users"])), t))
+    # the model's figure, unless a measured step already broke a target below it
     fit = cd.usl(data)
-    if cd.usl_fitted(data) and cd.number(fit.get("slo_users")) is not None:
-        out.append(_mine(say(t, "users.model", users=t.count(fit["slo_users"])), t))
+    model_users = cd.number(fit.get("slo_users")) if cd.usl_fitted(data) else None
+    broke = cd.number(cd.as_dict(cap.get("first_step_over_slo")).get("users"))
+    if model_users is not None and (broke is None or model_users < broke):
+        out.append(_mine(say(t, "users.model", users=t.count(model_users)), t))
     return out or [_mine(say(t, "users.none"), t)]
 
 
@@ -129,8 +130,8 @@ def breaks_answer(data: model.ReportData, t: Translator) -> list[Sentence]:
     if not block or not said.text:
         return [_mine(say(t, "breaks.none"), t)]
     out = [said]
-    if block.get("confidence") in CONFIDENCES:
-        out.append(_mine(say(t, f"confidence.{block['confidence']}"), t))
+    if block.get("confidence") == "thin":  # the analysis's sentence says how sure it is
+        out.append(_mine(say(t, "confidence.thin"), t))
     return out
 
 

@@ -1,12 +1,10 @@
-"""The Upgrade plan and Sizing sections.
+"""The Upgrade plan section.
 
-The plan reads ``plan`` of findings.json 1.4: the recommendations by phase (quick wins,
+It reads ``plan`` of findings.json 1.4: the recommendations by phase (quick wins,
 architecture, a pilot and a staged roll-out), each with its title and detail in the report's
 language, its evidence (the findings it stands on), the gain the data lets one expect, its
-effort and risk; and the alerting rules written beside findings.json (``plan.alerts``). The
-sizing reads ``sizing``: today, the target and what it needs, with the assumptions a
-consultant must be able to defend. A null block says so, with its note. The words live here,
-in both languages.
+effort and risk; and the alerting rules written beside findings.json (``plan.alerts``). A
+null block says so, with its note. The words live here, in both languages.
 """
 
 from __future__ import annotations
@@ -16,11 +14,15 @@ from typing import Any
 
 from erpcap.reports import capacity_data as cd
 from erpcap.reports import model
-from erpcap.reports.bottleneck_section import evidence_rows
+from erpcap.reports.evidence import evidence_rows
 from erpcap.reports.i18n import MISSING, Translator
 from erpcap.reports.sections import Section
 
 LEVELS = ("low", "medium", "high")
+
+#: A capacity factor from this much up is a gain worth a word; below, the recommendation
+#: buys capacity only with others (another resource limits next).
+_NOTICEABLE = 1.05
 
 _TEXT: Mapping[str, Mapping[str, str]] = {
     "en": {
@@ -38,8 +40,12 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "level.medium": "medium",
         "level.high": "high",
         "gain.capacity": "about ×{factor} capacity",
+        "gain.then": " (then {resource} limits)",
+        "gain.limited": "no capacity on its own: {resource} limits next",
         "gain.db_time": "{share} less database time",
-        "gain.demand": "{share} less demand on the bottleneck",
+        "gain.demand": "{share} less demand on {resource}",
+        "gain.the_bottleneck": "the bottleneck",
+        "gain.basis": "{text}, assuming {basis}",
         "plan.none": "No upgrade plan in this analysis.",
         "alerts": "Monitoring",
         "alerts.intro": "{n} alerting rules, with thresholds derived from the measured knee, "
@@ -49,14 +55,6 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "col.for": "for",
         "col.threshold": "threshold",
         "col.basis": "basis",
-        "size.col.what": "",
-        "size.col.today": "today",
-        "size.col.target": "target",
-        "size.col.needed": "needed",
-        "assumptions": "Assumptions",
-        "size.none": "No sizing in this analysis.",
-        "size.no_target": "No target was given: `erpcap size RUN_DIR --target-users N` "
-        "sizes for one.",
     },
     "zh-CN": {
         "phase.1": "第一阶段——速赢",
@@ -73,8 +71,12 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "level.medium": "中",
         "level.high": "高",
         "gain.capacity": "容量约提升至 {factor} 倍",
+        "gain.then": "（之后受限于 {resource}）",
+        "gain.limited": "单独实施不提升容量：接下来受限于 {resource}",
         "gain.db_time": "数据库耗时减少 {share}",
-        "gain.demand": "瓶颈资源需求减少 {share}",
+        "gain.demand": "{resource} 的需求减少 {share}",
+        "gain.the_bottleneck": "瓶颈资源",
+        "gain.basis": "{text}（假设：{basis}）",
         "plan.none": "本次分析没有升级计划。",
         "alerts": "监控",
         "alerts.intro": "已在本报告旁的 {file} 中写入 {n} 条告警规则（Prometheus 告警规则格式），"
@@ -84,13 +86,6 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "col.for": "持续",
         "col.threshold": "阈值",
         "col.basis": "依据",
-        "size.col.what": "",
-        "size.col.today": "当前",
-        "size.col.target": "目标",
-        "size.col.needed": "所需",
-        "assumptions": "假设",
-        "size.none": "本次分析没有容量规划。",
-        "size.no_target": "未给出目标：可用 `erpcap size RUN_DIR --target-users N` 按目标规划。",
     },
 }
 
@@ -103,24 +98,34 @@ def level(value: Any, t: Translator) -> str:
     return say(t, f"level.{value}") if value in LEVELS else MISSING
 
 
+def _factor(value: float) -> str:
+    """A capacity factor: two decimals at most (``1.35``, ``1.8``), whole from 10 up."""
+    return f"{value:.2f}".rstrip("0").rstrip(".") if value < 10 else f"{value:.0f}"
+
+
 def gain_text(gain: Any, t: Translator) -> str:
-    """A recommendation's expected gain in words: capacity factor, database time or demand
-    removed, then its basis."""
+    """A recommendation's expected gain in words: the capacity it buys by the bottleneck law
+    (or that another resource limits next), the database time or demand it removes, then
+    what the estimate assumes. Zero shares are left out: they buy nothing to mention."""
     block = cd.as_dict(gain)
     parts = []
     factor = cd.number(block.get("capacity_factor"))
-    if factor is not None:
-        shown = f"{factor:.2f}".rstrip("0").rstrip(".") if factor < 10 else f"{factor:.0f}"
-        parts.append(say(t, "gain.capacity", factor=shown))
-    if cd.number(block.get("db_time_share")) is not None:
+    after = block.get("limit_after")
+    if factor is not None and factor >= _NOTICEABLE:
+        parts.append(say(t, "gain.capacity", factor=_factor(factor)))
+        if after:
+            parts[-1] += say(t, "gain.then", resource=after)
+    elif factor is not None and after:
+        parts.append(say(t, "gain.limited", resource=after))
+    if (cd.number(block.get("db_time_share")) or 0) > 0:
         parts.append(say(t, "gain.db_time", share=cd.share(block["db_time_share"])))
-    if cd.number(block.get("demand_share")) is not None:
-        parts.append(say(t, "gain.demand", share=cd.share(block["demand_share"])))
+    if (cd.number(block.get("demand_share")) or 0) > 0:
+        where = str(block.get("bottleneck") or say(t, "gain.the_bottleneck"))
+        parts.append(say(t, "gain.demand", share=cd.share(block["demand_share"]), resource=where))
     text = ("；" if t.lang == "zh-CN" else "; ").join(parts)
     basis = cd.phrase(block.get("basis"), t).text
     if basis:
-        brackets = "（{}）" if t.lang == "zh-CN" else " ({})"
-        text = text + brackets.format(basis) if text else basis
+        text = say(t, "gain.basis", text=text, basis=basis) if text else basis
     return text or MISSING
 
 
@@ -185,67 +190,12 @@ def alerts(data: model.ReportData, t: Translator) -> dict[str, Any]:
                 str(r.get("alert") or ""),
                 str(r.get("expr") or ""),
                 str(r.get("for") or MISSING),
-                _value(r.get("threshold"), t),
-                cd.phrase(r.get("basis"), t).text,
+                cd.significant(r.get("threshold"), 4),
+                cd.phrase(r.get("basis"), t),
             ]
             for r in rules
         ],  # fmt: skip
     }
-
-
-# -- sizing ---------------------------------------------------------------------------------
-
-_SIZE_LABELS: Mapping[str, Mapping[str, str]] = {
-    "en": {"users": "users", "think_time_s": "think time", "think_s": "think time",
-           "x": "throughput", "rps": "throughput", "throughput_rps": "throughput",
-           "rate": "rate", "app_workers": "application workers", "workers": "application workers",
-           "app_nodes": "application nodes", "nodes": "application nodes",
-           "db_cores": "database cores", "cores": "cores",
-           "utilisation_ceiling": "utilisation ceiling", "headroom": "headroom",
-           "factor": "times today's capacity"},
-    "zh-CN": {"users": "用户数", "think_time_s": "思考时间", "think_s": "思考时间",
-              "x": "吞吐量", "rps": "吞吐量", "throughput_rps": "吞吐量", "rate": "速率",
-              "app_workers": "应用 worker 数", "workers": "应用 worker 数",
-              "app_nodes": "应用节点数", "nodes": "应用节点数", "db_cores": "数据库核数",
-              "cores": "核数", "utilisation_ceiling": "利用率上限", "headroom": "余量",
-              "factor": "相当于当前容量的倍数"},
-}  # fmt: skip
-
-
-def _value(value: Any, t: Translator, key: str = "") -> str:
-    """A sizing figure with the unit its name says."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    v = cd.number(value)
-    if v is None:
-        if isinstance(value, Mapping):
-            return cd.phrase(value, t).text or " · ".join(f"{k} {x}" for k, x in value.items())
-        if isinstance(value, list):
-            return ", ".join(map(str, value))
-        return MISSING if value is None else str(value)
-    if key.endswith("_s"):
-        return t.duration(v) if v >= 1 else t.ms(v * 1000)
-    if key.endswith("_rps") or key in ("x", "rps"):
-        return t.rps(v)
-    if key.endswith(("_share", "ceiling", "utilisation")):
-        return t.percent(v)
-    return t.count(v) if float(v).is_integer() else t.value(v)
-
-
-def sizing_rows(data: model.ReportData, t: Translator) -> tuple[list[str], list[list[str]]]:
-    """The sizing table: one row per figure, one column per today / target / needed."""
-    block = cd.sizing(data)
-    columns = [c for c in ("today", "target", "needed") if isinstance(block.get(c), dict)]
-    keys: list[str] = []
-    for column in columns:
-        keys += [k for k in block[column] if k not in keys and k != "texts"]
-    labels = _SIZE_LABELS.get(t.lang, _SIZE_LABELS["en"])
-    header = [say(t, "size.col.what")] + [say(t, f"size.col.{c}") for c in columns]
-    rows = [
-        [labels.get(k, k.replace("_", " "))] + [_value(block[c].get(k), t, k) for c in columns]
-        for k in keys
-    ]
-    return header, rows
 
 
 def _plan_context(data: model.ReportData, t: Translator) -> dict[str, Any]:
@@ -257,21 +207,6 @@ def _plan_context(data: model.ReportData, t: Translator) -> dict[str, Any]:
     }
 
 
-def _sizing_context(data: model.ReportData, t: Translator) -> dict[str, Any]:
-    block = cd.sizing(data)
-    header, rows = sizing_rows(data, t)
-    return {
-        "s": lambda key, **v: say(t, key, **v),
-        "headline": cd.sentence(block, t),
-        "header": header,
-        "rows": rows,
-        "assumptions": cd.phrases(block.get("assumptions"), t),
-        "note": cd.note(block, t),
-        "no_target": bool(block) and not isinstance(block.get("target"), dict),
-        "found": bool(block),
-    }
-
-
 PLAN = Section(
     id="plan",
     titles={"en": "Upgrade plan", "zh-CN": "升级计划"},
@@ -279,15 +214,5 @@ PLAN = Section(
     html_file="section-plan.html.j2",
     visible=lambda data: "plan" in data.findings,
     context=_plan_context,
-    markdown_escaped=True,
-)
-
-SIZING = Section(
-    id="sizing",
-    titles={"en": "Sizing", "zh-CN": "容量规划"},
-    reads=("sizing",),
-    html_file="section-sizing.html.j2",
-    visible=lambda data: "sizing" in data.findings,
-    context=_sizing_context,
     markdown_escaped=True,
 )

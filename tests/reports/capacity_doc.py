@@ -129,8 +129,8 @@ def _plan() -> dict[str, Any]:
         }
 
     basis = {
-        "en": "its share of database time at the knee",
-        "zh-CN": "其在拐点处占数据库时间的比例",
+        "en": "the index serves the count without a scan",
+        "zh-CN": "索引无需扫描即可完成计数",
     }
     return {
         "recommendations": [
@@ -147,7 +147,9 @@ def _plan() -> dict[str, Any]:
                 {"demand_share": 0.3, "capacity_factor": 1.8, "basis": None}, "medium", "medium",
                 ["resources.host_cpu_high"]),
             rec(4, "database_scale_up", 3, ("Pilot a larger database server", "Then roll out by stages."),
-                ("试点更大的数据库服务器", "然后分步上线。"), {}, "high", "medium", []),
+                ("试点更大的数据库服务器", "然后分步上线。"),
+                {"capacity_factor": 1.0, "demand_share": 0.0, "bottleneck": "cpu:host",
+                 "limit_after": "cpu:host"}, "high", "medium", []),
         ],
         "phases": [
             {"phase": 1, "texts": {"en": {"title": "Quick wins", "detail": "Days, no new hardware."},
@@ -215,10 +217,24 @@ def full() -> dict[str, Any]:
         "warnings": [{"id": "bottleneck.noisy_neighbour", "texts": NEIGHBOUR}],
     }  # fmt: skip
     doc["plan"] = _plan()
+    # the shape erpcap size writes (docs/findings.md, "plan and sizing"), for 60 users
     doc["sizing"] = {
-        "today": {"users": 20, "x": x, "app_workers": 1, "db_cores": 2},
-        "target": {"users": 60, "think_time_s": 0.2, "x": 3 * x, "utilisation_ceiling": 0.7},
-        "needed": {"x": 3 * x, "app_workers": 4, "db_cores": 6, "factor": 3.0},
+        "ceiling": 0.7,
+        "today": {"users": 20, "x": x, "limited_by": "slo",
+                  "within_slo": {"users": 20, "x": x, "basis": "measured"},
+                  "at_ceiling": {"x": 40.3, "users": 14, "resource": "cpu:host", "ceiling_rps": 57.8},
+                  "usl_peak": {"users": 27.4, "x": 59.6}, "step": 3, "r_s": 0.186, "z_s": 0.161,
+                  "z_source": "measured"},
+        "target": {"users": 60, "x": 3 * x, "factor": 3.0, "basis": "users", "r_s": 0.186,
+                   "z_s": 0.161, "z_source": "measured"},
+        "needed": {"x": 3 * x,
+                   "resources": [{"resource": "cpu:db", "kind": "cpu", "role": "db", "units_today": 2.0,
+                                  "units_needed": 6.74, "factor": 3.37}],
+                   "app": {"resource": "cpu:erp", "cores": 2.9, "cores_per_node": 2.0, "nodes": 2,
+                           "workers": 7, "workers_by_users": 10},
+                   "database": {"resource": "cpu:db", "cores": 6.74, "cores_today": 2.0},
+                   "usl": {"x_at_target": 31.2, "r_at_target_s": 1.76, "beyond_peak": True,
+                           "beyond_measured": True, "instances": 4}},
         "assumptions": [{"en": "One application worker serves about 6 concurrent users (Odoo's guide).",
                          "zh-CN": "一个应用 worker 约服务 6 个并发用户（Odoo 部署指南）。"}],
         "texts": SIZING_TEXT,

@@ -58,21 +58,21 @@ EXPECTED = {
     "en": {
         "users": "Today's system takes about 20 concurrent users within the response targets "
         "(57.6 req/s of successful requests).",
-        "model": "about 24 users at the p95 target",
+        "model": "puts the limit at about 24 users",
         "knee": "From about 20 users, more users bring little more throughput (57.6 req/s at "
         "the knee; p95 485 ms).",
         "first": "Add an index for the order-line count: about ×1.35 capacity; 37% less "
-        "database time (its share of database time at the knee).",
+        "database time, assuming the index serves the count without a scan.",
         "generator": "load generator was the limit",
         "phase1": "Quick wins",
         "phase2": "Phase 2 — architecture",
     },
     "zh-CN": {
         "users": "当前系统在响应目标内可支撑约 20 个并发用户（成功请求 57.6 请求/秒）。",
-        "model": "在 p95 目标下上限约为 24 个用户",
+        "model": "上限约为 24 个用户",
         "knee": "约从 20 个用户起，再增加用户几乎不再提升吞吐量（拐点处 57.6 请求/秒；p95 485 ms）。",
         "first": "为订单行计数添加索引：容量约提升至 1.35 倍；数据库耗时减少 37%"
-        "（其在拐点处占数据库时间的比例）。",
+        "（假设：索引无需扫描即可完成计数）。",
         "generator": "负载生成器成为瓶颈",
         "phase1": "速赢",
         "phase2": "第二阶段——架构",
@@ -128,6 +128,16 @@ def test_a_full_document_shows_every_part(lang: str) -> None:
     sizing = _text(_section(html, "sizing"))
     assert Translator(lang).rps(3 * doc["capacity"]["demands"]["x"]) in sizing
     assert docs.SIZING_TEXT[lang] in sizing
+    # nested figures flattened under their parent, the resources as a table
+    assert ("application · workers 7" if lang == "en" else "应用 · 工作进程数 7") in sizing
+    row = re.search(r"<tr><td[^>]*>cpu:db</td>(.*?)</tr>", _section(html, "sizing"), re.S)
+    assert row and "×3.37" in row.group(1)
+    assert ("at or below 70% utilisation" if lang == "en" else "利用率不超过 70%") in sizing
+    # a recommendation that buys nothing alone says what limits next
+    limited = (
+        "no capacity on its own: cpu:host limits next" if lang == "en" else "单独实施不提升容量"
+    )
+    assert limited in plan
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
@@ -306,3 +316,36 @@ def test_thin_evidence_is_called_a_hypothesis_and_a_generator_limit_is_loud() ->
     # a warning the analysis wrote only in English stays English, marked so, in Chinese
     zh = render_html(docs.report_data(doc), lang="zh-CN")
     assert f'<span lang="en">{limit}</span>' in _section(zh, "management")
+
+
+def test_the_model_figure_is_left_out_when_a_measured_step_broke_below_it() -> None:
+    doc = docs.full()
+    doc["capacity"]["usl"]["slo_users"] = 52  # the targets broke at 40 users, measured
+    page = _text(_section(render_html(docs.report_data(doc)), "management"))
+    assert "about 20 concurrent users" in page and "52" not in page
+
+
+def test_the_bottleneck_series_marks_its_step() -> None:
+    doc = docs.full()
+    block = doc["capacity"]["bottleneck"]
+    block["evidence"]["series"] = [
+        {"step": s["step"], "users": s["users"], "ok_rps": s["ok_rps"], "p95_ms": s["p95_ms"],
+         "utilisation": min(1.0, s["resources"]["host_cpu"] / 100)}
+        for s in doc["steps"]
+    ]  # fmt: skip
+    block["evidence"]["databases"] = [
+        {"source": "postgres", "busy_sessions": 2.5, "wait_classes": {"cpu": 0.9167, "lock": 0.05},
+         "connections": 12.0, "max_connections": 100.0}
+    ]  # fmt: skip
+    html = _section(render_html(docs.report_data(doc)), "bottleneck")
+    rows = re.findall(
+        r"<tr( class=\"is-bottleneck\")?>(.*?)</tr>",
+        html.split('id="bottleneck-series"')[1].split("</table>")[0],
+        re.S,
+    )
+    marked = [_text(cells).split()[0] for mark, cells in rows if mark]
+    assert marked == ["3"]
+    assert (
+        "postgres · busy sessions 2.5 · wait_classes cpu 92% · lock 5% · connections 12 / 100"
+        in _text(html)
+    )
