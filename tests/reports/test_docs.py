@@ -15,6 +15,7 @@ MODULES = (
     "erpcap.reports.console",
     "erpcap.reports.capacity_data",
     "erpcap.reports.capacity_sections",
+    "erpcap.reports.evidence",
     "erpcap.analysis.budgets",
     "erpcap.analysis.budget_model",
     "erpcap.analysis.budget_syntax",
