@@ -144,11 +144,14 @@ def _throughput(data: model.ReportData, t: Translator, steps: list[dict[str, Any
     top_n = max(float(s["users"]) for s in steps)
     if curve:
         n = [p[0] for p in curve]
-        if all(p[2] is not None and p[3] is not None for p in curve):
-            fig.add_trace(go.Scatter(x=n, y=[p[3] for p in curve], meta="usl-high", mode="lines",
+        # the band where the fit bounds it (an unbounded point is null in the document)
+        band = [p for p in curve if p[2] is not None and p[3] is not None]
+        if len(band) >= 2:
+            n = [p[0] for p in band]
+            fig.add_trace(go.Scatter(x=n, y=[p[3] for p in band], meta="usl-high", mode="lines",
                                      line={"width": 0}, hoverinfo="skip", showlegend=False,
                                      legendgroup="band"))  # fmt: skip
-            fig.add_trace(go.Scatter(x=n, y=[p[2] for p in curve], meta="usl-low", mode="lines",
+            fig.add_trace(go.Scatter(x=n, y=[p[2] for p in band], meta="usl-low", mode="lines",
                                      line={"width": 0}, fill="tonexty", fillcolor=_BAND,
                                      name=say(t, "band"), legendgroup="band",
                                      hoverinfo="skip"))  # fmt: skip
@@ -175,11 +178,24 @@ def _throughput(data: model.ReportData, t: Translator, steps: list[dict[str, Any
         )
     )
     knee = cd.knee(data)
-    if cd.number(knee.get("ok_rps")) is not None:
-        fig.add_trace(_knee_marker(knee, knee["ok_rps"], t))
+    y = _at_knee(knee, steps, "ok_rps")
+    if y is not None:
+        fig.add_trace(_knee_marker(knee, y, t))
     _limits(data, t, layout)
     fig.update_layout(shapes=layout["shapes"], annotations=layout["annotations"])
     return fig
+
+
+def _at_knee(knee: dict[str, Any], steps: list[dict[str, Any]], key: str) -> float | None:
+    """The knee's value of ``key``: its own, else the measured step at the knee's users
+    (a knee found on the latency curve may not carry the throughput)."""
+    if not knee:
+        return None
+    own = cd.number(knee.get(key))
+    if own is not None:
+        return own
+    at = [s for s in steps if cd.number(s.get("users")) == cd.number(knee.get("users"))]
+    return cd.number(at[0].get(key)) if at else None
 
 
 def _knee_marker(knee: dict[str, Any], y: Any, t: Translator) -> go.Scatter:
@@ -235,8 +251,9 @@ def _latency(
         )
     )
     knee = cd.knee(data)
-    if cd.number(knee.get("p95_ms")) is not None:
-        fig.add_trace(_knee_marker(knee, knee["p95_ms"], t))
+    y = _at_knee(knee, rows, "p95_ms")
+    if y is not None:
+        fig.add_trace(_knee_marker(knee, y, t))
     if target is not None:
         layout["shapes"].append(
             {"type": "line", "xref": "paper", "yref": "y", "x0": 0, "x1": 1, "y0": target,

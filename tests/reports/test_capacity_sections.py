@@ -349,3 +349,16 @@ def test_the_bottleneck_series_marks_its_step() -> None:
         "postgres · busy sessions 2.5 · wait_classes cpu 92% · lock 5% · connections 12 / 100"
         in _text(html)
     )
+
+
+def test_an_unbounded_band_and_a_knee_without_throughput_still_draw() -> None:
+    doc = docs.full()
+    curve = doc["capacity"]["usl"]["curve"]
+    for point in curve[60:]:
+        point[2] = point[3] = None  # far out, the fit no longer bounds it
+    del doc["capacity"]["knee"]["ok_rps"]  # a knee from the latency curve
+    figure = _figures(doc)["chart-capacity"]
+    low = _trace(figure, "usl-low")
+    assert low and low["x"] == [p[0] for p in curve[:60]]
+    knee = _trace(figure, "knee")
+    assert knee and knee["y"] == [pytest.approx(doc["steps"][2]["ok_rps"])]  # the step at 20 users
