@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from erpcap.reports import model
+from erpcap.reports.capacity_chart import capacity_charts
 from erpcap.reports.chart_base import (
     COLORS,
     ROLE_COLORS,
@@ -276,8 +277,11 @@ def build_charts(data: model.ReportData, t: Translator) -> Charts:
             charts.append(Chart(chart_id, t(title), to_json(fig), note))
     resource_charts, resource_notes = _resource_charts(data, t)
     db_charts, db_notes = database_charts(data, t)
+    # by users, not by time: drawn in the Capacity section, their notes said there
+    by_users, _ = capacity_charts(data, t)
     return Charts(
-        _aligned(charts + resource_charts + db_charts, data), notes + resource_notes + db_notes
+        _aligned(charts + resource_charts + db_charts, data) + by_users,
+        notes + resource_notes + db_notes,
     )
 
 

@@ -21,6 +21,7 @@ from erpcap.reports import model
 from erpcap.reports.html import render_html
 from erpcap.reports.i18n import Translator
 from erpcap.reports.localize import localize_findings
+from erpcap.reports.management import MANAGEMENT, answers, joined
 from erpcap.reports.markdown import render_markdown
 from erpcap.reports.summary import build_summary
 from erpcap.rundir import RunDir
@@ -44,6 +45,15 @@ def render_summary_json(data: model.ReportData, *, lang: str = "en") -> str:
         "transactions": model.transactions(data),
         "findings": localize_findings(model.findings_list(data), t),
         "data_quality": model.data_quality(data),
+        # findings.json 1.4: the management page's answers, the plan and the sizing
+        "management": [
+            {"question": question, "answer": joined(sentences, t)}
+            for question, sentences in answers(data, t)
+        ]
+        if MANAGEMENT.visible(data)
+        else [],
+        "plan": data.findings.get("plan"),
+        "sizing": data.findings.get("sizing"),
     }
     return json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n"
 

@@ -145,6 +145,10 @@ TIME_CHARTS = (
 )
 
 
+#: The charts by users (reports/capacity_chart.py), drawn in the Capacity section.
+CAPACITY_CHARTS = ("chart-capacity", "chart-capacity-p95")
+
+
 def _charts_payload(charts: Charts) -> str:
     """The chart specs as one JSON array; figure JSON is already script-safe."""
     items = [
@@ -199,9 +203,12 @@ def render_html(data: model.ReportData, *, lang: str = "en") -> str:
             {"locale": lang, "dictionary": dict(PLOTLY_STRINGS.get(lang, {}))}, ensure_ascii=False
         ),
     }
+    context["capacity_charts"] = [by_id[i] for i in CAPACITY_CHARTS if i in by_id]
+    shown = [section for section in registered_sections() if section.visible(data)]
+    context["top_sections"] = [
+        section.render_html(data, t, context) for section in shown if section.place == "top"
+    ]
     context["sections"] = [
-        section.render_html(data, t, context)
-        for section in registered_sections()
-        if section.visible(data)
+        section.render_html(data, t, context) for section in shown if section.place != "top"
     ]
     return environment().get_template(TEMPLATE).render(context)

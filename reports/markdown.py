@@ -15,7 +15,7 @@ from erpcap.reports import model
 from erpcap.reports.html import resource_rows
 from erpcap.reports.i18n import Translator
 from erpcap.reports.localize import localize_findings
-from erpcap.reports.sections import registered_sections
+from erpcap.reports.sections import Section, registered_sections
 from erpcap.reports.summary import basis_note, build_summary
 
 #: Rows of the transactions table and items of the findings list before "…and N more".
@@ -65,6 +65,9 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
             out.append(f"> {t('incomplete.missing')}{t('colon')}{missing}")
         out.append("")
 
+    shown = [section for section in registered_sections() if section.visible(data)]
+    out += _sections_markdown([x for x in shown if x.place == "top"], data, t)
+
     out += [f"### {t('key_numbers')}", ""]
     out += table(
         [t("col.metric"), t("col.value")],
@@ -94,18 +97,22 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
         )
         out.append("")
 
-    # The registered sections in their order (reports/sections.py); lines a section did not
-    # escape itself (a plug-in's) are escaped here, headings kept.
-    for section in registered_sections():
-        if not section.visible(data):
-            continue
+    out += _sections_markdown([x for x in shown if x.place != "top"], data, t)
+    facts = t("sep").join(f"{label}{t('colon')}{md_escape(value)}" for label, value in s.facts)
+    out += [f"<sub>{facts}</sub>", "", t("md.full_report"), ""]
+    return "\n".join(out)
+
+
+def _sections_markdown(sections: list[Section], data: model.ReportData, t: Translator) -> list[str]:
+    """The registered sections' Markdown in their order (reports/sections.py); lines a
+    section did not escape itself (a plug-in's) are escaped here, headings kept."""
+    out: list[str] = []
+    for section in sections:
         lines = section.markdown(data, t)
         if not section.markdown_escaped:
             lines = [line if line.startswith("#") else md_escape(line) for line in lines]
         out += lines
-    facts = t("sep").join(f"{label}{t('colon')}{md_escape(value)}" for label, value in s.facts)
-    out += [f"<sub>{facts}</sub>", "", t("md.full_report"), ""]
-    return "\n".join(out)
+    return out
 
 
 def transactions(data: model.ReportData, t: Translator) -> list[str]:

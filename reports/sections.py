@@ -4,8 +4,9 @@ A :class:`Section` declares the blocks of findings.json it reads (or ``gate.json
 title in each language, when it shows (``visible``), a jinja2 template for the HTML page
 (autoescaped, like the page) and a function for summary.md. The HTML page lays out the
 registered sections after its own, in the order of their entry-point names
-(``erpcap.report_sections``, erpcap/plugins.py); summary.md appends their Markdown. erpcap's
-Budgets section is registered exactly so.
+(``erpcap.report_sections``, erpcap/plugins.py); summary.md appends their Markdown. A
+section placed ``"top"`` (the management page) comes right after the summary instead, in
+the page and in summary.md. erpcap's Budgets section is registered exactly so.
 
 >>> BUDGETS.reads, BUDGETS.title("zh-CN")
 (('gate.json',), '性能预算')
@@ -44,6 +45,9 @@ class Section:
     #: Whether ``markdown`` writes escaped Markdown itself (erpcap's own do); a plug-in's
     #: lines are escaped by summary.md, headings kept.
     markdown_escaped: bool = False
+    #: ``"body"``: after the page's charts (most sections); ``"top"``: right after the
+    #: summary, for what a reader must see first (the management page).
+    place: str = "body"
 
     def title(self, lang: str) -> str:
         return self.titles.get(lang) or self.titles.get("en") or self.id

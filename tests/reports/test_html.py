@@ -74,7 +74,11 @@ def test_report_has_every_chart_and_section(run_copy: RunDir) -> None:
     parsed = _parse(html)
     charts = _charts(parsed)
     ids = [c["id"] for c in charts]
-    assert ids == ["chart-throughput", "chart-latency", "chart-cpu", "chart-memory"]
+    # the charts over time, then the two by users (the Capacity section's)
+    assert ids == [
+        "chart-throughput", "chart-latency", "chart-cpu", "chart-memory",
+        "chart-capacity", "chart-capacity-p95",
+    ]  # fmt: skip
     div_ids = {attrs.get("id") for tag, attrs in parsed.tags if tag == "div"}
     assert set(ids) <= div_ids
     throughput = charts[0]["figure"]
@@ -119,7 +123,7 @@ def test_report_in_chinese(run_copy: RunDir) -> None:
     charts = _charts(_parse(html))
     assert charts[0]["figure"]["layout"]["yaxis"]["title"]["text"] == "请求/秒"
     # dates in numbers only: plotly's default tick labels name the month in English
-    for chart in charts:
+    for chart in [c for c in charts if not c["id"].startswith("chart-capacity")]:
         xaxis = chart["figure"]["layout"]["xaxis"]
         formats = [stop["value"] for stop in xaxis["tickformatstops"]]
         assert formats == ["%H:%M:%S.%L", "%H:%M:%S", "%H:%M", "%Y-%m-%d"]
@@ -138,7 +142,7 @@ def test_interrupted_run_says_so(synthetic: ModuleType, tmp_path: Path) -> None:
     assert "No resource metrics (metrics.parquet)" in html
     assert "locust worker 2 lost for 3 s" in html  # run.json warnings reach the page
     ids = [c["id"] for c in _charts(_parse(html))]
-    assert ids == ["chart-throughput", "chart-latency"]
+    assert ids == ["chart-throughput", "chart-latency", "chart-capacity", "chart-capacity-p95"]
 
 
 def test_findings_only_run_renders_without_charts(synthetic: ModuleType, tmp_path: Path) -> None:

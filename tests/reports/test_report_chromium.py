@@ -8,11 +8,15 @@ must render from the file alone.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import re
 import shutil
+import signal
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,13 +62,26 @@ def _chromium() -> str:
 
 
 def _run(browser: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Chromium in its own process group, which is killed whole (renderers, zygote and
+    all) if it does not finish in time."""
     command = [browser, *_FLAGS, f"--user-data-dir={profile}", *args]
-    try:
-        return subprocess.run(
-            command, capture_output=True, text=True, timeout=TIMEOUT_S, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"chromium did not finish within {TIMEOUT_S} s: {exc}")
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as proc:
+        try:
+            out, err = proc.communicate(timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            pytest.fail(f"chromium did not finish within {TIMEOUT_S} s")
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # a helper left behind by the browser
+    return subprocess.CompletedProcess(command, proc.returncode, out, err)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh-CN"])
@@ -87,9 +104,12 @@ def test_charts_render_without_console_errors(run_copy: RunDir, tmp_path: Path, 
     # plotly drew each chart: its div gets the js-plotly-plot class and <svg class="main-svg">
     divs = dict(
         (chart_id, classes)
-        for classes, chart_id in re.findall(r'<div class="([^"]*)" id="(chart-[a-z]+)"', html)
+        for classes, chart_id in re.findall(r'<div class="([^"]*)" id="(chart-[a-z0-9-]+)"', html)
     )
-    assert set(divs) == {"chart-throughput", "chart-latency", "chart-cpu", "chart-memory"}
+    assert set(divs) == {
+        "chart-throughput", "chart-latency", "chart-cpu", "chart-memory",
+        "chart-capacity", "chart-capacity-p95",
+    }  # fmt: skip
     assert all("js-plotly-plot" in classes for classes in divs.values()), divs
     assert html.count('class="main-svg"') >= len(divs)
     errors = _console_errors(dom.stderr)
@@ -132,3 +152,45 @@ def test_console_errors_are_detected(tmp_path: Path) -> None:
     errors = _console_errors(result.stderr)
     assert any("boom" in line for line in errors), result.stderr[-2000:]
     assert any("Uncaught" in line for line in errors), result.stderr[-2000:]
+
+
+def _capacity_docs() -> object:
+    path = Path(__file__).with_name("capacity_doc.py")
+    spec = importlib.util.spec_from_file_location("erpcap_tests_capacity_doc", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+def test_the_capacity_report_draws_its_charts(tmp_path: Path, lang: str) -> None:
+    """A findings.json 1.4 (capacity_doc.py): the charts by users are drawn, the page logs
+    nothing, and a screenshot of the page is not blank."""
+    from erpcap.reports import render_html
+
+    browser = _chromium()
+    docs: Any = _capacity_docs()
+    page = tmp_path / f"capacity-{lang}.html"
+    page.write_text(render_html(docs.report_data(docs.full()), lang=lang), encoding="utf-8")
+    dom = _run(browser, tmp_path / "profile-dom", "--enable-logging=stderr", "--v=0",
+               "--virtual-time-budget=5000", "--dump-dom", page.resolve().as_uri())  # fmt: skip
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    drawn = dict(
+        (chart_id, classes)
+        for classes, chart_id in re.findall(
+            r'<div class="([^"]*)" id="(chart-[a-z0-9-]+)"', dom.stdout
+        )
+    )
+    assert set(drawn) == {"chart-capacity", "chart-capacity-p95"}
+    assert all("js-plotly-plot" in classes for classes in drawn.values()), drawn
+    errors = _console_errors(dom.stderr)
+    assert errors == [], "\n".join(errors)
+    shot = tmp_path / f"capacity-{lang}.png"
+    result = _run(browser, tmp_path / "profile-shot", "--virtual-time-budget=5000",
+                  "--window-size=1280,2400", f"--screenshot={shot}", page.resolve().as_uri())  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert shot.stat().st_size > 50_000
+    keep = os.environ.get("ERPCAP_SCREENSHOT_DIR")
+    if keep:
+        shutil.copy(shot, Path(keep) / shot.name)
