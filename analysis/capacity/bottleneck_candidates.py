@@ -96,7 +96,13 @@ def _roles(view: StepView, cores: int | None) -> list[Candidate]:
 
 
 def _database_cpu(view: StepView, cores: int | None, found: list[Candidate]) -> None:
-    """Merge the databases' own CPU view into ``cpu:db``."""
+    """Merge the databases' own CPU view into ``cpu:db``.
+
+    The sessions on the CPU count those runnable but waiting for a core too, so they
+    overstate use on a busy host: when the database's processes were measured (a ``db``
+    role), their CPU is the utilisation and the sessions are evidence beside it; for a
+    database elsewhere, the sessions over the host's cores are all there is.
+    """
     sessions = sum(_cpu_sessions(db) for db in view.databases)
     share = max((db.classes.get("cpu", 0.0) for db in view.databases), default=0.0)
     if not view.databases or not cores:
@@ -107,7 +113,8 @@ def _database_cpu(view: StepView, cores: int | None, found: list[Candidate]) -> 
     if current is None:
         current = Candidate("cpu:db", "cpu", 0.0, evidence={"role": "db"})
         found.append(current)
-    current.value = max(current.value, db_view)
+    if "cpu_percent" not in current.evidence:  # no process measured: the sessions tell
+        current.value = db_view
     current.wait_share = wait
     current.evidence.update(cpu_sessions=round(sessions, 3), cpu_wait_share=share, host_cores=cores)
 

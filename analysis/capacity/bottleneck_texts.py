@@ -28,6 +28,12 @@ def _what(c: Candidate) -> tuple[str, str]:
         who = ", ".join(ev.get("consumers") or []) or "?"
         return (f"the host's CPU was at {u} of its cores (used by {who})",
                 f"主机 CPU 达到全部核心的 {u}（主要由 {who} 使用）")  # fmt: skip
+    if c.kind == "cpu" and c.resource == "cpu:db" and ev.get("cpu_percent") is not None:
+        sessions = ev.get("cpu_sessions")
+        on_cpu = "" if sessions is None else f"; {sessions:.1f} sessions on the CPU"
+        on_cpu_zh = "" if sessions is None else f"；{sessions:.1f} 个会话在 CPU 上"
+        return (f"the database's processes used {u} of the host's cores{on_cpu}",
+                f"数据库进程占用了主机核心的 {u}{on_cpu_zh}")  # fmt: skip
     if c.kind == "cpu" and c.resource == "cpu:db" and ev.get("cpu_sessions") is not None:
         return (f"the database's CPU was at {u} of the host's cores "
                 f"({ev['cpu_sessions']:.1f} sessions on the CPU)",
