@@ -7,7 +7,10 @@ one such as latency); its local maxima are knee candidates, and a candidate beco
 when the difference curve later drops below ``peak − S · mean(Δx)`` (S, the sensitivity,
 is 1 as the paper suggests) before rising to a new maximum. A straight line has a flat
 difference curve and no knee; with few points the drop it needs is large, so noise does not
-make one.
+make one. The throughput curve is judged so. Latency is the fallback when throughput shows
+no knee: it typically shoots up at the top step, leaving no point after the bend for the
+drop test, so its knee is where the difference curve peaks (at least :data:`MIN_PEAK`),
+and only when p95 at least doubled and rose by a tenth of the online target.
 
 The paper's figure 2 curve (y = 5 − 1 / (x + 0.1) on ten points of [0, 1]) has its knee at
 x = 2/9:
@@ -32,6 +35,8 @@ from erpcap.findings import phrase
 
 #: The paper's default sensitivity.
 SENSITIVITY = 1.0
+#: The least peak of the difference curve that counts as a knee when ``drop`` is off.
+MIN_PEAK = 0.15
 #: A latency knee needs p95 at the top to be this multiple of the lowest step's …
 LATENCY_RISE = 2.0
 #: … and to have risen by at least this share of the online p95 target.
@@ -47,11 +52,15 @@ def kneedle(
     curve: str = "concave",
     direction: str = "increasing",
     sensitivity: float = SENSITIVITY,
+    drop: bool = True,
 ) -> int | None:
     """The index of the knee of ``y(x)`` (``x`` increasing), or None when there is none.
 
     ``curve`` is ``concave`` (a curve that flattens: throughput) or ``convex`` (one that
-    bends upwards: latency); ``direction`` ``increasing`` or ``decreasing``.
+    bends upwards: latency); ``direction`` ``increasing`` or ``decreasing``. With
+    ``drop=False`` the knee is simply where the difference curve peaks, if that peak lies
+    inside the curve and reaches :data:`MIN_PEAK` (for a curve that bends at its very end,
+    which leaves no points after the bend for the drop test).
     """
     xs = np.asarray(x, dtype=np.float64)
     ys = np.asarray(y, dtype=np.float64)
@@ -63,6 +72,9 @@ def kneedle(
         yn = 1.0 - yn  # mirrored: a decreasing convex curve is an increasing concave one
         curve = "concave" if curve == "convex" else "convex"
     diff = yn - xn if curve == "concave" else xn - yn
+    if not drop:
+        peak = int(np.argmax(diff))
+        return peak if 0 < peak < diff.size - 1 and diff[peak] >= MIN_PEAK else None
     step = float(np.mean(np.diff(xn)))
     threshold: float | None = None
     candidate: int | None = None
@@ -124,7 +136,7 @@ def find_knee(
         if p95[-1] >= LATENCY_RISE * p95[0] and rise >= LATENCY_RISE_OF_TARGET * online_target_ms(
             slo
         ):
-            found = kneedle([float(s["users"]) for s in slow], p95, curve="convex")
+            found = kneedle([float(s["users"]) for s in slow], p95, curve="convex", drop=False)
             if found is not None:
                 return _knee_block(slow[found], "latency"), None
     return None, phrase(
