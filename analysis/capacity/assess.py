@@ -150,9 +150,10 @@ def _notes(capacity: dict[str, Any], steps: list[dict[str, Any]]) -> list[dict[s
     if measured and measured <= set(unknown):
         notes.append(
             phrase(
-                en="the configured think time is unknown (the scenario is not in run.json or "
-                "cannot be read): Little's law cannot check the load generator",
-                zh_CN="配置的思考时间未知（run.json 中没有场景或无法读取）：无法用利特尔定律检查负载生成器",
+                en="the configured think time is unknown (run.json has no scenario_users: an "
+                "imported or older run): Little's law cannot check the load generator",
+                zh_CN="配置的思考时间未知（run.json 中没有 scenario_users：导入的或较早的运行）："
+                "无法用利特尔定律检查负载生成器",
             )
         )
     return notes

@@ -138,30 +138,34 @@ def _user_counts(mixes: list[dict[str, Any]], users: int) -> list[float]:
 
 
 def think_plan(meta: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """Per user mix of the run's scenario: weight, fixed count, configured think time (s,
-    scaled by the run's ``think_scale``) and whether it is paced; None when unknown."""
-    name = meta.get("scenario_source") or meta.get("scenario")
-    if not name:
-        return None
-    try:
-        from erpcap.scenarios.catalog import ROLES, resolve_scenario
-
-        scenario = resolve_scenario(str(name))
-    except Exception:  # noqa: BLE001 - a scenario file gone or changed: think time unknown
-        return None
+    """Per user mix of the run's scenario (run.json ``scenario_users``, written by ``erpcap
+    run``): weight, fixed count, think time in seconds scaled by ``think_scale``, and
+    whether it is paced; None when the run does not say (an import, an older run)."""
+    mixes = meta.get("scenario_users")
     params = meta.get("parameters") or {}
-    scale = params.get("think_scale", 1.0)
+    scale = params.get("think_scale", 1.0) if isinstance(params, dict) else None
+    if not isinstance(mixes, list) or not mixes:
+        return None
     if isinstance(scale, bool) or not isinstance(scale, int | float) or scale < 0:
         return None
-    return [
-        {
-            "weight": mix.weight,
-            "fixed_count": mix.fixed_count,
-            "think_s": mix.think_mean() * float(scale),
-            "paced": ROLES[mix.role].paced,
-        }
-        for mix in scenario.users
-    ]
+    plan = []
+    for mix in mixes:
+        think = mix.get("think_s") if isinstance(mix, dict) else None
+        if isinstance(think, bool) or not isinstance(think, int | float) or think < 0:
+            return None
+        plan.append(
+            {
+                "weight": _count(mix.get("weight", 1)),
+                "fixed_count": _count(mix.get("fixed_count", 0)),
+                "think_s": float(think) * float(scale),
+                "paced": bool(mix.get("paced", False)),
+            }
+        )
+    return plan
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 def configured_think(plan: list[dict[str, Any]], users: int, response_s: float) -> float | None:

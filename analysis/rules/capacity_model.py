@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from erpcap.analysis.capacity.usl import MIN_R_SQUARED
 from erpcap.analysis.rules.base import Context
 from erpcap.findings import Finding, FindingKind, Quantity, Subject, Texts, phrase
 
@@ -148,7 +149,9 @@ def _number(value: float | None) -> str:
 
 
 def usl(ctx: Context) -> Iterable[Finding]:
-    """The USL fit's coefficients and peak; a warning when the fit is poor or thin."""
+    """The USL fit's coefficients and peak; a warning when the fit is poor (R² under
+    :data:`MIN_R_SQUARED`), the fit's other warnings (too few steps, a peak far beyond the
+    measurements) said in the text."""
     fit = ctx.capacity.get("usl") or {}
     if not fit.get("fitted"):
         return
@@ -182,7 +185,9 @@ def usl(ctx: Context) -> Iterable[Finding]:
         zh_CN=(f"注意：拟合有 {len(warnings)} 条警告（见证据）。") if warnings else "",
     )
     yield USL.make(
-        "warning" if warnings else "info",
+        # a poor fit is a warning; fewer than six steps only a caution in the text, so that
+        # a short ladder on a healthy system does not turn the verdict
+        "warning" if (fit.get("r_squared") or 0.0) < MIN_R_SQUARED else "info",
         values={
             "sigma": Quantity(_number(fit.get("sigma"))),
             "kappa": Quantity(_number(fit.get("kappa"))),

@@ -4,7 +4,6 @@ errors only, missing metrics, Little's law against a configured think time, the 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -176,12 +175,17 @@ def test_the_usl_block_on_six_points_predicts_the_slo_limit():
     assert found[0].severity == "info" and "σ = 0.05" in found[0].title
 
 
-def test_few_points_give_a_usl_warning():
+def test_few_points_give_a_caution_and_a_poor_fit_a_warning():
     steps = _ladder([5, 10, 20, 40], [20, 40, 60, 62], [20, 30, 60, 400])
     capacity = _assess(steps)
     found = list(usl(_ctx(steps, capacity)))
-    assert found[0].severity == "warning" and "too few" in found[0].detail
-    assert found[0].evidence["points"] == 4
+    assert found[0].severity == "info" and "too few" in found[0].detail
+    assert found[0].evidence["points"] == 4 and "警告" in found[0].texts["zh-CN"].detail
+    jumpy = _ladder([2, 4, 6, 8, 10, 12], [10, 40, 12, 45, 15, 50], [20] * 6)
+    capacity = _assess(jumpy)
+    found = list(usl(_ctx(jumpy, capacity)))
+    assert capacity["usl"]["r_squared"] < 0.9
+    assert found[0].severity == "warning" and "poor fit" in found[0].detail
 
 
 def test_slo_limits_per_transaction():
@@ -197,18 +201,14 @@ def test_slo_limits_per_transaction():
     assert limits["trial_balance"]["target_ms"] == 20000.0
 
 
-def _scenario(tmp_path: Path, think_s: float) -> str:
-    path = tmp_path / "scenario.yaml"
-    path.write_text(
-        "users:\n  - role: order_entry\n"
-        f"    think_s: {think_s}\n    tasks: {{check_availability: 1}}\n",
-        encoding="utf-8",
-    )
-    return str(path)
+def _meta(think_s: float, scale: float) -> dict[str, Any]:
+    """run.json as ``erpcap run`` writes it: the scenario's user mixes and the think scale."""
+    users = [{"role": "clerk", "weight": 1, "fixed_count": 0, "think_s": think_s, "paced": False}]
+    return {"scenario_users": users, "parameters": {"think_scale": scale}}
 
 
-def test_littles_law_flags_a_generator_that_could_not_keep_up(tmp_path: Path):
-    meta = {"scenario_source": _scenario(tmp_path, 2.0), "parameters": {"think_scale": 0.5}}
+def test_littles_law_flags_a_generator_that_could_not_keep_up():
+    meta = _meta(2.0, 0.5)
     steps = [
         # 10 users thinking 1 s, R 0.1 s: 9.1 req/s expected
         _step(1, 10, 9.0, 200.0, mean_ms=100.0),
@@ -227,7 +227,7 @@ def test_littles_law_flags_a_generator_that_could_not_keep_up(tmp_path: Path):
 
 def test_littles_law_without_a_known_scenario_is_unknown():
     steps = _ladder([5, 10, 20], [20, 40, 50], [200, 400, 500])
-    capacity = _assess(steps, {"scenario_source": "/nonexistent/scenario.yaml"})
+    capacity = _assess(steps, {"scenario": "imported", "parameters": {"think_scale": 1.0}})
     assert {r["status"] for r in capacity["littles_law"]} == {"unknown"}
     assert any("think time is unknown" in n["en"] for n in capacity["notes"])
     assert not list(generator_limit(_ctx(steps, capacity)))
@@ -242,3 +242,23 @@ def test_missing_metrics_leave_utilisation_empty_and_say_so():
     assert capacity["demands"]["resources"] == [] and capacity["demands"]["bottleneck"] is None
     assert any("no process CPU" in n["en"] for n in capacity["notes"])
     json.dumps(capacity)  # the block is plain JSON
+
+
+def test_configured_think_time_of_mixed_and_paced_users():
+    from erpcap.analysis.capacity.demands import configured_think, think_plan
+
+    meta = {
+        "scenario_users": [
+            {"role": "a", "weight": 3, "fixed_count": 0, "think_s": 10.0, "paced": False},
+            {"role": "b", "weight": 1, "fixed_count": 0, "think_s": 30.0, "paced": False},
+            {"role": "c", "weight": 0, "fixed_count": 2, "think_s": 5.0, "paced": True},
+        ],
+        "parameters": {"think_scale": 0.1},
+    }
+    plan = think_plan(meta)
+    assert plan is not None and [p["think_s"] for p in plan] == pytest.approx([1.0, 3.0, 0.5])
+    # 10 users: 2 paced (one arrival every max(0.5, R) s), then 6 and 2 by weight
+    r = 0.2
+    rate = 6 / (1.0 + r) + 2 / (3.0 + r) + 2 / 0.5
+    assert configured_think(plan, 10, r) == pytest.approx(10 / rate - r)
+    assert think_plan({"scenario_users": [{"think_s": "x"}]}) is None

@@ -181,6 +181,9 @@ def test_the_knee_lies_where_the_planted_capacity_is_reached(tmp_path: Path) -> 
     assert cpu["cpu:target"]["busy"] == pytest.approx(top["ok_rps"] * cpu_s, rel=0.5)
     fit = capacity["usl"]
     assert fit["fitted"] and fit["curve"][-1][0] == 2 * LADDER[-1]
+    # Little's law knows the configured think time from what erpcap run recorded
+    laws = [r for r in capacity["littles_law"] if r["r_s"] is not None]
+    assert laws and all(r["z_configured_s"] == pytest.approx(THINK_S, abs=0.01) for r in laws)
 
 
 @pytest.mark.slow
