@@ -7,7 +7,8 @@ one such as latency); its local maxima are knee candidates, and a candidate beco
 when the difference curve later drops below ``peak − S · mean(Δx)`` (S, the sensitivity,
 is 1 as the paper suggests) before rising to a new maximum. A straight line has a flat
 difference curve and no knee; with few points the drop it needs is large, so noise does not
-make one. The throughput curve is judged so. Latency is the fallback when throughput shows
+make one. The throughput curve is judged so, and its knee must also be borne out by the
+top step: less than :data:`MAX_DELIVERED` of the knee's rate per user times its users. Latency is the fallback when throughput shows
 no knee: it typically shoots up at the top step, leaving no point after the bend for the
 drop test, so its knee is where the difference curve peaks (at least :data:`MIN_PEAK`),
 and only when p95 at least doubled and rose by a tenth of the online target.
@@ -35,6 +36,9 @@ from erpcap.findings import phrase
 
 #: The paper's default sensitivity.
 SENSITIVITY = 1.0
+#: A throughput knee needs the top step to deliver less than this share of the knee's rate
+#: per user times its users.
+MAX_DELIVERED = 0.8
 #: The least peak of the difference curve that counts as a knee when ``drop`` is off.
 MIN_PEAK = 0.15
 #: A latency knee needs p95 at the top to be this multiple of the lowest step's …
@@ -81,7 +85,7 @@ def kneedle(
     for i in range(diff.size):
         left = diff[i - 1] if i > 0 else -np.inf
         right = diff[i + 1] if i + 1 < diff.size else -np.inf
-        if diff[i] >= left and diff[i] >= right and diff[i] > 0:
+        if 0 < i < diff.size - 1 and diff[i] >= left and diff[i] >= right and diff[i] > 0:
             candidate, threshold = i, float(diff[i]) - sensitivity * step
             continue
         if candidate is not None and threshold is not None and diff[i] < threshold:
@@ -97,6 +101,16 @@ def _curve(steps: list[dict[str, Any]], field: str) -> tuple[list[dict[str, Any]
             by_users[int(step["users"])] = step
     ordered = [by_users[n] for n in sorted(by_users)]
     return ordered, [float(s[field]) for s in ordered]
+
+
+def _levelled_off(users: list[float], rates: list[float], index: int) -> bool:
+    """Whether the top step delivered less than :data:`MAX_DELIVERED` of what the knee's
+    rate per user would give at its users (Little's law at constant R + Z): noise on a
+    straight line can bend the normalised curve, a real limit also holds the rate down."""
+    if not 0 < index < len(users) - 1 or rates[index] <= 0:
+        return False
+    expected = rates[index] * users[-1] / users[index]
+    return rates[-1] < MAX_DELIVERED * expected
 
 
 def online_target_ms(slo: Slo) -> float:
@@ -128,7 +142,7 @@ def find_knee(
         )
     users = [float(s["users"]) for s in points]
     index = kneedle(users, rates, curve="concave", direction="increasing")
-    if index is not None and index < len(points) - 1:
+    if index is not None and _levelled_off(users, rates, index):
         return _knee_block(points[index], "throughput"), None
     slow, p95 = _curve(steps, "p95_ms")
     if len(slow) >= 3 and min(p95) > 0:

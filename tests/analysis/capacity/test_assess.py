@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from erpcap.analysis.capacity.assess import assess
+from erpcap.analysis.capacity.knee import _levelled_off
 from erpcap.analysis.capacity.steady import judge, rate_figures, steady_fields
 from erpcap.analysis.rules import Context, Slo
 from erpcap.analysis.rules.capacity_model import generator_limit, knee, unsteady_steps, usl
@@ -83,6 +84,16 @@ def test_a_linear_curve_has_no_knee_and_says_why():
     assert not list(knee(_ctx(steps, capacity)))
     fit = capacity["usl"]
     assert fit["fitted"] and fit["sigma"] == pytest.approx(0, abs=1e-6) and fit["kappa"] == 0
+
+
+def test_a_low_first_step_or_a_top_that_kept_up_is_no_knee():
+    # the first step came in above the second (noise): an end point is never the knee
+    steps = _ladder([2, 4, 6, 8, 10, 12], [6, 5, 9, 12, 15, 18], [20] * 6)
+    capacity = _assess(steps)
+    assert capacity["knee"] is None and "no knee" in capacity["knee_note"]["en"]
+    # a bend the top step does not bear out: it delivered the knee's rate per user
+    assert not _levelled_off([5, 10, 20, 40], [20, 40, 60, 150], 1)
+    assert _levelled_off([5, 10, 20, 40], [20, 40, 41, 42], 1)
 
 
 def test_a_latency_knee_when_throughput_keeps_rising():

@@ -189,7 +189,7 @@ def test_the_knee_lies_where_the_planted_capacity_is_reached(tmp_path: Path) -> 
 @pytest.mark.slow
 def test_a_think_time_bound_run_gets_no_knee(tmp_path: Path) -> None:
     with running_server(0.0, 0.0) as target:
-        doc = _run(target, tmp_path / "healthy", 0.5)
+        doc = _run(target, tmp_path / "healthy", 0.25)
     assert doc["capacity"]["knee"] is None, doc["capacity"]["knee"]
     assert "capacity.knee" not in _ids(doc)
     assert "no knee" in doc["capacity"]["knee_note"]["en"]
