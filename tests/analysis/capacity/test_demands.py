@@ -102,3 +102,23 @@ def test_a_synthetic_ladder_that_follows_its_users_gets_no_knee(doc):
     ids = {f["id"] for f in doc["findings"]}
     assert "capacity.knee" not in ids and "capacity.unsteady_step" not in ids
     assert doc["capacity"]["usl"]["fitted"] is True
+
+
+def test_errors_only_and_a_single_step_conclude_what_they_can(make_run):
+    doc = analyze_run(make_run([(5, 20, 20, 20, 1.0), (10, 20, 40, 20, 1.0)]))
+    capacity = doc["capacity"]
+    assert capacity["demands"] is None and capacity["knee"] is None
+    assert all(s["steady"] is False for s in doc["steps"])
+    assert "no successful requests in the step" in doc["steps"][0]["unsteady_reasons"]
+    said = " ".join(n["en"] for n in capacity["notes"])
+    assert "no service demands" in said and "no USL fit" in said
+    assert all(n["zh-CN"] for n in capacity["notes"])
+    ids = [f["id"] for f in doc["findings"]]
+    assert ids.count("capacity.unsteady_step") == 2
+
+    doc = analyze_run(make_run([(5, 30, 20, 20, 0)]))  # no ladder: one step, no plateau
+    capacity = doc["capacity"]
+    assert capacity["knee"] is None and "at least 3" in capacity["knee_note"]["en"]
+    assert capacity["usl"]["fitted"] is False
+    assert capacity["demands"]["step"] == 1 and capacity["demands"]["resources"] == []
+    assert doc["steps"][0]["steady"] is True and doc["verdict"]["status"] == "pass"
