@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from erpcap.analysis.capacity.steady import stability, steady_fields
 from erpcap.analysis.errors import causes, error_groups, top_errors
 from erpcap.analysis.intervals import per_second
 from erpcap.analysis.latency import grouped_stats, latency_stats
@@ -109,7 +110,16 @@ def _step_block(requests: pd.DataFrame, step: Step, slo: Slo) -> dict[str, Any]:
         **latency_stats(part, seconds),
         "transactions": grouped_stats(part, "name", seconds, extra=("group",)),
     }
-    return judge_step(block, slo, measured=block["count"] >= MIN_SAMPLES)
+    judge_step(block, slo, measured=block["count"] >= MIN_SAMPLES)
+    return with_steadiness(block, stability(part, step.measured_from, seconds))
+
+
+def with_steadiness(block: dict[str, Any], figures: dict[str, Any]) -> dict[str, Any]:
+    """``block`` with ``x_cv``, ``x_trend``, ``steady`` and ``unsteady_reasons`` (1.4), from
+    the per-second figures of :func:`erpcap.analysis.capacity.steady.stability`."""
+    block["x_cv"], block["x_trend"] = figures.get("x_cv"), figures.get("x_trend")
+    block.update(steady_fields({**block, **figures}))
+    return block
 
 
 def from_requests(requests: pd.DataFrame, events: list[dict[str, Any]], slo: Slo) -> Measured:

@@ -23,7 +23,7 @@ from erpcap.facts import host_facts, redact_url, versions
 from erpcap.processes import ManagedProcess
 from erpcap.progress import Progress
 from erpcap.rundir import RunDir, iso
-from erpcap.scenarios.catalog import Scenario
+from erpcap.scenarios.catalog import ROLES, Scenario
 from erpcap.scenarios.launch import DEMO_PASSWORD, locust_command
 from erpcap.scenarios.shapes import Shape
 from erpcap.words import plural
@@ -55,6 +55,17 @@ class LoadPlan:
             "target": {"url": redact_url(self.target)},
             "scenario": self.scenario.name,
             "scenario_source": self.scenario.ref,
+            # 1.4: the think times, for Little's law in the analysis (which reads no scenario)
+            "scenario_users": [
+                {
+                    "role": m.role,
+                    "weight": m.weight,
+                    "fixed_count": m.fixed_count,
+                    "think_s": m.think_mean(),
+                    "paced": ROLES[m.role].paced,
+                }
+                for m in self.scenario.users
+            ],  # fmt: skip
             "shape": self.shape.to_dict(),
             "parameters": {
                 "workers": self.workers,

@@ -30,6 +30,8 @@ MIN_R_SQUARED = 0.9
 #: κ below this is the Amdahl case (κ = 0): no peak, a ceiling of λ / σ; σ below it is
 #: linear scaling (σ = 0), not a ceiling at an absurd height from rounding noise.
 _KAPPA_ZERO = 1e-10
+#: σ below this is rounding noise of the fit: no contention (the linear case).
+_SIGMA_ZERO = 1e-12
 
 # Student's t, two-sided 95 %, for 1..30 degrees of freedom.
 _T95 = (
@@ -216,8 +218,8 @@ def fit_usl(users: Sequence[float], throughput: Sequence[float]) -> UslFit:
     assert best is not None
     if best[1] < _KAPPA_ZERO:
         best[1] = 0.0
-    if best[0] < _KAPPA_ZERO:
-        best[0] = 0.0
+    if best[0] < _SIGMA_ZERO:
+        best[0] = 0.0  # rounding noise: the linear case, with no ceiling
     return _summarise(n, x, best)
 
 

@@ -8,16 +8,18 @@ way a plug-in registers its own (:func:`registered_rules`, erpcap/plugins.py); a
 also pass its own tuple to :func:`erpcap.analysis.analyze_run`. A plug-in's findings reach
 the report in its own words.
 
-=============  ============================================================================
-module         rules
-=============  ============================================================================
-``run``        ``run.incomplete``, ``data.few_samples``
-``failures``   ``errors.rate_high`` (advice by cause)
-``latency``    ``latency.p95_over_target``
-``capacity``   ``capacity.saturated``, ``load.light``
-``resources``  ``resources.host_cpu_high``, ``generator.saturated``
-``bottleneck`` ``bottleneck.<kind>``, ``bottleneck.unknown``, ``host.noisy_neighbour``
-=============  ============================================================================
+==================  =======================================================================
+module              rules
+==================  =======================================================================
+``run``             ``run.incomplete``, ``data.few_samples``
+``failures``        ``errors.rate_high`` (advice by cause)
+``latency``         ``latency.p95_over_target``
+``capacity``        ``capacity.saturated``, ``load.light``
+``capacity_model``  ``capacity.knee``, ``capacity.usl``, ``load.generator_limit``,
+                    ``capacity.unsteady_step``
+``bottleneck``      ``bottleneck.<kind>``, ``bottleneck.unknown``, ``host.noisy_neighbour``
+``resources``       ``resources.host_cpu_high``, ``generator.saturated``
+==================  =======================================================================
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from erpcap import plugins
 from erpcap.analysis.rules.base import MIN_SAMPLES, Context, Rule, Slo
 from erpcap.analysis.rules.bottleneck import bottleneck, noisy_neighbour
 from erpcap.analysis.rules.capacity import light_load, saturation
+from erpcap.analysis.rules.capacity_model import generator_limit, knee, unsteady_steps, usl
 from erpcap.analysis.rules.failures import error_rate, main_cause
 from erpcap.analysis.rules.latency import slow_transactions
 from erpcap.analysis.rules.resources import generator_busy, host_cpu
@@ -38,6 +41,10 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     slow_transactions,
     saturation,
     light_load,
+    knee,
+    usl,
+    generator_limit,
+    unsteady_steps,
     bottleneck,
     host_cpu,
     generator_busy,
