@@ -27,6 +27,8 @@ from typing import Any
 DB_ROLES = ("db", "database")
 DB_KINDS = ("lock", "connections", "io")
 APP_ROLES = ("target", "app", "erp", "web", "application")
+#: The host's CPU row of the demands: every process on the host, watched or not.
+HOST = "cpu:host"
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,9 @@ def estimate(
     """``expected_gain``: the database-time share, the share of the bottleneck's demand
     removed, the capacity factor (new ceiling / old) and the limit after the change."""
     old, bottleneck = ceiling(rows)
-    changed = [r for r in (_apply(row, relief) for row in rows) if r is not None]
+    changed = _shared_host(
+        [r for r in (_apply(row, relief) for row in rows) if r is not None], rows
+    )
     new, after = ceiling(changed)
     removed = None
     for row, new_row in zip(rows, (_apply(r, relief) for r in rows), strict=True):
@@ -122,6 +126,33 @@ def estimate(
         "limit_after": after,
         "basis": relief.basis,
     }
+
+
+def _shared_host(changed: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The host's CPU row (``cpu:host``, the sum of every process on it) loses what the
+    change took off the CPU of the roles measured on it: an index that halves the
+    database's CPU on a shared host frees that CPU for the application too.
+
+    >>> rows = [{"resource": "cpu:db", "kind": "cpu", "role": "db", "units": 2, "demand_s": 0.02},
+    ...         {"resource": "cpu:host", "kind": "cpu", "role": None, "units": 2,
+    ...          "demand_s": 0.04}]
+    >>> estimate(rows, Relief(db_share=0.5))["capacity_factor"]
+    1.33
+    """
+    before = {str(r.get("resource")): _num(r.get("demand_s")) or 0.0 for r in rows}
+    freed = sum(
+        before.get(str(r.get("resource")), 0.0) - (_num(r.get("demand_s")) or 0.0)
+        for r in changed
+        if r.get("kind") == "cpu" and r.get("role") and r.get("resource") != HOST
+    )
+    if freed <= 0:
+        return changed
+    out = []
+    for row in changed:
+        if row.get("resource") == HOST and _num(row.get("demand_s")):
+            row = {**row, "demand_s": max(float(row["demand_s"]) - freed, 0.0)}
+        out.append(row)
+    return out
 
 
 def _num(value: Any) -> float | None:
