@@ -193,7 +193,8 @@ def configured_think(plan: list[dict[str, Any]], users: int, response_s: float) 
 
 
 def littles_law(steps: list[dict[str, Any]], meta: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per step: N, X (every request), R (mean response), Z = N / X − R, the configured Z
+    """Per step: N, X (every request), R (mean service time: a request holds its user from
+    sending to the answer), Z = N / X − R, the configured Z
     and whether the users spent much longer outside requests than configured."""
     plan = think_plan(meta)
     out = []
@@ -211,6 +212,12 @@ def littles_law(steps: list[dict[str, Any]], meta: dict[str, Any]) -> list[dict[
         if not step.get("measured") or not users or not x or mean_ms is None:
             out.append(row)
             continue
+        # the time a request held its user: from sending to the answer (the service time);
+        # a paced request's response also counts its lateness, time the user spent neither
+        # in a request nor thinking, which would make N / X − R negative
+        service = step.get("service")
+        if isinstance(service, dict) and isinstance(service.get("mean_ms"), (int, float)):
+            mean_ms = service["mean_ms"]
         r = mean_ms / 1000.0
         z = users / x - r
         row.update(r_s=round(r, 4), z_s=round(z, 4))
