@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from erpcap.analysis.capacity.steady import stability, steady_fields
+from erpcap.analysis.capacity.steady import stability, steady_fields, with_texts
 from erpcap.analysis.errors import causes, error_groups, top_errors
 from erpcap.analysis.intervals import per_second
 from erpcap.analysis.latency import grouped_stats, latency_stats
@@ -118,7 +118,7 @@ def with_steadiness(block: dict[str, Any], figures: dict[str, Any]) -> dict[str,
     """``block`` with ``x_cv``, ``x_trend``, ``steady`` and ``unsteady_reasons`` (1.4), from
     the per-second figures of :func:`erpcap.analysis.capacity.steady.stability`."""
     block["x_cv"], block["x_trend"] = figures.get("x_cv"), figures.get("x_trend")
-    block.update(steady_fields({**block, **figures}))
+    block.update(with_texts(steady_fields({**block, **figures})))
     return block
 
 

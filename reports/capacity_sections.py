@@ -211,7 +211,10 @@ def steady_rows(data: model.ReportData, t: Translator) -> list[dict[str, Any]]:
     rows = []
     for s in steps:
         steady = s.get("steady")
-        reasons = s.get("unsteady_reasons")
+        texts = s.get("unsteady_texts")
+        said = texts.get(t.lang) if isinstance(texts, dict) else None
+        reasons = said if isinstance(said, list) else s.get("unsteady_reasons")
+        why_lang = t.lang if isinstance(said, list) else "en"
         rows.append(
             {
                 "cells": [
@@ -229,6 +232,7 @@ def steady_rows(data: model.ReportData, t: Translator) -> list[dict[str, Any]]:
                 ],
                 "steady": steady,
                 "why": "; ".join(str(r) for r in reasons) if isinstance(reasons, list) else "",
+                "why_lang": why_lang,
             }
         )
     return rows

@@ -127,6 +127,29 @@ def steady_fields(step: dict[str, Any]) -> dict[str, Any]:
     return {"steady": not reasons, "unsteady_reasons": reasons}
 
 
+def with_texts(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with ``unsteady_texts``: the reasons in every language, for the reports."""
+    reasons = fields.get("unsteady_reasons") or []
+    return {
+        **fields,
+        "unsteady_texts": {"en": list(reasons), "zh-CN": [zh_reason(r) for r in reasons]},
+    }
+
+
+def zh_reason(reason: str) -> str:
+    """The Chinese of a steadiness reason (this module's English)."""
+    if reason.startswith("per-second throughput too noisy"):
+        detail = reason[reason.index("(") :] if "(" in reason else ""
+        return "每秒吞吐量波动过大" + detail.replace(
+            "coefficient of variation", "变异系数"
+        ).replace("more than", "超过")
+    if reason.startswith("throughput drifted"):
+        return "吞吐量在阶梯前后两半之间漂移 " + reason.split()[2]
+    if reason.startswith("no successful requests"):
+        return "阶梯内没有成功的请求"
+    return reason
+
+
 def _entry(
     resource: str, kind: str, source: str, busy: float | None, units: float | None
 ) -> dict[str, Any]:

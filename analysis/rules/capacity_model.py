@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from erpcap.analysis.capacity.steady import zh_reason
 from erpcap.analysis.capacity.usl import MIN_R_SQUARED
 from erpcap.analysis.rules.base import Context
 from erpcap.findings import Finding, FindingKind, Quantity, Subject, Texts, phrase
@@ -241,7 +242,7 @@ def unsteady_steps(ctx: Context) -> Iterable[Finding]:
             },
             phrases={
                 "reasons": phrase(
-                    en="; ".join(reasons), zh_CN="；".join(_zh_reason(r) for r in reasons)
+                    en="; ".join(reasons), zh_CN="；".join(zh_reason(r) for r in reasons)
                 ),
             },
             evidence={
@@ -252,17 +253,3 @@ def unsteady_steps(ctx: Context) -> Iterable[Finding]:
                 "reasons": reasons,
             },
         )
-
-
-def _zh_reason(reason: str) -> str:
-    """The Chinese of a steadiness reason (analysis/capacity/steady.py's English)."""
-    if reason.startswith("per-second throughput too noisy"):
-        detail = reason[reason.index("(") :] if "(" in reason else ""
-        return "每秒吞吐量波动过大" + detail.replace(
-            "coefficient of variation", "变异系数"
-        ).replace("more than", "超过")
-    if reason.startswith("throughput drifted"):
-        return "吞吐量在阶梯前后两半之间漂移 " + reason.split()[2]
-    if reason.startswith("no successful requests"):
-        return "阶梯内没有成功的请求"
-    return reason

@@ -252,6 +252,39 @@ def every_finding_doc() -> dict[str, object]:
         }  # fmt: skip
 
     steps = [step(1, 20, 900, 30.2, 104.0, True), step(2, 40, 1212, 31.1, 612.0, False)]
+    steps[1].update(
+        steady=False,
+        x_cv=0.41,
+        x_trend=-0.3,
+        unsteady_reasons=["throughput drifted -30% from the first to the second half of the step"],
+        unsteady_texts={
+            "en": ["throughput drifted -30% from the first to the second half of the step"],
+            "zh-CN": ["吞吐量在阶梯前后两半之间漂移 -30%"],
+        },
+    )
+    # the capacity stage's blocks, as analysis/capacity writes them, tripping its rules
+    model = {
+        "knee": {"users": 20, "step": 1, "ok_rps": 30.2, "p95_ms": 104.0,
+                 "method": "kneedle", "curve": "throughput"},
+        "usl": {"fitted": True, "sigma": 0.02, "kappa": 0.0004, "lambda": 2.1,
+                "sigma_ci": [0.01, 0.03], "kappa_ci": [0.0002, 0.0006], "lambda_ci": [2.0, 2.2],
+                "r_squared": 0.97, "points": 6, "peak_n": 49.0, "peak_x": 33.4, "amdahl": False,
+                "warnings": []},
+        "littles_law": [{"step": 2, "users": 40, "x": 31.1, "r_s": 0.204, "z_s": 1.082,
+                         "z_configured_s": 0.5, "status": "generator_limit"}],
+        "bottleneck": {
+            "resource": None, "kind": "unknown", "confidence": "thin", "step": 2, "users": 40,
+            "saturation": ["over_slo"],
+            "texts": {"en": "At step 2 (40 users) no watched resource was near its limit.",
+                      "zh-CN": "第 2 阶（40 个用户）没有被监视的资源接近其极限。"},
+            "warnings": [{"id": "host.noisy_neighbour", "step": 2,
+                          "evidence": {"unexplained_cores": 0.9, "busy_cores": 1.9,
+                                       "watched_cores": 1.0},
+                          "texts": {"en": "At step 2 0.90 cores went to processes outside "
+                                          "the watched roles.",
+                                    "zh-CN": "第 2 阶有 0.90 个核心被监视角色之外的进程占用。"}}],
+        },
+    }  # fmt: skip
     resources = {
         "host": {"cpu_percent": {"mean": 61.3, "max": 97.4}},
         "processes": [{"role": "locust", "cpu_percent": {"mean": 86.2, "max": 99.0}}],
@@ -274,6 +307,7 @@ def every_finding_doc() -> dict[str, object]:
         ],
         slo=slo,
         error_causes={"server": 70},
+        capacity=model,
     )
     findings = [f for rule in DEFAULT_RULES for f in rule(ctx)]
     # A light load cannot saturate: that rule fires on a second, think-time-bound run.

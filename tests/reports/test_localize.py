@@ -40,6 +40,12 @@ ZH_TITLES = {
     "resources.host_cpu_high": "主机 CPU 达到 97%（平均 61%）",
     "generator.saturated": "负载生成器过于繁忙（每个进程占用一个核心的 86%）",
     "data.few_samples": "1 个事务的请求少于 20 次",
+    "capacity.knee": "吞吐量曲线的拐点在 20 个用户（30.2 请求/秒，p95 104 ms）",
+    "capacity.usl": "通用可扩展性定律：σ = 0.02，κ = 0.0004，λ = 每用户 2.1 请求/秒；峰值 33.4/秒，N ≈ 49",
+    "load.generator_limit": "在 40 个用户时负载生成器成为瓶颈：每个请求在请求之外花费 1.08 秒，而配置为 500 ms",
+    "capacity.unsteady_step": "第 2 阶（40 个用户）未达到稳态",
+    "bottleneck.unknown": "第 2 阶（40 个用户）没有明确的瓶颈",
+    "host.noisy_neighbour": "被监视角色之外的进程占用了主机 0.90 个核心",
 }
 
 
