@@ -113,6 +113,36 @@ def _levelled_off(users: list[float], rates: list[float], index: int) -> bool:
     return rates[-1] < MAX_DELIVERED * expected
 
 
+#: A throughput knee needs the response time of the top step to have grown this much over
+#: the knee's (relative, and absolute in ms): at a real limit extra users queue.
+QUEUE_RISE, QUEUE_RISE_MS = 1.5, 5.0
+
+
+def _mean_ms(step: dict[str, Any]) -> float | None:
+    service = step.get("service")
+    if isinstance(service, dict) and isinstance(service.get("mean_ms"), (int, float)):
+        return float(service["mean_ms"])
+    value = step.get("mean_ms")
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _queued(points: list[dict[str, Any]], index: int) -> bool:
+    """Whether the users beyond the knee queued: the top step's mean service time grew by
+    :data:`QUEUE_RISE` (and :data:`QUEUE_RISE_MS`) over the knee's. Throughput that stops
+    following the users while the response time stays flat means the users did not send
+    (a busy load generator, Little's law), not that the system reached a limit.
+
+    >>> _queued([{"mean_ms": 10.0}, {"mean_ms": 11.0}, {"mean_ms": 40.0}], 1)
+    True
+    >>> _queued([{"mean_ms": 2.0}, {"mean_ms": 2.1}, {"mean_ms": 2.6}], 1)
+    False
+    """
+    knee, top = _mean_ms(points[index]), _mean_ms(points[-1])
+    if knee is None or top is None:
+        return True  # nothing says otherwise
+    return top >= QUEUE_RISE * knee and top - knee >= QUEUE_RISE_MS
+
+
 def online_target_ms(slo: Slo) -> float:
     """The strictest p95 target of the online groups (order entry, queries)."""
     return min(slo.target_ms(group) for group in ONLINE_GROUPS)
@@ -143,7 +173,15 @@ def find_knee(
     users = [float(s["users"]) for s in points]
     index = kneedle(users, rates, curve="concave", direction="increasing")
     if index is not None and _levelled_off(users, rates, index):
-        return _knee_block(points[index], "throughput"), None
+        if _queued(points, index):
+            return _knee_block(points[index], "throughput"), None
+        return None, phrase(
+            en=f"no knee: throughput stopped following the users from {points[index]['users']} "
+            "users, but the response time did not rise: the users did not send (a busy load "
+            "generator, see Little's law), the system showed no limit",
+            zh_CN=f"无拐点：从 {points[index]['users']} 个用户起吞吐量不再随用户数增长，但响应时间"
+            "没有上升：是用户没有发出请求（负载生成器过忙，见利特尔定律），系统本身未显示极限",
+        )
     slow, p95 = _curve(steps, "p95_ms")
     if len(slow) >= 3 and min(p95) > 0:
         rise = p95[-1] - p95[0]

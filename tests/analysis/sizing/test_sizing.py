@@ -38,7 +38,10 @@ def _with_demands(doc: dict[str, Any], step: int) -> dict[str, Any]:
 def analysed(make_run: Callable[..., RunDir]) -> dict[str, Any]:
     run = make_run([(5, 10.0, 10.0, 40.0, 0.0), (10, 10.0, 19.0, 50.0, 0.0),
                     (20, 10.0, 30.0, 400.0, 0.0)])  # fmt: skip
-    return _with_demands(analyze_run(run), step=2)
+    doc = _with_demands(analyze_run(run), step=2)
+    # the measured steps' arithmetic: the USL limits have tests of their own (below)
+    doc["capacity"]["usl"] = {"fitted": False, "note": {"en": "left out", "zh-CN": "省略"}}
+    return doc
 
 
 @pytest.mark.parametrize("users, ceiling", [(120, 0.7), (400, 0.7), (400, 0.5)])
