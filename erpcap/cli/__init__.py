@@ -22,7 +22,7 @@ from erpcap.errors import ErpcapError
 from erpcap.redact import redact_url
 
 #: The subcommand modules, in the order ``erpcap --help`` lists them.
-COMMANDS = ("demo", "erp", "run", "import", "analyze", "report", "gate", "sql", "usl")
+COMMANDS = ("demo", "erp", "run", "import", "analyze", "report", "gate", "sql", "usl", "whatif")
 #: Commands whose module has another name (``import`` is a Python keyword).
 _MODULES = {"import": "imports"}
 

@@ -1,0 +1,288 @@
+"""``erpcap whatif``: measure what each lever of the reference ERP buys.
+
+The reference ERP is seeded once; then for each configuration — ``legacy``, each lever on
+alone, all of them on — a copy of the seeded database is made
+(:class:`~erpcap.whatif_db.Databases`), the ERP is started on it, the same ladder is driven
+through it (:func:`erpcap.demo.record_reference`, as ``erpcap demo`` does), the ERP is
+stopped, and the run is analysed into its own run directory. The parent folder gets
+``whatif.json``, ``whatif.md`` and ``whatif.html``
+(:mod:`erpcap.whatif_report`): the capacity at the response-time target per configuration,
+the gain against legacy, the levers ranked, and the legacy run's plan beside them.
+
+Ctrl-C (or SIGTERM) stops the load and the ERP, writes whatif.json with the configurations
+that finished, drops the databases and ends with the interrupt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from erpcap.demo import record_reference
+from erpcap.errors import BadInput, ErpcapError
+from erpcap.findings import phrase
+from erpcap.pipeline import analyze_and_report, require_requests, sigterm_as_interrupt
+from erpcap.progress import Progress
+from erpcap.reference import seed
+from erpcap.rundir import RunDir, iso, run_folder_name
+from erpcap.whatif_capacity import LEVER_CATEGORIES, capacity_at_slo
+from erpcap.whatif_db import Databases
+from erpcap.whatif_report import build_doc, write_outputs
+
+#: The lever that needs a second database; left out unless one is given.
+REPLICA = "replica"
+
+
+@dataclass(frozen=True)
+class WhatifPlan:
+    """The data scale, the ladder, the target and the levers to try."""
+
+    scale: float = 0.3
+    steps: tuple[int, ...] = (5, 10, 20, 40)
+    step_seconds: float = 20.0
+    slo_p95_ms: float = 500.0
+    levers: tuple[str, ...] = tuple(LEVER_CATEGORIES)
+    #: Think times scaled down so that a handful of users makes real load (as the demo).
+    think_scale: float = 0.02
+    replica_db: str | None = None
+    keep: bool = False
+
+
+#: ``--quick``: less data and a short ladder.
+QUICK = WhatifPlan(scale=0.05, steps=(3, 6, 12), step_seconds=8.0, think_scale=0.03)
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """One ERP configuration: its name, its ``NAME=on`` overrides of legacy, and the single
+    lever it tries (None for legacy and for all levers together)."""
+
+    name: str
+    overrides: tuple[str, ...] = ()
+    lever: str | None = None
+
+
+@dataclass
+class Skipped:
+    """A lever left out, and why (words in every language)."""
+
+    lever: str
+    why: dict[str, str] = field(default_factory=dict)
+
+
+def parse_levers(text: str) -> tuple[str, ...]:
+    """``indexes,cache`` → the lever names, checked; :class:`BadInput` on an unknown one.
+
+    >>> parse_levers("indexes, cache")
+    ('indexes', 'cache')
+    """
+    names = tuple(dict.fromkeys(n.strip().lower() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in LEVER_CATEGORIES]
+    if unknown or not names:
+        raise BadInput(
+            f"--levers {text!r}: unknown lever {unknown[0]!r}" if unknown else "--levers is empty",
+            hint=f"use a comma-separated list of: {', '.join(LEVER_CATEGORIES)}",
+        )
+    return names
+
+
+def parse_steps(text: str) -> tuple[int, ...]:
+    """``5,10,20`` → the ladder's users, rising; :class:`BadInput` otherwise.
+
+    >>> parse_steps("5, 10,20")
+    (5, 10, 20)
+    """
+    try:
+        users = tuple(int(u) for u in text.split(",") if u.strip())
+    except ValueError:
+        raise BadInput(
+            f"--steps {text!r} is not a list of whole numbers", hint="for example --steps 5,10,20"
+        ) from None
+    if len(users) < 2 or any(u < 1 for u in users) or list(users) != sorted(set(users)):
+        raise BadInput(
+            f"--steps {text!r}: expected at least two rising user counts above 0",
+            hint="for example --steps 5,10,20,40",
+        )
+    return users
+
+
+def configurations(plan: WhatifPlan) -> tuple[list[Configuration], list[Skipped]]:
+    """legacy, each lever alone, then all of them (when more than one); the skipped levers."""
+    skipped: list[Skipped] = []
+    levers: list[str] = []
+    for name in plan.levers:
+        if name == REPLICA and not plan.replica_db:
+            skipped.append(
+                Skipped(
+                    name,
+                    phrase(
+                        en="no replica database given (--replica-db): the replica lever was not run",
+                        zh_CN="未提供副本数据库（--replica-db），未运行 replica 开关",
+                    ),
+                )
+            )
+            continue
+        levers.append(name)
+    configs = [Configuration("legacy")]
+    configs += [Configuration(name, (f"{name}=on",), name) for name in levers]
+    if len(levers) > 1:
+        configs.append(Configuration("all", tuple(f"{name}=on" for name in levers)))
+    return configs, skipped
+
+
+def _slo(target_ms: float) -> Any:
+    """The analysis SLO: every transaction group held to the one p95 target."""
+    from erpcap.analysis.rules import Slo
+
+    groups = Slo().p95_ms
+    return Slo(p95_ms={group: target_ms for group in groups})
+
+
+def _summary(
+    config: Configuration, run: RunDir, doc: dict[str, Any], target_ms: float
+) -> dict[str, Any]:
+    """One configuration's line of whatif.json, from its findings."""
+    capacity = doc.get("capacity") or {}
+    usl = capacity.get("usl") or {}
+    steps = [
+        {
+            "users": s.get("users"),
+            "p95_ms": s.get("p95_ms"),
+            "ok_rps": s.get("ok_rps"),
+            "error_rate": s.get("error_rate"),
+            "measured": bool(s.get("measured")),
+        }
+        for s in doc.get("steps") or []
+    ]
+    return {
+        "name": config.name,
+        "lever": config.lever,
+        "overrides": list(config.overrides),
+        "status": "completed",
+        "run_dir": run.path.name,
+        "verdict": (doc.get("verdict") or {}).get("status"),
+        "steps": steps,
+        "capacity": capacity_at_slo(doc.get("steps") or [], target_ms),
+        "peak_ok_rps": (capacity.get("peak") or {}).get("ok_rps"),
+        "usl": {
+            "fitted": bool(usl.get("fitted")),
+            "slo_users": usl.get("slo_users"),
+            "peak_n": usl.get("peak_n"),
+            "sigma": usl.get("sigma"),
+            "kappa": usl.get("kappa"),
+        }
+        if usl
+        else None,
+    }
+
+
+def _one(
+    config: Configuration, folder: Path, dbs: Databases, plan: WhatifPlan, progress: Progress
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Run and analyse one configuration; its summary and its findings (None if it failed)."""
+    run = RunDir.create(
+        folder / config.name,
+        erp={"profile": "legacy", "levers": list(config.overrides), "scale": plan.scale},
+    )
+    try:
+        url = dbs.copy(config.name, run.path)
+        status = record_reference(
+            run,
+            url,
+            steps=[(u, plan.step_seconds) for u in plan.steps],
+            think_scale=plan.think_scale,
+            progress=progress,
+            levers=config.overrides,
+            replica_db=plan.replica_db,
+        )
+        if status == "interrupted":
+            raise KeyboardInterrupt
+        require_requests(run)
+        analyze_and_report(run, progress, slo=_slo(plan.slo_p95_ms))
+    except ErpcapError as exc:
+        progress.stage(f"{config.name}: failed — {exc.one_line()}")
+        failed = {"name": config.name, "lever": config.lever, "overrides": list(config.overrides)}
+        return {
+            **failed,
+            "status": "failed",
+            "reason": exc.one_line(),
+            "run_dir": run.path.name,
+        }, None
+    doc = run.read_findings()
+    return _summary(config, run, doc, plan.slo_p95_ms), doc
+
+
+def run_whatif(out: Path, *, db: str | None, plan: WhatifPlan, progress: Progress) -> Path:
+    """Run every configuration of ``plan`` into a new folder under ``out``; return it.
+
+    Raises KeyboardInterrupt after writing the partial results when stopped.
+    """
+    folder = out / run_folder_name("whatif")
+    n = 2
+    while folder.exists():
+        folder = out / f"{run_folder_name('whatif')}-{n}"
+        n += 1
+    folder.mkdir(parents=True)
+    dbs = Databases(db, folder)
+    configs, skipped = configurations(plan)
+    progress.stage(f"whatif folder {folder}")
+    for s in skipped:
+        progress.stage(f"skipping {s.lever}: {s.why['en']}")
+    meta: dict[str, Any] = {
+        "started_at": iso(),
+        "db": dbs.kind,
+        "scale": plan.scale,
+        "steps": list(plan.steps),
+        "step_seconds": plan.step_seconds,
+        "slo_p95_ms": plan.slo_p95_ms,
+        "think_scale": plan.think_scale,
+        "configurations_planned": [c.name for c in configs],
+        "skipped": [{"lever": s.lever, "why": s.why} for s in skipped],
+    }
+    results: list[dict[str, Any]] = []
+    legacy_doc: dict[str, Any] | None = None
+    status = "interrupted"
+    try:
+        with sigterm_as_interrupt():
+            _seed(folder, dbs, plan, progress)
+            for i, config in enumerate(configs, start=1):
+                label = " ".join(config.overrides) or "all levers off"
+                progress.stage(f"configuration {i}/{len(configs)}: {config.name} ({label})")
+                summary, doc = _one(config, folder, dbs, plan, progress)
+                results.append(summary)
+                if config.name == "legacy":
+                    legacy_doc = doc
+                _tell(progress, summary, plan.slo_p95_ms)
+                write_outputs(folder, build_doc(meta, results, legacy_doc, status="running"))
+            status = "completed"
+    finally:
+        meta["ended_at"] = iso()
+        write_outputs(folder, build_doc(meta, results, legacy_doc, status=status))
+        if not plan.keep:
+            left = dbs.drop_all()
+            if left:
+                progress.stage(f"could not remove: {', '.join(left)}")
+    return folder
+
+
+def _seed(folder: Path, dbs: Databases, plan: WhatifPlan, progress: Progress) -> None:
+    url = dbs.seed_url()
+    progress.stage(f"seeding the reference ERP once (scale {plan.scale})")
+    seed(url, scale=plan.scale, log_path=folder / "logs" / "seed.log", progress=progress)
+
+
+def _tell(progress: Progress, summary: dict[str, Any], target_ms: float) -> None:
+    cap = summary.get("capacity") or {}
+    if summary.get("status") != "completed":
+        return
+    users, rps = cap.get("users"), cap.get("ok_rps")
+    bound = "≥ " if cap.get("basis") == "at_least" else ""
+    progress.stage(
+        f"{summary['name']}: at p95 ≤ {target_ms:g} ms, {bound}{users if users is not None else '?'}"
+        f" users, {rps if rps is not None else '?'} successful req/s"
+    )
+
+
+__all__: Sequence[str] = ("QUICK", "WhatifPlan", "configurations", "run_whatif")
