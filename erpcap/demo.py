@@ -220,7 +220,11 @@ def _drive(
             "watching " + ", ".join(f"{role} (pid {pid})" for role, pid in watch.items())
         )
         status = record_run(run, load, progress, watch=watch)
-        target_meta = {"url": target, "profile": profile, "kind": "reference-erp"}
+        target_meta: dict[str, object] = {
+            "url": target,
+            "profile": profile,
+            "kind": "reference-erp",
+        }
         if levers:
             target_meta["levers"] = list(levers)
         run.update_meta(target=target_meta)

@@ -48,6 +48,8 @@ class WhatifPlan:
     think_scale: float = 0.02
     replica_db: str | None = None
     keep: bool = False
+    #: Also run all the levers together (when more than one is tried).
+    all_levers: bool = True
 
 
 #: ``--quick``: less data and a short ladder.
@@ -127,7 +129,7 @@ def configurations(plan: WhatifPlan) -> tuple[list[Configuration], list[Skipped]
         levers.append(name)
     configs = [Configuration("legacy")]
     configs += [Configuration(name, (f"{name}=on",), name) for name in levers]
-    if len(levers) > 1:
+    if plan.all_levers and len(levers) > 1:
         configs.append(Configuration("all", tuple(f"{name}=on" for name in levers)))
     return configs, skipped
 

@@ -37,6 +37,9 @@ LEVER_CATEGORIES: Mapping[str, tuple[str, ...]] = {
     "replica": ("read_replica",),
 }
 
+#: The ``basis`` of a capacity that is only a lower bound.
+BOUND = "at_least"
+
 #: The highest error rate a step may have and still count as within the target.
 MAX_ERROR_RATE = 0.01
 
@@ -64,7 +67,7 @@ def capacity_at_slo(steps: Sequence[Mapping[str, Any]], target_ms: float) -> dic
     first_over = next((i for i, s in enumerate(ladder) if _over(s, target_ms)), None)
     if first_over is None:
         last = ladder[-1]
-        return {"users": float(last["users"]), "ok_rps": last.get("ok_rps"), "basis": "at_least"}
+        return {"users": float(last["users"]), "ok_rps": last.get("ok_rps"), "basis": BOUND}
     if first_over == 0:
         return {"users": 0.0, "ok_rps": 0.0, "basis": "below_first_step"}
     lo, hi = ladder[first_over - 1], ladder[first_over]
@@ -97,12 +100,15 @@ def rank_levers(results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The single-lever configurations, best capacity first (users at the SLO, then
     successful throughput at the SLO, then peak throughput, to break ties)."""
 
+    def number(value: Any, missing: float) -> float:
+        return missing if value is None else float(value)
+
     def key(r: Mapping[str, Any]) -> tuple[float, float, float]:
         cap = r.get("capacity") or {}
         return (
-            float(cap.get("users") if cap.get("users") is not None else -1.0),
-            float(cap.get("ok_rps") if cap.get("ok_rps") is not None else -1.0),
-            float(r.get("peak_ok_rps") or 0.0),
+            number(cap.get("users"), -1.0),
+            number(cap.get("ok_rps"), -1.0),
+            number(r.get("peak_ok_rps"), 0.0),
         )
 
     singles = [r for r in results if r.get("lever")]

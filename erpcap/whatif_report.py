@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from erpcap.whatif_capacity import gain, plan_check, plan_estimate, rank_levers
+from erpcap.whatif_capacity import BOUND, gain, plan_check, plan_estimate, rank_levers
 
 #: whatif.json's own version (docs/whatif.md).
 WHATIF_VERSION = "1.0"
@@ -42,6 +42,8 @@ def build_doc(
         row["gain"] = {
             "users": gain(cap.get("users"), base.get("users")),
             "ok_rps": gain(cap.get("ok_rps"), base.get("ok_rps")),
+            # False when either side is a lower bound (its ladder never reached the target)
+            "exact": BOUND not in (cap.get("basis"), base.get("basis")),
         }
         if r.get("lever"):
             row["plan_estimate"] = plan_estimate(plan, str(r["lever"]))
@@ -82,8 +84,10 @@ def _num(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
-def _times(value: Any) -> str:
-    return "–" if value is None else f"×{value:.2f}"
+def _times(value: Any, exact: Any = True) -> str:
+    if value is None:
+        return "–"
+    return f"×{value:.2f}" + ("" if exact is not False else " (bound)")
 
 
 def _users(cap: Mapping[str, Any]) -> str:
@@ -117,8 +121,8 @@ def rows(doc: Mapping[str, Any]) -> list[list[str]]:
                 _users(cap),
                 _num(cap.get("ok_rps")),
                 _num(usl.get("slo_users")),
-                _times((c.get("gain") or {}).get("users")),
-                _times((c.get("gain") or {}).get("ok_rps")),
+                _times((c.get("gain") or {}).get("users"), (c.get("gain") or {}).get("exact")),
+                _times((c.get("gain") or {}).get("ok_rps"), (c.get("gain") or {}).get("exact")),
                 _num(c.get("peak_ok_rps")),
                 _estimate(c.get("plan_estimate")) if c.get("lever") else "",
                 str(c.get("run_dir") or ""),
@@ -165,7 +169,8 @@ def _headline(doc: Mapping[str, Any]) -> list[str]:
             f"the lever that measured best ({check.get('best_measured')})."
         )
     elif check.get("note"):
-        lines.append(str(check["note"]["en"]) + ".")
+        note = str(check["note"]["en"])
+        lines.append(note[:1].upper() + note[1:] + ".")
     for s in doc.get("skipped") or []:
         lines.append(f"Skipped {s['lever']}: {s['why']['en']}.")
     return lines
@@ -205,7 +210,15 @@ def page(doc: Mapping[str, Any]) -> str:
         for c in doc.get("configurations") or []
     )
     table = "".join(
-        "<tr>" + "".join(f"<td>{esc(cell)}</td>" for cell in r) + "</tr>" for r in rows(doc)
+        "<tr>"
+        + "".join(f"<td>{esc(cell)}</td>" for cell in r[:-1])
+        + (
+            f"<td><a href='{esc(r[-1])}/report.html'>{esc(r[-1])}</a></td>"
+            if r[-1]
+            else "<td></td>"
+        )
+        + "</tr>"
+        for r in rows(doc)
     )
     head = "".join(f"<th>{esc(h)}</th>" for h in HEADER)
     lines = "".join(f"<p>{esc(line)}</p>" for line in _headline(doc))

@@ -59,6 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     parser.add_argument("--keep", action="store_true", help="keep the databases it created")
     parser.add_argument(
+        "--no-all", action="store_true", help="do not run all the levers together at the end"
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="less data and a short ladder (a few minutes)"
     )
     parser.set_defaults(func=run)
@@ -101,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         steps=parse_steps(args.steps) if args.steps is not None else plan.steps,
         replica_db=args.replica_db,
         keep=args.keep,
+        all_levers=not args.no_all,
     )
     folder = run_whatif(args.out, db=args.db, plan=plan, progress=Progress())
     print(f"whatif:   {folder / 'whatif.html'}")
