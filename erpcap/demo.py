@@ -220,14 +220,14 @@ def _drive(
             "watching " + ", ".join(f"{role} (pid {pid})" for role, pid in watch.items())
         )
         status = record_run(run, load, progress, watch=watch)
-        target_meta: dict[str, object] = {
-            "url": target,
-            "profile": profile,
-            "kind": "reference-erp",
-        }
-        if levers:
-            target_meta["levers"] = list(levers)
-        run.update_meta(target=target_meta)
+        run.update_meta(
+            target={
+                "url": target,
+                "profile": profile,
+                "kind": "reference-erp",
+                "levers": list(levers),
+            }
+        )
         return status
     finally:
         if erp is not None:

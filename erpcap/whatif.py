@@ -226,9 +226,9 @@ def run_whatif(out: Path, *, db: str | None, plan: WhatifPlan, progress: Progres
     while folder.exists():
         folder = out / f"{run_folder_name('whatif')}-{n}"
         n += 1
-    folder.mkdir(parents=True)
-    dbs = Databases(db, folder)
+    dbs = Databases(db, folder)  # checks --db before anything is made
     configs, skipped = configurations(plan)
+    folder.mkdir(parents=True)
     progress.stage(f"whatif folder {folder}")
     for s in skipped:
         progress.stage(f"skipping {s.lever}: {s.why['en']}")
