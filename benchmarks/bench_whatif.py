@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -62,11 +63,13 @@ def run_whatif(args: argparse.Namespace, out: Path) -> tuple[Path, float, list[s
     return Path(line.split(None, 1)[1]).parent, elapsed, shown
 
 
-def _predict_slo_users(fit: Any, think_s: float, ratio: float, target_ms: float) -> float | None:
+def _predict_slo_users(
+    x_of: Callable[[float], float], think_s: float, ratio: float, target_ms: float
+) -> float | None:
     """The largest N (to 0.01) whose predicted p95 = ratio · (N / X(N) − Z) is within target."""
 
     def p95_ms(n: float) -> float:
-        x = fit.x(n)
+        x = x_of(n)
         return math.inf if x <= 0 else ratio * max(n / x - think_s, 0.0) * 1000.0
 
     if p95_ms(1.0) > target_ms:
@@ -112,9 +115,7 @@ def demand_knee(lower: list[dict[str, Any]], cpu_count: int) -> dict[str, Any] |
     }
 
 
-def sizing_check(
-    legacy: dict[str, Any], target_ms: float, cpu_count: int = 2
-) -> dict[str, Any]:
+def sizing_check(legacy: dict[str, Any], target_ms: float, cpu_count: int = 2) -> dict[str, Any]:
     """The USL prediction from the lower half of the ladder against the full ladder."""
     steps = sorted(
         (s for s in legacy["steps"] if s.get("measured") and s.get("ok_rps")),
@@ -138,7 +139,7 @@ def sizing_check(
     ratios = [s["p95_ms"] / s["mean_ms"] for s in lower if s.get("mean_ms")]
     think_s = max(sum(think) / len(think), 0.0)
     ratio = sorted(ratios)[len(ratios) // 2]
-    predicted = _predict_slo_users(fit, think_s, ratio, target_ms)
+    predicted = _predict_slo_users(fit.x, think_s, ratio, target_ms)
     error = None
     if predicted is not None and measured["users"]:
         error = (predicted - measured["users"]) / measured["users"]
@@ -146,6 +147,19 @@ def sizing_check(
     if laws and knee:
         laws["error"] = round((laws["knee_users"] - knee) / knee, 4)
         laws["within_goal"] = abs(laws["error"]) <= GOAL
+    if laws and fit.peak_x is None and measured["users"]:
+        # No limit in the lower steps' own fit (linear): anchor the USL's contention on the
+        # demand ceiling instead (Amdahl, λ / σ = X_max) and predict the target's users.
+        sigma = min(fit.lam / laws["x_max"], 1.0)
+
+        def amdahl(n: float) -> float:
+            return float(fit.lam * n / (1 + sigma * (n - 1)))
+
+        anchored = _predict_slo_users(amdahl, think_s, ratio, target_ms)
+        laws["anchored_sigma"] = round(sigma, 5)
+        laws["anchored_slo_users"] = anchored
+        if anchored is not None:
+            laws["anchored_error"] = round((anchored - measured["users"]) / measured["users"], 4)
     return {
         **out,
         "operational_laws": laws,
@@ -252,6 +266,13 @@ def sizing_text(check: dict[str, Any]) -> str:
             f"{laws['knee_users']:.1f} users against {_fmt(check['knee_users'])}: error "
             f"{laws['error'] * 100:+.1f} % ({'within' if laws['within_goal'] else 'outside'} "
             f"the goal)."
+        )
+    if laws and laws.get("anchored_error") is not None:
+        text += (
+            f" Anchoring the USL's contention on that ceiling (Amdahl, σ = λ / X_max = "
+            f"{laws['anchored_sigma']:.4g}) predicts {laws['anchored_slo_users']:.1f} users at "
+            f"the target: error {laws['anchored_error'] * 100:+.1f} % "
+            f"({'within' if abs(laws['anchored_error']) <= GOAL else 'outside'} the goal)."
         )
     if check.get("full_usl_slo_users") is not None:
         text += f" The full ladder's own USL fit gives {_fmt(check['full_usl_slo_users'])} users."
