@@ -27,7 +27,7 @@ from erpcap.pipeline import analyze_and_report, require_requests, sigterm_as_int
 from erpcap.progress import Progress
 from erpcap.reference import seed
 from erpcap.rundir import RunDir, iso, run_folder_name
-from erpcap.whatif_capacity import LEVER_CATEGORIES, capacity_at_slo
+from erpcap.whatif_capacity import LEVER_CATEGORIES, capacity_at_slo, gain
 from erpcap.whatif_db import Databases
 from erpcap.whatif_report import build_doc, write_outputs
 
@@ -256,7 +256,7 @@ def run_whatif(out: Path, *, db: str | None, plan: WhatifPlan, progress: Progres
                 results.append(summary)
                 if config.name == "legacy":
                     legacy_doc = doc
-                _tell(progress, summary, plan.slo_p95_ms)
+                _tell(progress, summary, results, plan.slo_p95_ms)
                 write_outputs(folder, build_doc(meta, results, legacy_doc, status="running"))
             status = "completed"
     finally:
@@ -275,15 +275,26 @@ def _seed(folder: Path, dbs: Databases, plan: WhatifPlan, progress: Progress) ->
     seed(url, scale=plan.scale, log_path=folder / "logs" / "seed.log", progress=progress)
 
 
-def _tell(progress: Progress, summary: dict[str, Any], target_ms: float) -> None:
+def _tell(
+    progress: Progress, summary: dict[str, Any], results: list[dict[str, Any]], target_ms: float
+) -> None:
+    """One line: the configuration's capacity at the target, and its gain against legacy."""
     cap = summary.get("capacity") or {}
     if summary.get("status") != "completed":
         return
     users, rps = cap.get("users"), cap.get("ok_rps")
     bound = "≥ " if cap.get("basis") == "at_least" else ""
+    base = (results[0].get("capacity") or {}).get("users") if results else None
+    times = gain(users, base)
+    versus = (
+        f" (×{times:.2f} legacy's users)"
+        if times is not None and summary["name"] != "legacy"
+        else ""
+    )
     progress.stage(
-        f"{summary['name']}: at p95 ≤ {target_ms:g} ms, {bound}{users if users is not None else '?'}"
-        f" users, {rps if rps is not None else '?'} successful req/s"
+        f"{summary['name']}: at p95 ≤ {target_ms:g} ms, {bound}"
+        f"{users if users is not None else '?'} users, "
+        f"{rps if rps is not None else '?'} successful req/s{versus}"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -119,3 +120,39 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, words):
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert lines[0].startswith("erpcap whatif: error:") and words in lines[0]
     assert not list(tmp_path.iterdir())  # nothing was started or made
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_what_finished_and_stops_everything(tmp_path, wait):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "erpcap", "whatif", "--out", str(tmp_path), "--scale", "0.02",
+         "--levers", "indexes", "--steps", "2,4", "--step-seconds", "6"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+
+        def second_config_under_load() -> bool:
+            runs = list(tmp_path.glob("*/indexes"))
+            return bool(runs) and RunDir(runs[0]).count_rows("requests") > 0
+
+        wait(lambda: second_config_under_load() or proc.poll() is not None, 180, "indexes' load")
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, stderr[-3000:]
+    assert "Traceback" not in stderr
+    folder = next(tmp_path.iterdir())
+    doc = json.loads((folder / "whatif.json").read_text(encoding="utf-8"))
+    assert doc["status"] == "interrupted"
+    assert [c["name"] for c in doc["configurations"]] == ["legacy"]
+    assert doc["configurations_planned"] == ["legacy", "indexes"]
+    meta = RunDir.open(folder / "indexes").read_meta()
+    assert meta["status"] == "interrupted"
+    assert not _erp_processes_on(tmp_path)
+    assert not list(folder.rglob("*.sqlite"))
