@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from erpcap.analysis.capacity.usl import fit_usl
+from erpcap.whatif import refresh
 from erpcap.whatif_capacity import capacity_at_slo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -302,7 +303,9 @@ def main() -> int:
         folder, elapsed, cmd = args.source, math.nan, ["(figures from", str(args.source) + ")"]
     else:
         folder, elapsed, cmd = run_whatif(args, Path(tempfile.mkdtemp(prefix="erpcap-whatif-")))
-    doc = json.loads((folder / "whatif.json").read_text(encoding="utf-8"))
+    # Recomputed from the run directories by this erpcap (the same as written, unless the
+    # code changed since).
+    doc = refresh(folder)
     legacy = json.loads((folder / "legacy" / "findings.json").read_text(encoding="utf-8"))
     meta = json.loads((folder / "legacy" / "run.json").read_text(encoding="utf-8"))
     cpus = int((meta.get("host") or {}).get("cpu_count") or 1)

@@ -269,6 +269,33 @@ def run_whatif(out: Path, *, db: str | None, plan: WhatifPlan, progress: Progres
     return folder
 
 
+def refresh(folder: Path) -> dict[str, Any]:
+    """Rebuild a whatif folder's results from its run directories' findings (after they
+    were analysed again, or with a newer erpcap), write them, and return the document."""
+    import json
+
+    doc = json.loads((folder / "whatif.json").read_text(encoding="utf-8"))
+    meta = {k: v for k, v in doc.items() if k not in _DERIVED}
+    results: list[dict[str, Any]] = []
+    legacy: dict[str, Any] | None = None
+    for old in doc.get("configurations") or []:
+        if old.get("status") != "completed":
+            results.append({k: v for k, v in old.items() if k not in ("gain", "plan_estimate")})
+            continue
+        run = RunDir.open(folder / old["run_dir"])
+        findings = run.read_findings()
+        config = Configuration(old["name"], tuple(old.get("overrides") or ()), old.get("lever"))
+        results.append(_summary(config, run, findings, float(doc["slo_p95_ms"])))
+        legacy = findings if old["name"] == "legacy" else legacy
+    fresh = build_doc(meta, results, legacy, status=str(doc.get("status")))
+    write_outputs(folder, fresh)
+    return fresh
+
+
+#: Keys of whatif.json that :func:`build_doc` derives (not settings).
+_DERIVED = ("whatif_version", "status", "configurations", "ranking", "plan_check")
+
+
 def _seed(folder: Path, dbs: Databases, plan: WhatifPlan, progress: Progress) -> None:
     url = dbs.seed_url()
     progress.stage(f"seeding the reference ERP once (scale {plan.scale})")

@@ -1,10 +1,11 @@
 """What each ``erpcap whatif`` configuration measured: its capacity at the response-time
 target, its gain against ``legacy``, the ranking of the levers, and the plan beside them.
 
-The capacity at the SLO is read off the ladder: the load (users) and the successful
-throughput at which the overall p95 crosses the target, interpolated linearly between the
-last step within the target and the first one over it. A ladder that never crosses it gives
-a lower bound (``at_least``); one over the target from its first step gives 0.
+The capacity at the SLO is read off the ladder: the largest load (users) and successful
+throughput whose overall p95 is within the target, interpolated linearly between the
+largest step within the target and the next one (over it). A noisy low step over the
+target does not hide a larger load that met it. A ladder whose top step is within gives a
+lower bound (``at_least``); one over the target at every step gives 0.
 
 :data:`LEVER_CATEGORIES` maps the reference ERP's levers to the plan's generic
 recommendation categories (analysis/plan). It is the one place where reference-ERP names
@@ -51,12 +52,12 @@ def _over(step: Mapping[str, Any], target_ms: float) -> bool:
 
 
 def capacity_at_slo(steps: Sequence[Mapping[str, Any]], target_ms: float) -> dict[str, Any]:
-    """The users and successful req/s at which the ladder's overall p95 reaches ``target_ms``.
+    """The largest users and successful req/s whose overall p95 is within ``target_ms``.
 
-    ``basis`` says how it was read: ``interpolated`` (between two steps), ``step`` (the last
-    step within, when the next one failed on errors rather than latency), ``at_least`` (no
-    step was over: a lower bound), ``below_first_step`` (already over at the first step: 0)
-    or ``unmeasured`` (no measured step: null).
+    ``basis`` says how it was read: ``interpolated`` (between the largest step within and
+    the next one), ``step`` (the largest step within, when the next one failed on errors
+    rather than latency), ``at_least`` (the top step was within: a lower bound),
+    ``none_within`` (no step within: 0) or ``unmeasured`` (no measured step: null).
     """
     ladder = sorted(
         (s for s in steps if s.get("measured") and s.get("p95_ms") is not None),
@@ -64,13 +65,14 @@ def capacity_at_slo(steps: Sequence[Mapping[str, Any]], target_ms: float) -> dic
     )
     if not ladder:
         return {"users": None, "ok_rps": None, "basis": "unmeasured"}
-    first_over = next((i for i, s in enumerate(ladder) if _over(s, target_ms)), None)
-    if first_over is None:
-        last = ladder[-1]
-        return {"users": float(last["users"]), "ok_rps": last.get("ok_rps"), "basis": BOUND}
-    if first_over == 0:
-        return {"users": 0.0, "ok_rps": 0.0, "basis": "below_first_step"}
-    lo, hi = ladder[first_over - 1], ladder[first_over]
+    within = [i for i, s in enumerate(ladder) if not _over(s, target_ms)]
+    if not within:
+        return {"users": 0.0, "ok_rps": 0.0, "basis": "none_within"}
+    last = within[-1]
+    if last == len(ladder) - 1:
+        top = ladder[-1]
+        return {"users": float(top["users"]), "ok_rps": top.get("ok_rps"), "basis": BOUND}
+    lo, hi = ladder[last], ladder[last + 1]
     p_lo, p_hi = float(lo["p95_ms"]), float(hi["p95_ms"])
     errors_ok = float(hi.get("error_rate") or 0.0) <= MAX_ERROR_RATE
     if not errors_ok or p_hi <= p_lo:

@@ -43,11 +43,15 @@ def test_capacity_bounds_and_edges():
     within = [_step(5, 100.0, 9.0), _step(10, 200.0, 17.0)]
     assert capacity_at_slo(within, 500.0) == {"users": 10.0, "ok_rps": 17.0, "basis": "at_least"}
     over = [_step(5, 800.0, 9.0), _step(10, 1200.0, 10.0)]
-    assert capacity_at_slo(over, 500.0)["basis"] == "below_first_step"
+    assert capacity_at_slo(over, 500.0)["basis"] == "none_within"
     assert capacity_at_slo(over, 500.0)["users"] == 0.0
     # Over on errors, not latency: the last step within, no interpolation.
     failing = [_step(5, 100.0, 9.0), _step(10, 200.0, 12.0, errors=0.2)]
     assert capacity_at_slo(failing, 500.0) == {"users": 5.0, "ok_rps": 9.0, "basis": "step"}
+    # A noisy low step over the target does not hide a larger load that met it.
+    noisy = [_step(1, 900.0, 3.0), _step(2, 300.0, 6.0), _step(4, 700.0, 9.0)]
+    cap = capacity_at_slo(noisy, 500.0)
+    assert cap["basis"] == "interpolated" and 2 < cap["users"] < 4
     # Unmeasured steps do not count; none measured: unknown.
     assert capacity_at_slo([_step(5, 100.0, 9.0, measured=False)], 500.0)["users"] is None
     # The order of the steps in the list does not matter.

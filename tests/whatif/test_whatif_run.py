@@ -66,7 +66,7 @@ def test_quick_whatif_on_sqlite(tmp_path):
         assert [s["users"] for s in findings["steps"]] == list(LADDER)
         assert [s["users"] for s in config["steps"]] == list(LADDER)
         assert config["capacity"]["basis"] in (
-            "interpolated", "step", "at_least", "below_first_step"
+            "interpolated", "step", "at_least", "none_within"
         )  # fmt: skip
         meta = run.read_meta()
         assert meta["status"] == "completed"
