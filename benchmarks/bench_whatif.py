@@ -212,7 +212,7 @@ def docs_section(doc: dict[str, Any], check: dict[str, Any], elapsed: float, cmd
         est_text = "–" if not c.get("lever") else (
             f"#{est['rank']} {est['id']}" + (f", ×{est['capacity_factor']:.2f}"
                                              if est.get("capacity_factor") else "")
-            if est else "not recommended"
+            if est else ("not recommended" if doc.get("plan_available") else "no plan")
         )  # fmt: skip
         lines.append(
             f"| {c['name']} | {bound}{_fmt(cap.get('users'))} | {_fmt(cap.get('ok_rps'))} "
@@ -300,7 +300,16 @@ def main() -> int:
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
     if args.source:
-        folder, elapsed, cmd = args.source, math.nan, ["(figures from", str(args.source) + ")"]
+        folder = args.source
+        doc = json.loads((folder / "whatif.json").read_text(encoding="utf-8"))
+        elapsed = (
+            datetime.fromisoformat(doc["ended_at"]) - datetime.fromisoformat(doc["started_at"])
+        ).total_seconds()
+        cmd = [
+            "erpcap", "whatif", "--out", "runs", "--db", doc.get("db_url") or args.db,
+            "--scale", str(doc["scale"]), "--steps", ",".join(map(str, doc["steps"])),
+            "--step-seconds", str(doc["step_seconds"]), "--slo-p95-ms", str(doc["slo_p95_ms"]),
+        ]  # fmt: skip
     else:
         folder, elapsed, cmd = run_whatif(args, Path(tempfile.mkdtemp(prefix="erpcap-whatif-")))
     # Recomputed from the run directories by this erpcap (the same as written, unless the

@@ -22,6 +22,7 @@ from typing import Any
 
 from erpcap.demo import record_reference
 from erpcap.errors import BadInput, ErpcapError
+from erpcap.facts import redact_url
 from erpcap.findings import phrase
 from erpcap.pipeline import analyze_and_report, require_requests, sigterm_as_interrupt
 from erpcap.progress import Progress
@@ -235,6 +236,7 @@ def run_whatif(out: Path, *, db: str | None, plan: WhatifPlan, progress: Progres
     meta: dict[str, Any] = {
         "started_at": iso(),
         "db": dbs.kind,
+        "db_url": redact_url(db) if db else None,
         "scale": plan.scale,
         "steps": list(plan.steps),
         "step_seconds": plan.step_seconds,
@@ -293,7 +295,14 @@ def refresh(folder: Path) -> dict[str, Any]:
 
 
 #: Keys of whatif.json that :func:`build_doc` derives (not settings).
-_DERIVED = ("whatif_version", "status", "configurations", "ranking", "plan_check")
+_DERIVED = (
+    "whatif_version",
+    "status",
+    "plan_available",
+    "configurations",
+    "ranking",
+    "plan_check",
+)
 
 
 def _seed(folder: Path, dbs: Databases, plan: WhatifPlan, progress: Progress) -> None:

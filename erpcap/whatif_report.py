@@ -53,6 +53,9 @@ def build_doc(
         "whatif_version": WHATIF_VERSION,
         "status": status,
         **meta,
+        # False when the legacy run gave no plan (or one without recommendations): then
+        # plan_estimate is null for every lever because there was nothing to compare
+        "plan_available": bool((plan or {}).get("recommendations")),
         "configurations": configs,
         "ranking": ranking,
         "plan_check": plan_check(plan, ranking) if ranking else None,
@@ -97,7 +100,9 @@ def _users(cap: Mapping[str, Any]) -> str:
     return ("≥ " if cap.get("basis") == "at_least" else "") + f"{users:g}"
 
 
-def _estimate(est: Mapping[str, Any] | None) -> str:
+def _estimate(est: Mapping[str, Any] | None, available: bool = True) -> str:
+    if not available:
+        return "no plan"
     if not est:
         return "not recommended"
     parts = [f"#{est.get('rank')} {est.get('id')}"]
@@ -124,7 +129,9 @@ def rows(doc: Mapping[str, Any]) -> list[list[str]]:
                 _times((c.get("gain") or {}).get("users"), (c.get("gain") or {}).get("exact")),
                 _times((c.get("gain") or {}).get("ok_rps"), (c.get("gain") or {}).get("exact")),
                 _num(c.get("peak_ok_rps")),
-                _estimate(c.get("plan_estimate")) if c.get("lever") else "",
+                _estimate(c.get("plan_estimate"), bool(doc.get("plan_available")))
+                if c.get("lever")
+                else "",
                 str(c.get("run_dir") or ""),
             ]
         )
