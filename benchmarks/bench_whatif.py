@@ -45,14 +45,14 @@ DOCS = ROOT / "docs" / "benchmarks.md"
 GOAL = 0.15
 
 
-def run_whatif(args: argparse.Namespace, out: Path) -> tuple[Path, float, list[str]]:
+def run_whatif(
+    args: argparse.Namespace, out: Path, extra: list[str]
+) -> tuple[Path, float, list[str]]:
     argv = [
         sys.executable, "-m", "erpcap", "whatif", "--out", str(out), "--db", args.db,
-        "--scale", str(args.scale), "--steps", args.steps, "--step-seconds",
-        str(args.step_seconds), "--slo-p95-ms", str(args.slo_p95_ms),
+        "--scale", str(args.scale), "--step-seconds", str(args.step_seconds),
+        "--slo-p95-ms", str(args.slo_p95_ms), *extra,
     ]  # fmt: skip
-    if args.levers:
-        argv += ["--levers", args.levers]
     started = time.monotonic()
     result = subprocess.run(argv, stdout=subprocess.PIPE, text=True, timeout=4 * 3600)
     elapsed = time.monotonic() - started
@@ -62,6 +62,24 @@ def run_whatif(args: argparse.Namespace, out: Path) -> tuple[Path, float, list[s
     shown = ["erpcap", *argv[3:]]
     shown[shown.index("--out") + 1] = "runs"
     return Path(line.split(None, 1)[1]).parent, elapsed, shown
+
+
+def command_of(folder: Path, db: str) -> tuple[float, list[str]]:
+    """The wall time and the command of an earlier whatif, from its whatif.json."""
+    doc = json.loads((folder / "whatif.json").read_text(encoding="utf-8"))
+    elapsed = (
+        datetime.fromisoformat(doc["ended_at"]) - datetime.fromisoformat(doc["started_at"])
+    ).total_seconds()
+    levers = [c["lever"] for c in doc["configurations"] if c.get("lever")]
+    cmd = [
+        "erpcap", "whatif", "--out", "runs", "--db", doc.get("db_url") or db,
+        "--scale", f"{doc['scale']:g}", "--steps", ",".join(map(str, doc["steps"])),
+        "--step-seconds", f"{doc['step_seconds']:g}", "--slo-p95-ms", f"{doc['slo_p95_ms']:g}",
+        "--think-scale", f"{doc['think_scale']:g}",
+    ]  # fmt: skip
+    if "all" not in doc.get("configurations_planned", []):
+        cmd += ["--levers", ",".join(levers), "--no-all"]
+    return elapsed, cmd
 
 
 def _predict_slo_users(
@@ -193,18 +211,26 @@ def _fmt(v: Any, digits: int = 1) -> str:
     return f"{v:.{digits}f}" if isinstance(v, float) else str(v)
 
 
-def docs_section(doc: dict[str, Any], check: dict[str, Any], elapsed: float, cmd: list[str]) -> str:
+def docs_section(
+    doc: dict[str, Any],
+    check: dict[str, Any],
+    elapsed: float,
+    cmd: list[str],
+    sizing: tuple[float, list[str]],
+) -> str:
     day = datetime.now(UTC).strftime("%Y-%m-%d")
     lines = [
         "## What-if",
         "",
         f"Measured on {day} on this machine (2 cores shared with other work; PostgreSQL 15 on "
         "127.0.0.1, the load generator, the ERP, the database, Redis and RabbitMQ on the same "
-        f"cores). `erpcap whatif` took {elapsed / 60:.1f} min wall. Command:",
+        f"cores). `erpcap whatif` took {elapsed / 60:.1f} min wall, the sizing ladder "
+        f"{sizing[0] / 60:.1f} min. Commands:",
         "",
         "```",
-        ".venv/bin/python benchmarks/bench_whatif.py --write-docs   # runs:",
+        ".venv/bin/python benchmarks/bench_whatif.py --write-docs   # runs these two:",
         " ".join(cmd),
+        " ".join(sizing[1]),
         "```",
         "",
         f"Capacity at p95 ≤ {doc['slo_p95_ms']:g} ms (overall p95 of the demo mix; the largest "
@@ -257,7 +283,14 @@ def docs_section(doc: dict[str, Any], check: dict[str, Any], elapsed: float, cmd
             "machine's on that day; a lever whose gain is within a few tenths of ×1 did not "
             "measurably help.",
         ]
-    lines += ["", "Sizing from half the ladder (legacy run): " + sizing_text(check), ""]
+    lines += [
+        "",
+        "Sizing from half the ladder: the second command's legacy run, a finer ladder "
+        f"({' → '.join(map(str, check['ladder']))} users) with think times scaled by "
+        f"{check['think_scale']:g} rather than {doc['think_scale']:g}, so that the knee lies at "
+        "enough users for half of it to hold several steps: " + sizing_text(check),
+        "",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -320,31 +353,41 @@ def main() -> int:
     parser.add_argument("--slo-p95-ms", type=float, default=500.0)
     parser.add_argument("--levers", help="default: every lever (replica is left out)")
     parser.add_argument("--from", dest="source", type=Path, help="an existing whatif folder")
+    parser.add_argument(
+        "--sizing-steps", default="2,4,6,8,10,12,16,20,24,32,40,48",
+        help="the legacy ladder of the sizing check (finer and longer: a knee at more users)",
+    )  # fmt: skip
+    parser.add_argument("--sizing-think-scale", type=float, default=0.1)
+    parser.add_argument("--sizing-from", type=Path, help="an existing whatif folder for sizing")
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="erpcap-whatif-"))
     if args.source:
         folder = args.source
-        doc = json.loads((folder / "whatif.json").read_text(encoding="utf-8"))
-        elapsed = (
-            datetime.fromisoformat(doc["ended_at"]) - datetime.fromisoformat(doc["started_at"])
-        ).total_seconds()
-        cmd = [
-            "erpcap", "whatif", "--out", "runs", "--db", doc.get("db_url") or args.db,
-            "--scale", str(doc["scale"]), "--steps", ",".join(map(str, doc["steps"])),
-            "--step-seconds", str(doc["step_seconds"]), "--slo-p95-ms", str(doc["slo_p95_ms"]),
-        ]  # fmt: skip
+        elapsed, cmd = command_of(folder, args.db)
     else:
-        folder, elapsed, cmd = run_whatif(args, Path(tempfile.mkdtemp(prefix="erpcap-whatif-")))
+        extra = ["--steps", args.steps] + (["--levers", args.levers] if args.levers else [])
+        folder, elapsed, cmd = run_whatif(args, tmp, extra)
+    if args.sizing_from:
+        sizing_folder = args.sizing_from
+        sizing_elapsed, sizing_cmd = command_of(sizing_folder, args.db)
+    else:
+        extra = ["--steps", args.sizing_steps, "--think-scale", str(args.sizing_think_scale),
+                 "--levers", "indexes", "--no-all"]  # fmt: skip
+        sizing_folder, sizing_elapsed, sizing_cmd = run_whatif(args, tmp, extra)
     # Recomputed from the run directories by this erpcap (the same as written, unless the
     # code changed since).
     doc = refresh(folder)
-    legacy = json.loads((folder / "legacy" / "findings.json").read_text(encoding="utf-8"))
-    meta = json.loads((folder / "legacy" / "run.json").read_text(encoding="utf-8"))
+    legacy = json.loads((sizing_folder / "legacy" / "findings.json").read_text(encoding="utf-8"))
+    meta = json.loads((sizing_folder / "legacy" / "run.json").read_text(encoding="utf-8"))
     cpus = int((meta.get("host") or {}).get("cpu_count") or 1)
     check = sizing_check(legacy, float(doc["slo_p95_ms"]), cpus)
     print(json.dumps({"folder": str(folder), "elapsed_s": elapsed, "ranking": doc["ranking"],
                       "plan_check": doc["plan_check"], "sizing": check}, indent=1, default=str))  # fmt: skip
-    section = docs_section(doc, check, elapsed, cmd)
+    sizing_doc = json.loads((sizing_folder / "whatif.json").read_text(encoding="utf-8"))
+    check["ladder"] = sizing_doc["steps"]
+    check["think_scale"] = sizing_doc["think_scale"]
+    section = docs_section(doc, check, elapsed, cmd, (sizing_elapsed, sizing_cmd))
     print(section)
     if args.write_docs:
         write_docs(section)

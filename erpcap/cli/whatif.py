@@ -55,6 +55,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--slo-p95-ms", help="the p95 response-time target in milliseconds (default 500)"
     )
     parser.add_argument(
+        "--think-scale",
+        help="multiplies every think time of the demo mix (default 0.02: a few users make "
+        "real load; larger values move the knee to more users)",
+    )
+    parser.add_argument(
         "--replica-db", help="a replica of the database, to try the replica lever with"
     )
     parser.add_argument("--keep", action="store_true", help="keep the databases it created")
@@ -95,11 +100,13 @@ def run(args: argparse.Namespace) -> int:
     scale = _number(args.scale, "--scale", 0.0, 100.0)
     seconds = _number(args.step_seconds, "--step-seconds", 0.0, 3600.0)
     target = _number(args.slo_p95_ms, "--slo-p95-ms", 0.0, 600_000.0)
+    think = _number(args.think_scale, "--think-scale", 0.0, 10.0)
     plan = replace(
         plan,
         scale=scale if scale is not None else plan.scale,
         step_seconds=seconds if seconds is not None else plan.step_seconds,
         slo_p95_ms=target if target is not None else plan.slo_p95_ms,
+        think_scale=think if think is not None else plan.think_scale,
         levers=parse_levers(args.levers) if args.levers is not None else plan.levers,
         steps=parse_steps(args.steps) if args.steps is not None else plan.steps,
         replica_db=args.replica_db,
