@@ -191,8 +191,8 @@ def markdown(doc: Mapping[str, Any]) -> str:
     out += ["| " + " | ".join(cell.replace("|", "/") for cell in r) + " |" for r in rows(doc)]
     out.append("")
     out.append(
-        "Users at SLO: the load at which the overall p95 reaches the target, interpolated "
-        "between steps (≥: the ladder never reached it). Gains are against legacy."
+        "Users at SLO: the largest load whose overall p95 is within the target, interpolated "
+        "between steps (≥: the top step was within). Gains are against legacy."
     )
     return "\n".join(out) + "\n"
 
@@ -234,7 +234,7 @@ def page(doc: Mapping[str, Any]) -> str:
         f"<title>erpcap whatif</title><style>{_STYLE}</style></head><body>"
         f"<h1>erpcap whatif</h1>{lines}<h2>Users at the target</h2><table>{bars}</table>"
         f"<h2>Configurations</h2><table><tr>{head}</tr>{table}</table>"
-        "<p>Users at SLO: the load at which the overall p95 reaches the target, interpolated "
-        "between steps (≥: the ladder never reached it). Gains are against legacy. Each "
+        "<p>Users at SLO: the largest load whose overall p95 is within the target, interpolated "
+        "between steps (≥: the top step was within). Gains are against legacy. Each "
         "configuration's run directory holds its full report.</p></body></html>\n"
     )
