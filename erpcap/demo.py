@@ -13,6 +13,7 @@ profile uses them and they run here.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -71,23 +72,29 @@ def run_demo(
     run.update_meta(erp={"db": redact_url(db_url), "profile": profile, "scale": plan.scale})
     progress.stage(f"run directory {run.path}")
 
-    try:
-        _record(run, plan, db_url, profile, progress)
-    except KeyboardInterrupt:
-        if run.read_meta().get("status") == "running":
-            run.update_meta(status="interrupted", exit_reason="stopped by the user before the load")
-        raise
-    except ErpcapError as exc:
-        if run.read_meta().get("status") == "running":
-            run.update_meta(status="failed", exit_reason=exc.one_line())
-        raise
+    progress.stage(f"seeding the reference ERP (scale {plan.scale}) into {redact_url(db_url)}")
+    guard_meta(
+        run,
+        lambda: seed(
+            db_url, scale=plan.scale, log_path=run.path / "logs" / "seed.log", progress=progress
+        ),
+    )
+    record_reference(
+        run,
+        db_url,
+        steps=plan.steps,
+        think_scale=plan.think_scale,
+        profile=profile,
+        progress=progress,
+    )
     require_requests(run)
     analyze_and_report(run, progress, formats=formats, lang=lang)
     return run
 
 
-#: Where the reference ERP's cache (Redis) and queue (RabbitMQ) listen by default.
-_BROKERS = (("redis", 6379), ("mq", 5672))
+#: Where the reference ERP's cache (Redis) and queue (RabbitMQ) listen by default, and the
+#: lever that uses each.
+_BROKERS = (("redis", 6379, "cache"), ("mq", 5672, "async"))
 
 
 def _postgres_url(db_url: str) -> str | None:
@@ -108,9 +115,10 @@ def database_collectors(db_url: str) -> tuple[str, ...]:
     return (f"postgres={url}",) if url else ()
 
 
-def services_to_watch(db_url: str, profile: str) -> dict[str, int]:
+def services_to_watch(db_url: str, profile: str, levers: Sequence[str] = ()) -> dict[str, int]:
     """``{role: pid}`` of the services the ERP uses that run on this machine: the
-    PostgreSQL server (``db``), and with the upgraded profile Redis and RabbitMQ."""
+    PostgreSQL server (``db``), and with the upgraded profile (or a ``--lever NAME=on`` that
+    uses one: ``cache``, ``async``) Redis and RabbitMQ."""
     found: dict[str, int] = {}
     url = _postgres_url(db_url)
     if url:
@@ -119,44 +127,108 @@ def services_to_watch(db_url: str, profile: str) -> dict[str, int]:
             pid = listener_of(parts.port or 5432)
             if pid is not None:
                 found["db"] = pid
-    if profile != "legacy":
-        for role, port in _BROKERS:
+    on = {text.partition("=")[0] for text in levers if text.endswith("=on")}
+    for role, port, lever in _BROKERS:
+        if profile != "legacy" or lever in on:
             pid = listener_of(port)
             if pid is not None:
                 found[role] = pid
     return found
 
 
-def _record(run: RunDir, plan: DemoPlan, db_url: str, profile: str, progress: Progress) -> None:
-    """Seed and start the reference ERP, drive the load, and stop the ERP again."""
-    progress.stage(f"seeding the reference ERP (scale {plan.scale}) into {redact_url(db_url)}")
-    seed(db_url, scale=plan.scale, log_path=run.path / "logs" / "seed.log", progress=progress)
+def guard_meta(run: RunDir, work: Callable[[], object]) -> None:
+    """Run ``work``; if it fails or is interrupted while the run is still ``running``, write
+    the run's final status first, so the run directory says why it holds no load."""
+    try:
+        work()
+    except KeyboardInterrupt:
+        if run.read_meta().get("status") == "running":
+            run.update_meta(status="interrupted", exit_reason="stopped by the user before the load")
+        raise
+    except ErpcapError as exc:
+        if run.read_meta().get("status") == "running":
+            run.update_meta(status="failed", exit_reason=exc.one_line())
+        raise
 
+
+def record_reference(
+    run: RunDir,
+    db_url: str,
+    *,
+    steps: Sequence[tuple[int, float]],
+    think_scale: float,
+    progress: Progress,
+    profile: str = "legacy",
+    levers: Sequence[str] = (),
+    replica_db: str | None = None,
+) -> str:
+    """Start the reference ERP on an already seeded database, drive the demo-mix ladder
+    ``steps`` against it into ``run``, stop the ERP again; return the run's status.
+
+    ``levers`` are ``NAME=on|off`` overrides of ``profile``. Shared by ``erpcap demo`` and
+    ``erpcap whatif`` (one call per configuration).
+    """
+    status = ""
+
+    def work() -> None:
+        nonlocal status
+        status = _drive(run, db_url, steps, think_scale, progress, profile, levers, replica_db)
+
+    guard_meta(run, work)
+    return status
+
+
+def _drive(
+    run: RunDir,
+    db_url: str,
+    steps: Sequence[tuple[int, float]],
+    think_scale: float,
+    progress: Progress,
+    profile: str,
+    levers: Sequence[str],
+    replica_db: str | None,
+) -> str:
     port = free_port()
     target = f"http://127.0.0.1:{port}"
-    progress.stage(f"starting the reference ERP ({profile} profile) on {target}")
+    label = " ".join([profile, *levers])
+    progress.stage(f"starting the reference ERP ({label}) on {target}")
     erp: ManagedProcess | None = None
     try:
-        erp = serve(db_url, port=port, profile=profile, log_path=run.path / "logs" / "erp.log")
-        shape = steps_shape(plan.steps, spawn_rate=10)
+        erp = serve(
+            db_url,
+            port=port,
+            profile=profile,
+            levers=levers,
+            replica_db=replica_db,
+            log_path=run.path / "logs" / "erp.log",
+        )
+        shape = steps_shape(steps, spawn_rate=10)
         progress.stage(
-            f"driving the demo-mix load: {' → '.join(str(u) for u, _ in plan.steps)} users, "
+            f"driving the demo-mix load: {' → '.join(str(u) for u, _ in steps)} users, "
             f"{shape.total_duration():.0f} s"
         )
-        watch = {"erp": erp.pid, **services_to_watch(db_url, profile)}
+        watch = {"erp": erp.pid, **services_to_watch(db_url, profile, levers)}
         load = LoadPlan(
             target=target,
             scenario=get_scenario("demo-mix"),
             shape=shape,
-            think_scale=plan.think_scale,
+            think_scale=think_scale,
             collect=("psutil", *database_collectors(db_url)),
         )
         run.update_meta(watched=watch)
         progress.stage(
             "watching " + ", ".join(f"{role} (pid {pid})" for role, pid in watch.items())
         )
-        record_run(run, load, progress, watch=watch)
-        run.update_meta(target={"url": target, "profile": profile, "kind": "reference-erp"})
+        status = record_run(run, load, progress, watch=watch)
+        run.update_meta(
+            target={
+                "url": target,
+                "profile": profile,
+                "kind": "reference-erp",
+                "levers": list(levers),
+            }
+        )
+        return status
     finally:
         if erp is not None:
             progress.stage("stopping the reference ERP")

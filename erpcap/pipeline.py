@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from erpcap.collectors.base import Collector, Registry, parse_collect_spec
 from erpcap.errors import StageError
@@ -27,6 +27,9 @@ from erpcap.scenarios.catalog import ROLES, Scenario
 from erpcap.scenarios.launch import DEMO_PASSWORD, locust_command
 from erpcap.scenarios.shapes import Shape
 from erpcap.words import plural
+
+if TYPE_CHECKING:
+    from erpcap.analysis.rules import Slo
 
 #: Seconds Locust may run past the end of its shape before erpcap stops it.
 OVERRUN_GRACE_S = 60.0
@@ -235,14 +238,20 @@ def _finish(
 
 
 def analyze_and_report(
-    run: RunDir, progress: Progress, *, formats: Sequence[str] = ("html", "md"), lang: str = "en"
+    run: RunDir,
+    progress: Progress,
+    *,
+    formats: Sequence[str] = ("html", "md"),
+    lang: str = "en",
+    slo: Slo | None = None,
 ) -> list[Path]:
-    """Analyse a recorded run and render its reports; return the files written."""
+    """Analyse a recorded run (against ``slo``, default the standard targets) and render its
+    reports; return the files written."""
     from erpcap.analysis import analyze_run
     from erpcap.reports import render_reports
 
     progress.stage("analysing")
-    findings = analyze_run(run)
+    findings = analyze_run(run, slo=slo)
     progress.stage("writing reports")
     paths = [run.file("findings.json"), *render_reports(run, lang=lang, formats=formats)]
     progress.done(f"verdict: {findings['verdict']['status']} — {findings['verdict']['headline']}")

@@ -23,6 +23,7 @@ MODULE = "erpcap.reference_erp"
 #: erpcap, so the names are written twice): the database URL, and the command's name in help.
 ENV_DB = "ERPCAP_ERP_DB"
 ENV_PROG = "ERPCAP_ERP_PROG"
+ENV_REPLICA_DB = "ERPCAP_ERP_REPLICA_DB"
 
 
 def erp_env(db: str) -> dict[str, str]:
@@ -76,19 +77,24 @@ def serve(
     profile: str = "legacy",
     levers: Sequence[str] = (),
     workers: int | None = None,
+    replica_db: str | None = None,
     host: str = "127.0.0.1",
     startup_timeout_s: float = 120.0,
 ) -> ManagedProcess:
-    """Start the reference ERP on ``host:port`` and wait until ``/health`` answers."""
+    """Start the reference ERP on ``host:port`` and wait until ``/health`` answers.
+
+    ``replica_db`` is the database the ``replica`` lever sends reports to (in the child's
+    environment, like ``db``)."""
     ensure_port_free(host, port)
     args = ["serve", "--profile", profile, "--host", host, "--port", str(port)]
     for lever in levers:
         args += ["--lever", lever]
     if workers:
         args += ["--workers", str(workers)]
-    proc = ManagedProcess(
-        "reference-erp", erp_argv(args), log_path=log_path, env=erp_env(db)
-    ).start()
+    env = erp_env(db)
+    if replica_db:
+        env[ENV_REPLICA_DB] = replica_db
+    proc = ManagedProcess("reference-erp", erp_argv(args), log_path=log_path, env=env).start()
     try:
         wait_http_ok(
             f"http://{host}:{port}/health",

@@ -34,6 +34,7 @@ COMMANDS = (
     "size",
     "sql",
     "usl",
+    "whatif",
 )
 #: Commands whose module has another name (``import`` is a Python keyword).
 _MODULES = {"import": "imports"}
