@@ -45,7 +45,8 @@ def _labels(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(k), str(v)) for k, v in value.items()))
 
 
-def _label(frame: pd.DataFrame, key: str) -> pd.Series:
+def label(frame: pd.DataFrame, key: str) -> pd.Series:
+    """The label ``key`` of each row of a metrics frame ("" when absent)."""
     return frame["labels"].map(lambda text: dict(_labels(text)).get(key, ""))
 
 
@@ -71,7 +72,7 @@ def cpu_by_role(metrics: pd.DataFrame) -> dict[str, float]:
     out: dict[str, float] = {}
     if procs.empty:
         return out
-    roles = _label(procs, "role").replace("", "other")
+    roles = label(procs, "role").replace("", "other")
     for role, part in procs.groupby(roles, sort=True):
         value = _mean_per_ts(part)
         if value is not None:
@@ -86,7 +87,7 @@ def databases(metrics: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for source in sorted(map(str, sources)):
         part = frame[frame["source"] == source]
-        instances = _label(part, "instance")
+        instances = label(part, "instance")
         for instance, rows in part.groupby(instances, sort=True):
             out.append({"source": source, "instance": str(instance), **_database(rows)})
     return out
@@ -97,7 +98,7 @@ def _database(rows: pd.DataFrame) -> dict[str, Any]:
         return rows[rows["metric"] == name]
 
     sessions = metric("sessions")
-    states = _label(sessions, "state")
+    states = label(sessions, "state")
     by_state = {
         str(state): _mean_per_ts(part) for state, part in sessions.groupby(states, sort=True)
     }
@@ -105,7 +106,7 @@ def _database(rows: pd.DataFrame) -> dict[str, Any]:
     waits = metric("wait_sessions")
     shares: list[dict[str, Any]] = []
     if not waits.empty:
-        totals = waits.groupby(_label(waits, "wait"))["value"].sum()
+        totals = waits.groupby(label(waits, "wait"))["value"].sum()
         grand = float(totals.sum())
         if grand > 0:
             top = totals.sort_values(ascending=False, kind="stable").head(TOP_WAITS)

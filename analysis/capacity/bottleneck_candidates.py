@@ -35,11 +35,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from erpcap.analysis.capacity.bottleneck_data import Database, StepView
+from erpcap.analysis.capacity.demands import GENERATOR_ROLES
 
 #: Weights of utilisation, growth and wait share in the score.
 WEIGHTS = (0.6, 0.2, 0.2)
-#: Roles that are not the system under test.
-GENERATOR_ROLES = ("locust",)
 #: A broker queue at least this deep (messages) that doubled counts as growing.
 QUEUE_MIN = 10.0
 

@@ -16,13 +16,13 @@ background activity).
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import pandas as pd
+
+from erpcap.analysis.windows import label
 
 #: Database wait events that mean a data file or the WAL is being read or written.
 _IO_EVENTS = re.compile(r"^(io:|.*(datafile|walsync|walwrite|walread|buffile|relationmap))", re.I)
@@ -48,22 +48,6 @@ def wait_class(wait: str) -> str:
     if _IO_EVENTS.search(text):
         return "io"
     return "other"
-
-
-@cache
-def _labels(text: str) -> tuple[tuple[str, str], ...]:
-    try:
-        value = json.loads(text or "{}")
-    except (TypeError, json.JSONDecodeError):
-        return ()
-    if not isinstance(value, dict):
-        return ()
-    return tuple(sorted((str(k), str(v)) for k, v in value.items()))
-
-
-def label(frame: pd.DataFrame, key: str) -> pd.Series:
-    """The label ``key`` of each row of a metrics frame ("" when absent)."""
-    return frame["labels"].map(lambda text: dict(_labels(text)).get(key, ""))
 
 
 @dataclass

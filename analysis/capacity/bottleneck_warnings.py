@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from erpcap.analysis.capacity.bottleneck_candidates import GENERATOR_ROLES
 from erpcap.analysis.capacity.bottleneck_data import StepView
+from erpcap.analysis.capacity.demands import GENERATOR_ROLES
 from erpcap.findings import phrase
 
 #: Locust CPU per process (% of one core) from which the generator is called saturated.

@@ -23,6 +23,11 @@ from typing import Any
 from erpcap.analysis.capacity.laws import service_demand
 from erpcap.findings import phrase
 
+#: Watched roles that are the application server (``target``: erpcap run's, ``erp``: the
+#: demo's; the rest common names given with ``--watch``), and the database server.
+APP_ROLES = ("target", "app", "erp", "web", "application")
+DB_ROLES = ("db", "database")
+
 #: Roles that are the load generator, not the system under test.
 GENERATOR_ROLES = ("locust", "generator")
 #: Z may exceed the configured think time by this share (and by the sampling error) …

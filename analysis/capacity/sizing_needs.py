@@ -8,13 +8,11 @@ from typing import Any
 
 import numpy as np
 
+from erpcap.analysis.capacity.demands import APP_ROLES, DB_ROLES
 from erpcap.findings import phrase
 
 #: Odoo's deployment rule: one worker serves about this many concurrent users.
 USERS_PER_WORKER = 6
-#: Roles of the application's processes and of the database server's (``--watch ROLE=…``).
-APP_ROLES = ("target", "app", "erp", "web", "application")
-DB_ROLES = ("db", "database")
 #: The USL is searched for the largest N within a response target up to this many users.
 USL_SEARCH_MAX = 100_000
 

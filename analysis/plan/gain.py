@@ -23,10 +23,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Roles of the database server's processes, and resource kinds that live in the database.
-DB_ROLES = ("db", "database")
+from erpcap.analysis.capacity.demands import APP_ROLES, DB_ROLES
+
+#: Resource kinds that live in the database.
 DB_KINDS = ("lock", "connections", "io")
-APP_ROLES = ("target", "app", "erp", "web", "application")
 #: The host's CPU row of the demands: every process on the host, watched or not.
 HOST = "cpu:host"
 
