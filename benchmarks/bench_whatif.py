@@ -290,11 +290,10 @@ def docs_section(
             "",
             f"Processes outside the watched ERP, database server and load generator took "
             f"{check['others_cores']:.2f} of the {check['cpu_count']} cores on average during "
-            "the legacy ladder: other work on the shared machine, and the database's "
-            "short-lived backends (legacy opens a connection per request, and a backend that "
-            "lives for one request escapes the per-process sampling). The figures are this "
-            "machine's on that day; a lever whose gain is within a few tenths of ×1 did not "
-            "measurably help.",
+            "the legacy ladder: other work on the shared machine (the watched roles count "
+            "their short-lived children, such as legacy's backend per connection). The "
+            "figures are this machine's on that day; a lever whose gain is within a few "
+            "tenths of ×1 did not measurably help.",
         ]
     lines += [
         "",
