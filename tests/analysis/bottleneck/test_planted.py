@@ -189,8 +189,10 @@ def test_a_process_outside_the_watched_roles_is_a_noisy_neighbour(
     database: str, tmp_path: Path
 ) -> None:
     with neighbour():
-        findings = _run("healthy", database, tmp_path, users=(2, 4), think="0.1")
+        # enough users that each step holds 20 requests while the burner takes a core
+        findings = _run("healthy", database, tmp_path, users=(4, 8), think="0.1")
     block = findings["capacity"]["bottleneck"]
+    assert block is not None, [(s["users"], s["count"]) for s in findings["steps"]]
     print(block["warnings"])
     [warning] = [w for w in block["warnings"] if w["id"] == "host.noisy_neighbour"]
     assert warning["evidence"]["unexplained_cores"] >= 0.5  # the burner's core, at least half
