@@ -98,6 +98,11 @@ def _n_plus_one(doc: dict[str, Any]) -> list[Candidate]:
     return out
 
 
+def _statements(reads: list[dict[str, Any]]) -> dict[str, str]:
+    """The subject of a recommendation about these statements: their fingerprint ids."""
+    return {"kind": "statements", "name": ", ".join(r["fingerprint_id"] or "" for r in reads)}
+
+
 def _cache(doc: dict[str, Any]) -> list[Candidate]:
     reads, evidence, values, removed = cache_reads(doc)
     if not reads:
@@ -107,7 +112,7 @@ def _cache(doc: dict[str, Any]) -> list[Candidate]:
             "cache",
             values,
             evidence,
-            {"kind": "statements", "name": ", ".join(r["fingerprint_id"] or "" for r in reads)},
+            _statements(reads),
             Relief(
                 db_share=removed,
                 basis=phrase(
@@ -129,7 +134,7 @@ def _replica(doc: dict[str, Any]) -> list[Candidate]:
             "read_replica",
             values,
             evidence,
-            {"kind": "statements", "name": ", ".join(r["fingerprint_id"] or "" for r in reads)},
+            _statements(reads),
             Relief(
                 db_share=share,
                 basis=phrase(
