@@ -52,6 +52,13 @@ class LoadPlan:
     timeout_s: float = 60.0
     collect: tuple[str, ...] = ("psutil",)
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    #: The open model's arrival schedule as JSON (``--rate``), or None for the closed model.
+    rate: str | None = None
+    #: ``--stop-when``: the ceiling that ends a ladder early, or None.
+    stop_when: str | None = None
+    #: ``--master``: Locust's master, waiting for ``expect_workers`` ``erpcap worker``s.
+    master: bool = False
+    expect_workers: int = 0
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -151,6 +158,8 @@ def record_run(
         think_scale=plan.think_scale,
         seed=plan.seed,
         timeout_s=plan.timeout_s,
+        rate=plan.rate,
+        stop_when=plan.stop_when,
         extra_env=plan.extra_env,
     )
     run.update_meta(**plan.describe(), versions=versions(), host=host_facts(), started_at=iso())

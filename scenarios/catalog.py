@@ -154,6 +154,11 @@ class Scenario:
     #: How another process finds it again: the name of a built-in, the absolute path of a
     #: file (the Locust process resolves it from this, whatever its working folder).
     source: str = ""
+    #: What builds its Locust user classes (:mod:`erpcap.scenarios.classes`): ``roles``
+    #: (the reference ERP's roles: the built-ins and role YAML files), ``rest`` (a
+    #: declarative YAML scenario for any REST or JSON-RPC ERP, :mod:`erpcap.scenarios.rest`)
+    #: or ``locustfile`` (the user's own locustfile, :mod:`erpcap.scenarios.own_locustfile`).
+    kind: str = "roles"
 
     @property
     def ref(self) -> str:
@@ -319,13 +324,33 @@ def get_scenario(name: str) -> Scenario:
 
 
 def resolve_scenario(name_or_path: str) -> Scenario:
-    """A built-in scenario by name, or one read from a YAML file (see :func:`load_scenario_file`)."""
+    """A built-in scenario by name, or one read from a file.
+
+    ``*.py`` is the user's own locustfile (:func:`erpcap.scenarios.own_locustfile.load_locustfile_scenario`);
+    a YAML file with ``transactions`` is a declarative scenario for any ERP
+    (:func:`erpcap.scenarios.rest.load_rest_scenario`); any other YAML file lists roles of the
+    reference ERP (:func:`load_scenario_file`).
+    """
     if name_or_path in _builtin():
         return get_scenario(name_or_path)
     path = Path(name_or_path)
+    if path.suffix.lower() == ".py":
+        from erpcap.scenarios.own_locustfile import load_locustfile_scenario
+
+        return load_locustfile_scenario(path)
     if path.suffix.lower() in (".yaml", ".yml") or path.is_file():
+        if _is_declarative(path):
+            from erpcap.scenarios.rest import load_rest_scenario
+
+            return load_rest_scenario(path)
         return load_scenario_file(path)
     return get_scenario(name_or_path)  # the error lists the names
+
+
+def _is_declarative(path: Path) -> bool:
+    """True when the YAML file at ``path`` is a declarative scenario (``transactions:``)."""
+    doc = load_yaml(path, "scenario")
+    return isinstance(doc, dict) and "transactions" in doc
 
 
 def load_scenario_file(path: str | Path) -> Scenario:

@@ -15,6 +15,10 @@ Environment variables (all strings):
 ``ERPCAP_THINK_SCALE``   multiplies every think time and arrival gap (default 1; demo 0.05)
 ``ERPCAP_SEED``          optional integer seed for think times and choices (per process)
 ``ERPCAP_TIMEOUT_S``     per-request timeout in seconds (default 60)
+``ERPCAP_RATE``          optional: the open model's arrival schedule as JSON
+                         (:mod:`erpcap.scenarios.rate`); users are then a pool
+``ERPCAP_STOP_WHEN``     optional: a ``--stop-when`` expression that ends a ladder early
+                         (:mod:`erpcap.scenarios.stop_when`)
 =======================  =================================================================
 
 >>> from erpcap.scenarios.shapes import Step
@@ -46,6 +50,8 @@ ENV_PASSWORD = "ERPCAP_PASSWORD"
 ENV_THINK_SCALE = "ERPCAP_THINK_SCALE"
 ENV_SEED = "ERPCAP_SEED"
 ENV_TIMEOUT = "ERPCAP_TIMEOUT_S"
+ENV_RATE = "ERPCAP_RATE"
+ENV_STOP_WHEN = "ERPCAP_STOP_WHEN"
 
 #: The password of the reference ERP's demo users (``erpcap erp seed --demo-password``), the
 #: default of ``erpcap run --password``: named once, here.
@@ -54,10 +60,12 @@ DEMO_PASSWORD = "erpcap"
 __all__ = [
     "DEMO_PASSWORD",
     "ENV_PASSWORD",
+    "ENV_RATE",
     "ENV_RUN_DIR",
     "ENV_SCENARIO",
     "ENV_SEED",
     "ENV_SHAPE",
+    "ENV_STOP_WHEN",
     "ENV_THINK_SCALE",
     "ENV_TIMEOUT",
     "LoadSettings",
@@ -82,6 +90,8 @@ def locust_command(
     think_scale: float = 1.0,
     seed: int | None = None,
     timeout_s: float = 60.0,
+    rate: str | None = None,
+    stop_when: str | None = None,
     extra_env: Mapping[str, str] | None = None,
 ) -> tuple[list[str], dict[str, str]]:
     """The argv and environment that run ``scenario`` with ``shape`` against ``target``.
@@ -137,10 +147,12 @@ def locust_command(
             "PYTHONUNBUFFERED": "1",
         }
     )
-    if seed is not None:
-        env[ENV_SEED] = str(int(seed))
-    else:
-        env.pop(ENV_SEED, None)
+    for key, value in ((ENV_SEED, None if seed is None else str(int(seed))),
+                       (ENV_RATE, rate), (ENV_STOP_WHEN, stop_when)):  # fmt: skip
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     if extra_env:
         env.update(extra_env)
     return argv, env
@@ -163,6 +175,10 @@ class LoadSettings:
     think_scale: float = 1.0
     seed: int | None = None
     timeout_s: float = 60.0
+    #: The open model's arrival schedule as JSON (:mod:`erpcap.scenarios.rate`), or None.
+    rate: str | None = None
+    #: The ``--stop-when`` expression that ends a ladder early, or None.
+    stop_when: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> LoadSettings:
@@ -188,4 +204,6 @@ class LoadSettings:
             think_scale=scale,
             seed=seed,
             timeout_s=timeout,
+            rate=environ.get(ENV_RATE) or None,
+            stop_when=environ.get(ENV_STOP_WHEN) or None,
         )

@@ -16,15 +16,15 @@ from locust import events
 
 from erpcap.rundir import RunDir
 from erpcap.scenarios.catalog import resolve_scenario
+from erpcap.scenarios.classes import user_classes_for
 from erpcap.scenarios.launch import LoadSettings
 from erpcap.scenarios.locust_shape import shape_class
 from erpcap.scenarios.recorder import RequestRecorder, broadcast_users, stop_gracefully_on
-from erpcap.scenarios.users import user_classes
 
 _settings = LoadSettings.from_env(os.environ)
 _run = RunDir(_settings.run_dir)
 
-globals().update(user_classes(resolve_scenario(_settings.scenario), _settings))
+globals().update(user_classes_for(resolve_scenario(_settings.scenario), _settings))
 ErpcapShape = shape_class(_settings.shape, _run)
 
 

@@ -13,8 +13,10 @@ Drive a Locust scenario against an ERP's HTTP API while collectors sample metric
 analyse the run and write its reports. The run directory is created under --out and keeps
 everything recorded, also when the run is interrupted (Ctrl-C).
 
-Targets other than this machine (127.0.0.1, ::1, localhost) are refused unless you pass
---allow-remote: a load test is only for systems you are allowed to load.
+Targets other than this machine (127.0.0.1, ::1, localhost) are refused unless their host
+is named with --allow-target HOST (repeatable) or under allow_targets in erpcap.yaml (in the
+working folder, or the file ERPCAP_CONFIG names): a load test is only for systems you are
+allowed to load.
 
 examples:
   erpcap run --target http://127.0.0.1:8000 --scenario demo-mix --users 20 --duration 2m
@@ -40,12 +42,35 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--shape", help="steps, constant, ramp, or a YAML shape file (default: constant)"
     )
     parser.add_argument(
-        "--users", type=int, help="users (the top of the ladder for --shape steps; default 10)"
+        "--users",
+        type=int,
+        help="users (the top of the ladder for --shape steps or ladder; default 10; with "
+        "--rate, the most users the arrivals may keep busy at once)",
+    )
+    parser.add_argument(
+        "--rate",
+        metavar="RATE|FILE",
+        help="the open model: start transactions on a schedule whatever the responses do, "
+        "e.g. 30/s, 600/m, or a YAML rate schedule (constant, ramp, steps)",
+    )
+    parser.add_argument(
+        "--stop-when",
+        metavar="EXPR",
+        help='end a ladder early once a step passes a ceiling, e.g. "p95>2s or errors>5%%"',
     )
     parser.add_argument("--duration", help="total duration: 90, 90s, 2m, 1h (default 60s)")
     parser.add_argument("--spawn-rate", type=float, help="users started per second")
     parser.add_argument(
         "--workers", type=int, default=0, help="Locust worker processes (0: one process)"
+    )
+    parser.add_argument(
+        "--master",
+        action="store_true",
+        help="run as Locust's master and let `erpcap worker --master-host H` on other machines "
+        "send the load (with --expect-workers)",
+    )
+    parser.add_argument(
+        "--expect-workers", type=int, default=0, help="with --master: workers to wait for"
     )
     parser.add_argument(
         "--collect",
@@ -70,7 +95,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--label", help="name of the run folder after its timestamp (default: the scenario)"
     )
     parser.add_argument(
-        "--allow-remote", action="store_true", help="allow a target that is not on this machine"
+        "--allow-target",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="allow a target on this host although it is not this machine (repeatable; "
+        "also allow_targets in erpcap.yaml)",
     )
     parser.add_argument(
         "--no-report", action="store_true", help="record only; analyse and report later"
@@ -94,11 +124,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
+    from erpcap.allowlist import require_allowed_target
     from erpcap.collectors.base import parse_collect_spec
     from erpcap.collectors.find import parse_watch
     from erpcap.errors import BadInput
     from erpcap.pipeline import LoadPlan, analyze_and_report, record_run, require_requests
-    from erpcap.processes import check_reachable, is_loopback, require_http_url
+    from erpcap.processes import check_reachable, require_http_url
     from erpcap.progress import Progress
     from erpcap.rundir import RunDir
     from erpcap.scenarios.catalog import resolve_scenario
@@ -106,19 +137,29 @@ def run(args: argparse.Namespace) -> int:
     from erpcap.scenarios.shapes import shape_from_args
 
     require_http_url(args.target)
-    if not is_loopback(args.target) and not args.allow_remote:
-        raise BadInput(
-            f"--target {args.target} is not on this machine",
-            hint="pass --allow-remote if you are allowed to load it",
-        )
+    require_allowed_target(args.target, args.allow_target)
     if args.workers < 0:
         raise BadInput(f"--workers must be 0 or more, got {args.workers}")
     if args.think_scale is not None and args.think_scale < 0:
         raise BadInput(f"--think-scale must be 0 or more, got {args.think_scale}")
+    if args.expect_workers and not args.master:
+        raise BadInput("--expect-workers needs --master")
+    if args.master and args.workers:
+        raise BadInput("use --workers (this machine) or --master (other machines), not both")
     scenario = resolve_scenario(args.scenario)
-    shape = shape_from_args(
-        args.shape, users=args.users, duration=args.duration, spawn_rate=args.spawn_rate
-    )
+    rate = None
+    if args.rate:  # the open model (scenarios/rate.py)
+        from erpcap.scenarios.rate import rate_from_args
+
+        rate, shape = rate_from_args(args.rate, users=args.users, duration=args.duration)
+    else:
+        shape = shape_from_args(
+            args.shape, users=args.users, duration=args.duration, spawn_rate=args.spawn_rate
+        )
+    if args.stop_when:  # scenarios/stop_when.py: fails here, before anything starts
+        from erpcap.scenarios.stop_when import parse_stop_when
+
+        parse_stop_when(args.stop_when)
     collect = tuple(args.collect) if args.collect is not None else ("psutil",)
     if collect == ("none",):  # no collector at all (a baseline for measuring their cost)
         collect = ()
@@ -138,6 +179,10 @@ def run(args: argparse.Namespace) -> int:
         password=args.password,
         think_scale=1.0 if args.think_scale is None else args.think_scale,
         collect=collect,
+        rate=rate,
+        stop_when=args.stop_when,
+        master=args.master,
+        expect_workers=args.expect_workers,
     )
     progress = Progress()
     run_dir = RunDir.create_in(args.out, args.label or scenario.name)

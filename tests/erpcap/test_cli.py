@@ -59,7 +59,7 @@ def test_analyze_with_debug_shows_the_traceback(tmp_path):
 def test_run_refuses_a_remote_target_before_sending_anything(tmp_path):
     result = erpcap("run", "--target", "http://192.0.2.10:8000", "--out", str(tmp_path))
     assert result.returncode == 2
-    assert "--allow-remote" in _one_clean_line(result)
+    assert "--allow-target 192.0.2.10" in _one_clean_line(result)
     assert not any(tmp_path.iterdir())  # no run directory was made
 
 
