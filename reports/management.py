@@ -34,6 +34,8 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "q.target": "For the target",
         "users": "Today's system takes about {users} concurrent users within the response "
         "targets ({rps} of successful requests).",
+        "users.at_least": "Today's system took {users} concurrent users within the response "
+        "targets ({rps} of successful requests), the most this run tried: at least that many.",
         "users.model": "The fitted scalability model puts the limit at about {users} users; "
         "it judges the mean response time against the p95 target, so read it as an upper "
         "bound.",
@@ -63,6 +65,8 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "q.then": "其后",
         "q.target": "要达到目标",
         "users": "当前系统在响应目标内可支撑约 {users} 个并发用户（成功请求 {rps}）。",
+        "users.at_least": "当前系统在响应目标内承受了 {users} 个并发用户（成功请求 {rps}），"
+        "这是本次运行所试的最高负载：至少可支撑这么多。",
         "users.model": "拟合的可扩展性模型估计上限约为 {users} 个用户；它以平均响应时间对照 p95 "
         "目标，应视为上限。",
         "users.over": "即使是所测最轻的负载（{users} 个用户）也未达到响应目标。",
@@ -99,7 +103,9 @@ def users_answer(data: model.ReportData, t: Translator) -> list[Sentence]:
     out = []
     if cd.number(cap.get("max_users_within_slo")) is not None:
         rps = t.rps(cap.get("rps_within_slo"))
-        out.append(_mine(say(t, "users", users=t.count(cap["max_users_within_slo"]), rps=rps), t))
+        # no step broke a target: the top step is a floor, not the limit
+        key = "users" if cap.get("first_step_over_slo") else "users.at_least"
+        out.append(_mine(say(t, key, users=t.count(cap["max_users_within_slo"]), rps=rps), t))
     else:
         over = cd.as_dict(cap.get("first_step_over_slo"))
         if cd.number(over.get("users")) is not None:
@@ -130,7 +136,8 @@ def breaks_answer(data: model.ReportData, t: Translator) -> list[Sentence]:
     if not block or not said.text:
         return [_mine(say(t, "breaks.none"), t)]
     out = [said]
-    if block.get("confidence") == "thin":  # the analysis's sentence says how sure it is
+    # an attribution held with thin evidence gets the caveat; "unknown" already says it
+    if block.get("confidence") == "thin" and block.get("kind") != "unknown":
         out.append(_mine(say(t, "confidence.thin"), t))
     return out
 

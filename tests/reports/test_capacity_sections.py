@@ -362,3 +362,25 @@ def test_an_unbounded_band_and_a_knee_without_throughput_still_draw() -> None:
     assert low and low["x"] == [p[0] for p in curve[:60]]
     knee = _trace(figure, "knee")
     assert knee and knee["y"] == [pytest.approx(doc["steps"][2]["ok_rps"])]  # the step at 20 users
+
+
+def test_a_ladder_that_never_broke_a_target_says_at_least() -> None:
+    """The top step within the targets is a floor, not the limit the system reached."""
+    doc = docs.full()
+    page = _text(_section(render_html(docs.report_data(doc)), "management"))
+    assert "takes about 20 concurrent users" in page and "at least" not in page
+    doc["capacity"]["first_step_over_slo"] = None
+    page = _text(_section(render_html(docs.report_data(doc)), "management"))
+    assert "took 20 concurrent users" in page and "at least that many" in page
+
+
+def test_an_unknown_bottleneck_says_its_evidence_is_thin_once() -> None:
+    doc = docs.full()
+    block = doc["capacity"]["bottleneck"]
+    block["confidence"] = "thin"
+    page = _text(_section(render_html(docs.report_data(doc)), "management"))
+    assert page.count("The evidence is thin") == 1  # a named cause gets the caveat
+    block["kind"] = "unknown"
+    block["texts"] = {"en": "The evidence is thin: no measured resource was busy."}
+    page = _text(_section(render_html(docs.report_data(doc)), "management"))
+    assert page.count("The evidence is thin") == 1  # its own sentence says it, once
