@@ -18,7 +18,7 @@ import numpy as np
 from erpcap.analysis.workload.mix import Mix
 from erpcap.analysis.workload.profile import Arrivals, distribution, empirical, peak_hours
 from erpcap.analysis.workload.reading import Hit, ReadStats, detect, local_time, read_hits
-from erpcap.analysis.workload.routes import excluded, normalise
+from erpcap.analysis.workload.routes import excluded_path, normalise, normalise_path, path_of
 from erpcap.analysis.workload.sessions import Sessions
 from erpcap.errors import BadInput
 
@@ -89,12 +89,15 @@ def measure(
     sessions = Sessions(options.session_timeout_s)
     skipped: dict[str, int] = {"static": 0, "health": 0}
     for hit in _in_order(merged, REORDER_S):
-        if hit.method and not options.keep_static:
-            kind = excluded(hit.target)
+        if hit.method:
+            cut = path_of(hit.target)
+            kind = None if options.keep_static else excluded_path(cut)
             if kind is not None:
                 skipped[kind] += 1
                 continue
-        route, ids = normalise(hit.method, hit.target)
+            route, ids = normalise_path(hit.method, cut)
+        else:
+            route, ids = normalise(hit.method, hit.target)
         mix.add(route, ids, hit.status)
         arrivals.add(hit.ts, hit.offset)
         sessions.add(hit.user, hit.ts)

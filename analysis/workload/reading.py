@@ -110,17 +110,25 @@ _METHOD = re.compile(r"[A-Z][A-Z_-]{1,15}")
 
 
 class _TimeCache:
-    """Log times parsed once per distinct text: lines of one second share theirs."""
+    """Log times parsed once per minute: ``dd/Mon/yyyy:HH:MM`` and the offset are looked up,
+    the seconds added (the common fixed-width form); any other form is parsed whole."""
 
     def __init__(self) -> None:
-        self._text = ""
-        self._value: tuple[float, int] | None = None
+        self._minutes: dict[tuple[str, str], tuple[float, int] | None] = {}
 
     def parse(self, text: str) -> tuple[float, int] | None:
-        if text == self._text:
-            return self._value
-        self._text, self._value = text, _log_time(text)
-        return self._value
+        if len(text) != 26 or text[17] != ":" or text[20] != " " or not text[18:20].isdigit():
+            return _log_time(text)
+        key = (text[:17], text[21:])
+        if key in self._minutes:
+            base = self._minutes[key]
+        else:
+            if len(self._minutes) > 10_000:
+                self._minutes.clear()
+            base = self._minutes[key] = _log_time(text[:17] + ":00" + text[20:])
+        if base is None:
+            return None
+        return base[0] + int(text[18:20]), base[1]
 
 
 def _log_time(text: str) -> tuple[float, int] | None:

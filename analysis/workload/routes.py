@@ -85,6 +85,8 @@ def is_id(segment: str) -> bool:
     >>> [is_id(s) for s in ("42", "v1", "INV00042", "orders", "deadbeef1", "a@b.c")]
     [True, False, True, False, True, True]
     """
+    if segment.isalpha() and len(segment) < 16:
+        return False  # a word (the common case, decided fast)
     if segment.isdigit() or _NUMBER.fullmatch(segment) or _DIGITS.search(segment):
         return True
     if "@" in segment or _UUID.fullmatch(segment):
@@ -113,10 +115,15 @@ def path_of(target: str) -> str:
 
 def excluded(target: str) -> str | None:
     """``"static"`` for a static asset, ``"health"`` for a health check, else None."""
-    path = path_of(target)
-    if path.lower().endswith(STATIC_EXTENSIONS):
+    return excluded_path(path_of(target))
+
+
+def excluded_path(path: str) -> str | None:
+    """:func:`excluded` for a path already cut by :func:`path_of`."""
+    lower = path.lower()
+    if lower.endswith(STATIC_EXTENSIONS):
         return "static"
-    if path.lower() in HEALTH_PATHS:
+    if lower in HEALTH_PATHS:
         return "health"
     return None
 
@@ -128,8 +135,13 @@ def normalise(method: str, target: str) -> tuple[str, tuple[str, ...]]:
     """
     if not method:
         return target.strip()[:MAX_PATH], ()
+    return normalise_path(method, path_of(target))
+
+
+def normalise_path(method: str, path: str) -> tuple[str, tuple[str, ...]]:
+    """:func:`normalise` for a path already cut by :func:`path_of`."""
     ids: list[str] = []
-    segments = path_of(target).split("/")
+    segments = path.split("/")
     for i, segment in enumerate(segments):
         if segment and is_id(segment):
             ids.append(segment)
