@@ -37,8 +37,11 @@ def model_logs(
     options: Options,
     replay: Replay,
     progress: Callable[[Path, int, int, int], None] | None = None,
+    *,
+    lang: str = "en",
 ) -> dict[str, Any]:
-    """Measure ``paths`` and write every file into ``out``; returns model.json's document."""
+    """Measure ``paths`` and write every file into ``out`` (model.md in ``lang``); returns
+    model.json's document."""
     model = measure(paths, options, progress)
     out.mkdir(parents=True, exist_ok=True)
     doc = model.doc
@@ -67,5 +70,5 @@ def model_logs(
         ],
     }
     writing.write_json(out, doc)
-    report.write(out, doc)
+    report.write(out, doc, lang)
     return doc

@@ -89,6 +89,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="store_true",
         help="count static assets (.css, .js, images, fonts) and health checks as requests",
     )
+    parser.add_argument(
+        "--lang", default="en", choices=("en", "zh-CN"), help="model.md's language (default en)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -151,7 +154,11 @@ def run(args: argparse.Namespace) -> int:
             elapsed=time.monotonic() - started,
         )
 
-    doc = model_logs(args.logs, out, options, replay, report)
+    if out.exists() and not out.is_dir():
+        raise BadInput(
+            "--out is a file, not a folder", path=out, hint="give a folder to write into"
+        )
+    doc = model_logs(args.logs, out, options, replay, report, lang=args.lang)
     _summary(doc, out)
     return 0
 

@@ -224,7 +224,8 @@ def test_csv_input_iso_and_epoch_gzip(tmp_path):
     body = "ts,user,op\n" + "".join(f"{ts:.3f},{user},{op}\n" for ts, user, op in rows[half:])
     epoch.write_bytes(gzip.compress(body.encode()))
     out = tmp_path / "model"
-    assert main(["model", str(iso), str(epoch), "--out", str(out), "--growth", "+50%"]) == 0
+    argv = ["model", str(iso), str(epoch), "--out", str(out), "--growth", "+50%", "--lang", "zh-CN"]
+    assert main(argv) == 0
     doc = json.loads((out / "model.json").read_text(encoding="utf-8"))
     n = doc["requests"]
     assert n == len(rows) and doc["inputs"]["unparsable"] == 1
@@ -239,7 +240,8 @@ def test_csv_input_iso_and_epoch_gzip(tmp_path):
     scenario = yaml.safe_load((out / "scenario.yaml").read_text(encoding="utf-8"))
     bare = next(t for t in scenario["transactions"] if t["name"] == "create_invoice")
     assert bare["path"] == "/create_invoice"
-    assert "edit their `path:`" in (out / "model.md").read_text(encoding="utf-8")
+    report = (out / "model.md").read_text(encoding="utf-8")
+    assert report.startswith("# 负载模型") and "回放前请编辑 scenario.yaml 中的 `path:`" in report
 
 
 def _one_error_line(capsys) -> str:
@@ -273,6 +275,8 @@ def test_missing_file_and_bad_options_exit_2(tmp_path, capsys):
         assert "--growth" in _one_error_line(capsys)
     assert main(["model", str(log), "--compress", "soon"]) == 2
     assert "--compress" in _one_error_line(capsys)
+    assert main(["model", str(log), "--out", str(log)]) == 2
+    assert "--out is a file" in _one_error_line(capsys)
     only_static = tmp_path / "static.log"
     only_static.write_text(log.read_text().replace("/x", "/app.css"))
     assert main(["model", str(only_static), "--out", str(tmp_path / "s")]) == 2
