@@ -24,6 +24,8 @@ from erpcap.errors import BadInput
 
 #: Seconds a line may be logged out of time order and still be put back in order.
 REORDER_S = 30.0
+#: Above this share of requests out of time order, the sessions are flagged unreliable.
+LATE_SHARE = 0.01
 #: The version of model.json's structure (major.minor; a reader refuses a newer major).
 MODEL_VERSION = "1.0"
 
@@ -113,6 +115,11 @@ def _model(
     sessions: Sessions,
     options: Options,
 ) -> Model:
+    if sessions.late > LATE_SHARE * max(arrivals.count, 1):
+        stats.warnings.append(
+            f"{sessions.late:,} requests came more than {REORDER_S:g} s after later ones of "
+            "the same user: sessions and think times are unreliable (sort the input by time)"
+        )
     inputs = {
         "files": stats.files,
         "formats": stats.formats,

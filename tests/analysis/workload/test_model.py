@@ -244,6 +244,18 @@ def test_csv_input_iso_and_epoch_gzip(tmp_path):
     assert report.startswith("# 负载模型") and "回放前请编辑 scenario.yaml 中的 `path:`" in report
 
 
+def test_unsorted_input_is_flagged(tmp_path, capsys):
+    rows = [f"{1793585701 + 10 * k},u{k % 3},GET /a/{k}" for k in range(300)]
+    log = tmp_path / "unsorted.csv"
+    log.write_text("timestamp,user,operation\n" + "\n".join(reversed(rows)) + "\n")
+    assert main(["model", str(log), "--out", str(tmp_path / "m")]) == 0
+    doc = json.loads((tmp_path / "m" / "model.json").read_text(encoding="utf-8"))
+    assert doc["requests"] == 300 and doc["routes"][0]["route"] == "GET /a/{id}"
+    assert doc["inputs"]["late_lines"] > 250
+    assert any("sort the input by time" in w for w in doc["inputs"]["warnings"])
+    assert "sort the input by time" in capsys.readouterr().out
+
+
 def _one_error_line(capsys) -> str:
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err
