@@ -56,6 +56,7 @@ CSV_COLUMNS = {
     "operation": ("operation", "op", "transaction", "action", "name", "request", "route"),
     "status": ("status", "status_code", "code"),
 }
+_DELIMITERS = (",", ";", "\t")
 _FORMAT_HINT = (
     "give nginx/Apache combined or common log lines, or a CSV with the header "
     "timestamp,user,operation (see --format)"
@@ -210,9 +211,25 @@ def split_operation(text: str) -> tuple[str, str] | None:
     return "", text
 
 
+def csv_header(line: str) -> tuple[str, dict[str, int]] | None:
+    """The delimiter (comma, semicolon or tab) and the column indices of a CSV header line.
+
+    >>> csv_header("\ufeffTime;User;Operation;Status")
+    (';', {'timestamp': 0, 'user': 1, 'operation': 2, 'status': 3})
+    >>> csv_header("10.0.0.7 - - [02/Nov/2026:10:15:01 +0000] ...") is None
+    True
+    """
+    for delimiter in _DELIMITERS:
+        if delimiter in line:
+            columns = csv_columns(next(csv.reader([line], delimiter=delimiter)))
+            if columns is not None:
+                return delimiter, columns
+    return None
+
+
 def csv_columns(header: Sequence[str]) -> dict[str, int] | None:
     """The CSV header's column indices by role; None when a required one is missing."""
-    names = [h.strip().lower() for h in header]
+    names = [h.strip().lstrip("\ufeff").strip().lower() for h in header]
     found: dict[str, int] = {}
     for role, aliases in CSV_COLUMNS.items():
         index = next((names.index(a) for a in aliases if a in names), None)
@@ -260,7 +277,7 @@ class _Source:
         stream: IO[bytes] = (
             gzip.GzipFile(fileobj=self._raw) if self.gzip else self._raw  # type: ignore[assignment]
         )
-        self.text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+        self.text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="replace", newline="")
 
     def position(self) -> int:
         """Bytes of the file read so far (compressed bytes for gzip)."""
@@ -311,8 +328,7 @@ def detect(path: Path, format: str = "auto") -> str:
     if not head:
         raise BadInput("the access log is empty", path=path, hint=_FORMAT_HINT)
     if format in ("auto", "csv"):
-        header = next(csv.reader([head[0][1]]))
-        if csv_columns(header) is not None:
+        if csv_header(head[0][1]) is not None:
             return "csv"
         if format == "csv":
             raise BadInput(
@@ -348,6 +364,7 @@ def read_hits(
     size = path.stat().st_size
     times = _TimeCache()
     columns: dict[str, int] | None = None
+    delimiter = ","
     hits = 0
     number = 0
     try:
@@ -358,12 +375,14 @@ def read_hits(
             if not line.strip():
                 continue
             if format == "csv":
-                row = next(csv.reader([line]), [])
                 if columns is None:
-                    columns = csv_columns(row)
-                    if columns is None:
+                    header = csv_header(line)
+                    if header is None:
                         stats.bad_line(path, number, line)
+                    else:
+                        delimiter, columns = header
                     continue
+                row = next(csv.reader([line], delimiter=delimiter), [])
                 hit = _csv_hit(row, columns)
             else:
                 hit = parse_combined(line, times)

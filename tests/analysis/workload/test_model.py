@@ -221,7 +221,8 @@ def test_csv_input_iso_and_epoch_gzip(tmp_path):
             writer.writerow([when.replace("+00:00", "Z"), user, op])
         f.write("not,a,row,with,a,time\n")
     epoch = tmp_path / "ops2.csv.gz"
-    body = "ts,user,op\n" + "".join(f"{ts:.3f},{user},{op}\n" for ts, user, op in rows[half:])
+    # a spreadsheet's export: a BOM, semicolons
+    body = "\ufeffts;user;op\n" + "".join(f"{ts:.3f};{user};{op}\n" for ts, user, op in rows[half:])
     epoch.write_bytes(gzip.compress(body.encode()))
     out = tmp_path / "model"
     argv = ["model", str(iso), str(epoch), "--out", str(out), "--growth", "+50%", "--lang", "zh-CN"]
