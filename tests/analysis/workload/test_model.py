@@ -257,6 +257,23 @@ def test_unsorted_input_is_flagged(tmp_path, capsys):
     assert "sort the input by time" in capsys.readouterr().out
 
 
+def test_truncated_gzip_keeps_what_was_read(tmp_path, capsys):
+    start = datetime(2026, 11, 2, 9)
+    lines = [
+        f"10.0.0.{k % 50} - - [{(start + timedelta(seconds=k)).strftime('%d/%b/%Y:%H:%M:%S')} "
+        f'+0000] "GET /orders/{k} HTTP/1.1" 200 10 "-" "agent {k % 7}"'
+        for k in range(20_000)
+    ]
+    data = gzip.compress(("\n".join(lines) + "\n").encode())
+    log = tmp_path / "access.log.1.gz"
+    log.write_bytes(data[: len(data) // 2])  # still being written, or cut by a copy
+    assert main(["model", str(log), "--out", str(tmp_path / "m")]) == 0
+    doc = json.loads((tmp_path / "m" / "model.json").read_text(encoding="utf-8"))
+    assert 0 < doc["requests"] < len(lines)
+    assert "damaged after line" in doc["inputs"]["warnings"][0]
+    assert "kept what was read" in capsys.readouterr().out
+
+
 def _one_error_line(capsys) -> str:
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err
