@@ -158,9 +158,7 @@ def _model(
         "busiest_60_minutes": arrivals.busiest_60_minutes(),
         "mean_rate_per_s": arrivals.count / seconds,
     }
-    active, first_minute = sessions.concurrency()
-    busy = active[active > 0]
-    peak_at = int(np.argmax(active)) if active.size else 0
+    concurrency = sessions.concurrency()
     doc["sessions"] = {
         "timeout_s": options.session_timeout_s,
         "count": sessions.count,
@@ -171,10 +169,10 @@ def _model(
             )
         ),
         "concurrency": {
-            "peak": int(active.max()) if active.size else 0,
-            "peak_minute": local_time((first_minute + peak_at) * 60.0, offset),
-            "p95": float(np.quantile(busy, 0.95)) if busy.size else 0.0,
-            "p50": float(np.quantile(busy, 0.50)) if busy.size else 0.0,
+            "peak": int(concurrency["peak"]),
+            "peak_minute": local_time(concurrency["peak_minute"] * 60.0, offset),
+            "p95": concurrency["p95"],
+            "p50": concurrency["p50"],
         },
     }
     gaps = np.frombuffer(sessions.gaps, dtype=float) if sessions.gaps else np.zeros(0)

@@ -80,15 +80,18 @@ class Arrivals:
         return {"start": self._when(start), "requests": n, "rate_per_s": n / 3600}
 
     def busiest_60_minutes(self) -> dict[str, Any]:
-        """The busiest 60 consecutive minutes, whatever the clock says."""
-        first = min(self.minutes)
-        counts = np.zeros(max(self.minutes) - first + 1, dtype=np.int64)
-        for minute, n in self.minutes.items():
-            counts[minute - first] = n
-        window = np.convolve(counts, np.ones(min(60, len(counts)), dtype=np.int64), "valid")
-        start = int(np.argmax(window))
-        n = int(window[start])
-        return {"start": self._when((first + start) * 60.0), "requests": n, "rate_per_s": n / 3600}
+        """The busiest 60 consecutive minutes, whatever the clock says (a window that starts
+        at a minute with requests; the minutes without any are never stored)."""
+        keys = sorted(self.minutes)
+        best, best_start, total, right = -1, keys[0], 0, 0
+        for left, start in enumerate(keys):
+            while right < len(keys) and keys[right] < start + 60:
+                total += self.minutes[keys[right]]
+                right += 1
+            if total > best:
+                best, best_start = total, start
+            total -= self.minutes[keys[left]]
+        return {"start": self._when(best_start * 60.0), "requests": best, "rate_per_s": best / 3600}
 
     def day_profile(self) -> list[float]:
         """Requests per hour of the day (0..23, local), averaged over the days covered."""

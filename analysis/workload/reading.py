@@ -57,6 +57,9 @@ CSV_COLUMNS = {
     "status": ("status", "status_code", "code"),
 }
 _DELIMITERS = (",", ";", "\t")
+#: Times outside [2000, 2100) are taken as unparsable: a stray 1970 or year-9999 stamp
+#: would otherwise stretch the log's span over decades.
+EARLIEST, LATEST = 946_684_800.0, 4_102_444_800.0
 _FORMAT_HINT = (
     "give nginx/Apache combined or common log lines, or a CSV with the header "
     "timestamp,user,operation (see --format)"
@@ -166,6 +169,8 @@ def parse_combined(line: str, times: _TimeCache | None = None) -> Hit | None:
     if user == "-":
         agent = m.group("agent")
         user = m.group("host") + (f" {agent}" if agent else "")
+    if not EARLIEST <= when[0] < LATEST:
+        return None
     return Hit(when[0], when[1], user, parts[0], parts[1], int(m.group("status")))
 
 
@@ -189,9 +194,12 @@ def _epoch_or_iso(text: str) -> tuple[float, int] | None:
     except ValueError:
         return None
     delta = when.utcoffset()
-    if delta is None:
-        return when.replace(tzinfo=UTC).timestamp(), 0
-    return when.timestamp(), int(delta.total_seconds())
+    try:
+        if delta is None:
+            return when.replace(tzinfo=UTC).timestamp(), 0
+        return when.timestamp(), int(delta.total_seconds())
+    except (OverflowError, ValueError, OSError):  # year 1 in a zone east of UTC
+        return None
 
 
 def split_operation(text: str) -> tuple[str, str] | None:
@@ -246,7 +254,7 @@ def _csv_hit(row: Sequence[str], columns: dict[str, int]) -> Hit | None:
     when = _epoch_or_iso(row[columns["timestamp"]])
     op = split_operation(row[columns["operation"]])
     user = row[columns["user"]].strip()
-    if when is None or op is None or not user:
+    if when is None or op is None or not user or not EARLIEST <= when[0] < LATEST:
         return None
     status = 0
     if "status" in columns:
@@ -397,11 +405,13 @@ def read_hits(
     finally:
         source.close()
     if hits == 0:
-        raise BadInput(
-            f"no parsable line in {number} lines",
-            path=path,
-            hint=_FORMAT_HINT,
-        )
+        hint = _FORMAT_HINT
+        if format == "csv":
+            hint = (
+                "each row needs a timestamp (ISO 8601 or epoch seconds, years 2000-2099), "
+                "a user and an operation"
+            )
+        raise BadInput(f"no parsable line in {number} lines", path=path, hint=hint)
 
 
 def local_time(ts: float, offset: int) -> str:

@@ -17,14 +17,14 @@ uniform reservoir sample beyond that; the mean and count stay exact).
 >>> s.finish()
 >>> s.count, sorted(s.gaps), s.gap_sum
 (3, [10.0, 20.0], 30.0)
+>>> s.concurrency()
+{'peak': 2, 'peak_minute': 0, 'p95': 2.0, 'p50': 1.0}
 """
 
 from __future__ import annotations
 
 import random
 from array import array
-
-import numpy as np
 
 #: Think times kept for the quantiles; beyond, a uniform sample of this many.
 MAX_GAPS = 500_000
@@ -96,15 +96,35 @@ class Sessions:
             self._close(state)
         self._open.clear()
 
-    def concurrency(self) -> tuple[np.ndarray, int]:
-        """Active sessions per minute, from the first minute with one; and that minute."""
-        if not self._starts:
-            return np.zeros(0, dtype=np.int64), 0
-        first = min(self._starts)
-        last = max(self._ends)
-        delta = np.zeros(last - first + 1, dtype=np.int64)
-        for minute, n in self._starts.items():
-            delta[minute - first] += n
-        for minute, n in self._ends.items():
-            delta[minute - first] -= n
-        return np.cumsum(delta)[:-1], first
+    def concurrency(self) -> dict[str, float]:
+        """Active sessions per minute: the peak and its (first) minute, and the p95 and the
+        median over the minutes with a session (the count that that share of minutes does not
+        exceed). Computed from the minutes where the count changes, so a log spanning years
+        costs no more than one spanning a day."""
+        points = sorted(set(self._starts) | set(self._ends))
+        segments: list[tuple[int, int, int]] = []  # (active sessions, minutes, first minute)
+        active = 0
+        for here, after in zip(points, points[1:], strict=False):
+            active += self._starts.get(here, 0) - self._ends.get(here, 0)
+            if active > 0:
+                segments.append((active, after - here, here))
+        if not segments:
+            return {"peak": 0, "peak_minute": 0, "p95": 0.0, "p50": 0.0}
+        peak = max(segments, key=lambda s: (s[0], -s[2]))
+        ranked = sorted(segments)
+        total = sum(s[1] for s in ranked)
+
+        def quantile(q: float) -> float:
+            seen = 0
+            for count, minutes, _ in ranked:
+                seen += minutes
+                if seen >= q * total:
+                    return float(count)
+            return float(ranked[-1][0])
+
+        return {
+            "peak": peak[0],
+            "peak_minute": peak[2],
+            "p95": quantile(0.95),
+            "p50": quantile(0.50),
+        }
