@@ -47,6 +47,11 @@ TEXTS: dict[str, dict[str, str]] = {
             "Little's law check: {sessions} sessions ÷ {think} s mean think ≈ {rate} "
             "requests/s, against {peak}/s in the busiest minute."
         ),
+        "little.off": (
+            "They differ by more than half (short sessions, or long pauses counted as "
+            "thinking): users-peak.yaml will not reproduce the peak rate; replay the peak "
+            "with rate-peak.yaml."
+        ),
         "mix": "Transaction mix (top routes of {routes})",
         "mix.columns": "| route | requests | share | 4xx | 5xx |",
         "other": "other ({routes} routes)",
@@ -103,6 +108,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "little": (
             "利特尔定律检验：{sessions} 个会话 ÷ 平均思考 {think} 秒 ≈ 每秒 {rate} 个请求，"
             "最繁忙的一分钟为 {peak}/s。"
+        ),
+        "little.off": (
+            "两者相差一半以上（会话很短，或长时间停顿被算作思考）：users-peak.yaml 无法重现峰值速率，"
+            "请用 rate-peak.yaml 回放峰值。"
         ),
         "mix": "事务组合（{routes} 个路由中的前几名）",
         "mix.columns": "| 路由 | 请求数 | 占比 | 4xx | 5xx |",
@@ -215,15 +224,16 @@ def _sessions(doc: dict[str, Any], t: dict[str, str]) -> list[str]:
         "",
     ]
     if c["peak"] and think["mean"]:
-        lines += [
-            t["little"].format(
-                sessions=f"{c['peak']:,}",
-                think=f"{think['mean']:.3g}",
-                rate=f"{c['peak'] / think['mean']:.3g}",
-                peak=f"{doc['arrivals']['peak_minute']['rate_per_s']:.3g}",
-            ),
-            "",
-        ]
+        little, peak = c["peak"] / think["mean"], doc["arrivals"]["peak_minute"]["rate_per_s"]
+        text = t["little"].format(
+            sessions=f"{c['peak']:,}",
+            think=f"{think['mean']:.3g}",
+            rate=f"{little:.3g}",
+            peak=f"{peak:.3g}",
+        )
+        if not 2 / 3 <= little / peak <= 1.5:
+            text += " " + t["little.off"]
+        lines += [text, ""]
     return lines
 
 

@@ -190,6 +190,9 @@ def test_writes_the_replay_files(modelled):
     report = (out / "model.md").read_text(encoding="utf-8")
     assert "GET /orders/{id}" in report and "erpcap run --target URL --scenario" in report
     assert f"{doc['think_time_s']['p90']:.3g}" in report
+    # the burst's one-request users make many sessions that send little: the report says the
+    # closed model cannot reproduce this peak (Little's law: sessions / think ≠ rate)
+    assert "users-peak.yaml will not reproduce the peak rate" in report
 
 
 def _csv_stream(rng, users, mean_s, start, ops, probabilities):
