@@ -35,6 +35,7 @@ COMMANDS = (
     "sql",
     "usl",
     "whatif",
+    "model",
 )
 #: Commands whose module has another name (``import`` is a Python keyword).
 _MODULES = {"import": "imports"}
