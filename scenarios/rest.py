@@ -212,9 +212,8 @@ class _Reader:
             raise self.bad("'transactions' is empty", doc, "transactions",
                            hint="list at least one transaction")  # fmt: skip
         transactions = tuple(self.transaction(entry) for entry in doc["transactions"])
-        names = [t.name for t in transactions]
-        for t in transactions:
-            if names.count(t.name) > 1:
+        for i, t in enumerate(transactions):
+            if any(t.name == other.name for other in transactions[:i]):
                 raise BadInput(f"two transactions are called {t.name!r}", path=self.file,
                                line=t.line, hint="give each transaction its own name")  # fmt: skip
             if t.rpc is not None and rpc is None:
@@ -271,9 +270,9 @@ class _Reader:
             raise self.bad(f"params of {name} must be a mapping", entry, "params")
         save = self.mapping(entry, "save", f"save of {name}")
         for key in keys(save):
-            if not key.isidentifier() or not isinstance(save[key], str) or not save[key]:
+            if not key.isidentifier() or not isinstance(save[key], str) or not save[key].strip():
                 raise self.bad(f"save of {name}: {key!r} must be a name mapped to a dotted "
-                               "path in the response, e.g. {order_id: data.id}", save, key)  # fmt: skip
+                               "path in the response, e.g. {order_id: data.id} ('.' for all of it)", save, key)  # fmt: skip
         needs = entry.get("needs", [])
         if not isinstance(needs, list) or not all(isinstance(n, str) for n in needs):
             raise self.bad(f"needs of {name} must be a list of saved names", entry, "needs")

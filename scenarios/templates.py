@@ -69,11 +69,14 @@ def plain(value: Any) -> Any:
 
 
 def dig(body: Any, path: str) -> Any:
-    """The value at a dotted ``path`` in a JSON body (list items by index); KeyError if none.
+    """The value at a dotted ``path`` in a JSON body (list items by index; ``.`` is the whole
+    body); KeyError if none.
 
-    >>> dig({"data": {"items": [{"id": 4}]}}, "data.items.0.id")
-    4
+    >>> dig({"data": {"items": [{"id": 4}]}}, "data.items.0.id"), dig(17, ".")
+    (4, 17)
     """
+    if path == ".":
+        return body
     value = body
     for part in path.split("."):
         if isinstance(value, dict) and part in value:

@@ -17,6 +17,7 @@ port and prints ``PORT <n>``. Database ``demo``, user ``admin`` with password ``
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import sys
@@ -69,9 +70,14 @@ class _State:
                 ids = args[0] if isinstance(args[0], list) else [args[0]]
                 missing = [i for i in ids if i not in records]
                 if missing:
-                    raise OdooError("odoo.exceptions.MissingError", f"Record does not exist: {missing}")
+                    raise OdooError(
+                        "odoo.exceptions.MissingError", f"Record does not exist: {missing}"
+                    )
                 return [_fields(records[i], kwargs.get("fields")) for i in ids]
-        raise OdooError("builtins.AttributeError", f"The method '{method}' does not exist on the model '{model}'")
+        raise OdooError(
+            "builtins.AttributeError",
+            f"The method '{method}' does not exist on the model '{model}'",
+        )
 
 
 def _match(record: dict[str, Any], domain: list[Any]) -> bool:
@@ -145,10 +151,8 @@ def main() -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(_State()))
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ port and prints ``PORT <n>``. The API, under ``/api``:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
@@ -138,10 +139,8 @@ def main() -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(_State()))
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
