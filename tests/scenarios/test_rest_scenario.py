@@ -238,7 +238,6 @@ def _stats(target: str) -> dict:
         return json.loads(response.read())
 
 
-@pytest.mark.slow
 def test_a_declarative_scenario_runs_end_to_end(scenario_dir: Path) -> None:
     with _server("rest_server.py") as target:
         result = _erpcap_run(target, scenario_dir / "scenario.yaml", scenario_dir / "runs")
