@@ -1,7 +1,8 @@
 """A tiny REST ERP of its own, for the declarative-scenario tests (not the reference ERP).
 
-Run as a script (its own process): ``python rest_server.py`` listens on 127.0.0.1 at a free
-port and prints ``PORT <n>``. The API, under ``/api``:
+Run as a script (its own process): ``python rest_server.py [--token-uses N]`` listens on
+127.0.0.1 at a free port and prints ``PORT <n>``. ``--token-uses`` makes each token expire
+after N requests (401 ``token_expired``), as a session timeout would. The API, under ``/api``:
 
 - ``POST /api/auth/login`` ``{"user", "password"}`` → ``{"data": {"token": ...}}``; 401 with
   ``{"error": {"code", "message"}}`` unless the password is ``s3cret``;
@@ -32,8 +33,11 @@ PASSWORD = "s3cret"
 
 
 class _State:
-    def __init__(self) -> None:
+    def __init__(self, token_uses: int = 0) -> None:
         self.lock = threading.Lock()
+        self.token_uses = token_uses
+        self.uses: Counter[str] = Counter()
+        self.expired = 0
         self.orders: dict[int, dict[str, Any]] = {}
         self.ids = itertools.count(1)
         self.logins: Counter[str] = Counter()
@@ -80,6 +84,7 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
                     self._send(200, {"logins": dict(state.logins), "skus": dict(state.skus),
                                      "calls": dict(state.calls), "orders": len(state.orders),
                                      "missing_orders": state.missing_orders,
+                                     "expired": state.expired,
                                      "warehouses": dict(state.warehouses)})  # fmt: skip
                 return
             if url.path == "/api/auth/login" and method == "POST":
@@ -88,10 +93,19 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
                     return
                 with state.lock:
                     state.logins[str(body.get("user"))] += 1
-                self._send(200, {"data": {"token": f"tok-{body.get('user')}"}})
+                    token = f"tok-{body.get('user')}-{sum(state.logins.values())}"
+                self._send(200, {"data": {"token": token}})
                 return
-            if not (self.headers.get("Authorization") or "").startswith("Bearer tok-"):
+            auth = self.headers.get("Authorization") or ""
+            if not auth.startswith("Bearer tok-"):
                 self._error(401, "unauthorized", "no or bad token")
+                return
+            with state.lock:
+                state.uses[auth] += 1
+                expired = 0 < state.token_uses < state.uses[auth]
+                state.expired += expired
+            if expired:
+                self._error(401, "token_expired", "the session expired")
                 return
             if self.headers.get("X-Tenant") != "acme":
                 self._error(400, "no_tenant", "X-Tenant header missing")
@@ -136,7 +150,8 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
 
 
 def main() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(_State()))
+    uses = int(sys.argv[sys.argv.index("--token-uses") + 1]) if "--token-uses" in sys.argv else 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(_State(uses)))
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):

@@ -206,9 +206,11 @@ def test_think_distributions_have_their_mean_and_range(think, mean, low, high) -
 
 
 @contextmanager
-def _server(script: str) -> Iterator[str]:
+def _server(script: str, *args: str) -> Iterator[str]:
     proc = subprocess.Popen(
-        [sys.executable, str(HERE / script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        [sys.executable, str(HERE / script), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     try:
         assert proc.stdout is not None
@@ -291,3 +293,38 @@ def test_a_refused_login_stops_the_run_before_it_starts(scenario_dir: Path) -> N
     assert f"{path}:11:" in lines[0] and "HTTP 401" in lines[0] and "login" in lines[0]
     assert "wrong" not in lines[0]
     assert not (scenario_dir / "runs").exists() and seen["calls"] == {}
+
+
+EXPIRING = """\
+base_path: /api
+think: 0.1s
+headers: {X-Tenant: acme}
+login:
+  method: POST
+  path: /auth/login
+  json: {user: clerk, password: "${env.ERP_TEST_PASSWORD}"}
+  save: {token: data.token}
+  headers: {Authorization: "Bearer ${token}"}
+transactions:
+  - name: check_availability
+    path: /items/SKU-7
+"""
+
+
+def test_a_401_makes_the_user_log_in_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ERP_TEST_PASSWORD", "s3cret")
+    path = tmp_path / "expiring.yaml"
+    path.write_text(EXPIRING, encoding="utf-8")
+    with _server("rest_server.py", "--token-uses", "10") as target:
+        result = _erpcap_run(target, path, tmp_path / "runs", None, "--users", "2")
+        assert result.returncode == 0, result.stderr[-3000:]
+        seen = _stats(target)
+    findings = RunDir.open(tmp_path / "runs" / "latest").read_findings()
+    tx = {t["name"]: t for t in findings["transactions"]}
+    expired = tx["check_availability"]["errors"]
+    assert expired == seen["expired"] > 0
+    assert {e["error"] for e in findings["errors"]} == {"401 token_expired: the session expired"}
+    # Each 401 led to one new login (the last may have come as the run stopped).
+    assert expired + 1 <= tx["login"]["count"] <= expired + 2
+    assert tx["login"]["errors"] == 0
+    assert tx["check_availability"]["count"] - expired > 10 * expired - 2
