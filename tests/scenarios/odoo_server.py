@@ -13,11 +13,17 @@ port and prints ``PORT <n>``. Database ``demo``, user ``admin`` with password ``
   JSON-RPC error (HTTP 200) shaped as Odoo's: ``{"code": 200, "message": "Odoo Server
   Error", "data": {"name": ..., "message": ...}}``.
 - ``GET /stats``: the calls seen, by ``model.method``.
+
+It also answers Tryton's protocol at ``POST /demo/`` (JSON-RPC 1.0): ``common.db.login(login,
+{"password": ...})`` → ``[uid, session]`` (``null`` when refused); ``model.<model>.<method>``
+with the context as the last parameter, only with ``Authorization: Session
+base64(login:uid:session)`` (else HTTP 401); errors as ``["UserError", [message, ""]]``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import base64
 import itertools
 import json
 import sys
@@ -26,7 +32,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-DB, LOGIN, PASSWORD, UID = "demo", "admin", "admin", 2
+DB, LOGIN, PASSWORD, UID, SESSION = "demo", "admin", "admin", 2, "f00d"
 
 
 class OdooError(Exception):
@@ -130,6 +136,9 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             size = int(self.headers.get("Content-Length") or 0)
             request = json.loads(self.rfile.read(size) or b"{}")
+            if self.path == f"/{DB}/":
+                self._tryton(request)
+                return
             if self.path != "/jsonrpc":
                 self._send(404, {"error": "not found"})
                 return
@@ -142,6 +151,30 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
                 reply["error"] = {"code": 200, "message": "Odoo Server Error",
                                   "data": {"name": exc.name, "message": exc.message,
                                            "arguments": [exc.message], "debug": "Traceback ..."}}  # fmt: skip
+            self._send(200, reply)
+
+        def _tryton(self, request: dict[str, Any]) -> None:
+            method, params = str(request.get("method")), list(request.get("params") or [])
+            reply: dict[str, Any] = {"id": request.get("id")}
+            if method == "common.db.login":
+                ok = params[:1] == [LOGIN] and params[1:2] == [{"password": PASSWORD}]
+                reply["result"] = [UID, SESSION] if ok else None
+                self._send(200, reply)
+                return
+            expected = base64.b64encode(f"{LOGIN}:{UID}:{SESSION}".encode()).decode()
+            if self.headers.get("Authorization") != f"Session {expected}":
+                self._send(401, {"error": "unauthorized"})
+                return
+            model, _, name = method.removeprefix("model.").rpartition(".")
+            if not method.startswith("model.") or not isinstance(params[-1:][0], dict):
+                reply["error"] = ["UserError", [f"bad call {method} (the context comes last)", ""]]
+            else:
+                try:
+                    args = params[:-1]  # Tryton's search: domain, offset, limit, order
+                    limit = {"limit": args[2]} if name == "search" and len(args) > 2 else {}
+                    reply["result"] = state.execute(model, name, args[:1], limit)
+                except OdooError as exc:
+                    reply["error"] = ["UserError", [exc.message, ""]]
             self._send(200, reply)
 
     return Handler

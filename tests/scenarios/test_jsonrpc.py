@@ -56,9 +56,10 @@ transactions:
 """
 
 LOCUSTFILE = """\
-from locust import constant, task
+from locust import FastHttpUser, constant, task
 
-from erpcap.scenarios.jsonrpc_users import OdooUser
+from erpcap.scenarios.jsonrpc import RpcClient, RpcError
+from erpcap.scenarios.jsonrpc_users import OdooUser, TrytonUser
 
 
 class Sales(OdooUser):
@@ -79,6 +80,31 @@ class Sales(OdooUser):
     def broken(self):
         self.odoo.execute("no.such.model", "search", [])
         raise AssertionError("not reached: a failed call ends the task")
+
+
+class Parties(TrytonUser):
+    wait_time = constant(0.05)
+    db, username, password = "demo", "admin", "admin"
+
+    @task
+    def parties(self):
+        ids = self.tryton.execute("res.partner", "search", [["is_company", "=", True]], 0, 3, None)
+        assert ids and len(ids) <= 3, ids
+
+
+class Fast(FastHttpUser):
+    wait_time = constant(0.05)
+
+    def on_start(self):
+        self.rpc = RpcClient(self.client, db="demo", user="admin", password="admin")
+
+    @task
+    def count(self):
+        self.rpc.execute("sale.order", "search_count", [], name="fast.search_count")
+        try:
+            self.rpc.execute("sale.order", "unlink", [1], name="fast.unlink")
+        except RpcError as exc:
+            assert "does not exist" in exc.message
 """
 
 
@@ -177,14 +203,15 @@ def test_a_refused_jsonrpc_login_stops_the_run(tmp_path: Path) -> None:
 
 
 def test_a_python_locustfile_uses_the_adapter(tmp_path: Path) -> None:
-    """``OdooUser`` in a plain Locust process (the user's own locustfile, no erpcap run):
-    one request per model and method, the login once per user, a JSON-RPC error a failure
-    with its message that ends the task quietly."""
+    """``OdooUser``, ``TrytonUser`` and ``RpcClient`` on a ``FastHttpUser`` in a plain Locust
+    process (the user's own locustfile, no erpcap run): one request per model and method, the
+    login once per user, a JSON-RPC error a failure with its message that ends the task
+    quietly (or that the task catches)."""
     (tmp_path / "sales.py").write_text(LOCUSTFILE, encoding="utf-8")
     with _server("odoo_server.py") as target:
         result = subprocess.run(
             [sys.executable, "-m", "locust", "-f", str(tmp_path / "sales.py"), "--headless",
-             "-u", "2", "-r", "2", "-t", "3s", "--stop-timeout", "2", "--host", target,
+             "-u", "3", "-r", "3", "-t", "3s", "--stop-timeout", "2", "--host", target,
              "--csv", str(tmp_path / "out"), "--only-summary"],
             capture_output=True, text=True, timeout=90, cwd=tmp_path,
         )  # fmt: skip
@@ -195,10 +222,15 @@ def test_a_python_locustfile_uses_the_adapter(tmp_path: Path) -> None:
         failures = list(csv.DictReader(handle))
     names = set(stats) - {"Aggregated"}
     assert names == {"login", "sale.order.search", "sale.order.read", "common.version",
-                     "no.such.model.search"}, names  # fmt: skip
-    assert stats["login"]["Request Count"] == "2" and stats["login"]["Failure Count"] == "0"
+                     "no.such.model.search", "res.partner.search", "fast.search_count",
+                     "fast.unlink"}, names  # fmt: skip
+    assert stats["login"]["Request Count"] == "3" and stats["login"]["Failure Count"] == "0"
+    assert stats["res.partner.search"]["Failure Count"] == "0"  # Tryton: the session header
+    assert stats["fast.search_count"]["Failure Count"] == "0"  # FastHttpUser's client
     assert int(stats["sale.order.read"]["Request Count"]) > 0
     assert stats["sale.order.read"]["Failure Count"] == "0"  # the ids search answered
-    assert [f["Name"] for f in failures] == ["no.such.model.search"]
-    assert "Object no.such.model doesn't exist" in failures[0]["Error"]
+    errors = {f["Name"]: f["Error"] for f in failures}
+    assert set(errors) == {"no.such.model.search", "fast.unlink"}, failures
+    assert "Object no.such.model doesn't exist" in errors["no.such.model.search"]
+    assert "The method 'unlink' does not exist" in errors["fast.unlink"]
     assert "not reached" not in result.stderr and "Traceback" not in result.stderr
