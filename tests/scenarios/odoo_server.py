@@ -22,8 +22,8 @@ base64(login:uid:session)`` (else HTTP 401); errors as ``["UserError", [message,
 
 from __future__ import annotations
 
-import contextlib
 import base64
+import contextlib
 import itertools
 import json
 import sys
