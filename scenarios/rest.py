@@ -462,7 +462,7 @@ class _Reader:
         if login is not None:
             used = [r for k in ("path", "params", "json") for r in references(login_doc.get(k))]
             login = replace(login, feeders=_feeders_of(used))
-        if not any(not t.needs for t in transactions):
+        if not any(set(t.needs) <= login_saves for t in transactions):
             raise self.bad("every transaction needs a saved value, so none can ever run", top,
                            "transactions", hint="let a transaction without 'needs' save it")  # fmt: skip
         return replace(model, transactions=transactions, login=login)
