@@ -279,6 +279,28 @@ def test_a_declarative_scenario_runs_end_to_end(scenario_dir: Path) -> None:
     ]
     report = run.file("report.html").read_text(encoding="utf-8")
     assert "slow_report: p95" in report and "5 ms target" in report
+    # Targets given to `erpcap analyze` replace the scenario's.
+    again = subprocess.run(
+        [sys.executable, "-m", "erpcap", "analyze", str(run.path), "--slo-p95-ms", "500"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    replaced = run.read_findings()
+    assert "transactions" not in replaced["slo"] and replaced["slo"]["p95_ms"]["query"] == 500
+    assert not {"latency.p95_over_target", "slo.transaction_missed"} & {
+        f["id"] for f in replaced["findings"]
+    }
+
+
+def test_recorded_targets_keep_only_what_they_know() -> None:
+    from erpcap.analysis.rules import Slo
+
+    meta = {"slo": {"transactions": {"a": {"p95_ms": 5, "bogus": 1, "p99_ms": "x"},
+                                     "b": {"p50_ms": True}, "c": "fast"}}}  # fmt: skip
+    slo = Slo.recorded(meta)
+    assert slo.transactions == {"a": {"p95_ms": 5.0}}
+    assert slo.p95_target_ms("a", "query") == 5.0 and slo.p95_target_ms("b", "close") == 20000.0
+    assert Slo.recorded({}).transactions == {} and "transactions" not in Slo().to_dict()
 
 
 def test_a_refused_login_stops_the_run_before_it_starts(scenario_dir: Path) -> None:
