@@ -152,8 +152,8 @@ def load_rest_model(path: str | Path) -> RestModel:
 
 
 class _Reader:
-    """Checks one document; ``where`` holds the line of every key (the loader records only
-    where each mapping starts)."""
+    """Checks one document. ``key_lines`` holds the line of every key, by ``id`` of its
+    mapping (the loader records only where each mapping starts)."""
 
     def __init__(self, file: Path, doc: dict[str, Any]) -> None:
         self.file = file
@@ -272,7 +272,8 @@ class _Reader:
         for key in keys(save):
             if not key.isidentifier() or not isinstance(save[key], str) or not save[key].strip():
                 raise self.bad(f"save of {name}: {key!r} must be a name mapped to a dotted "
-                               "path in the response, e.g. {order_id: data.id} ('.' for all of it)", save, key)  # fmt: skip
+                               "path in the response", save, key,
+                               hint="e.g. {order_id: data.id}; '.' saves all of it")  # fmt: skip
         needs = entry.get("needs", [])
         if not isinstance(needs, list) or not all(isinstance(n, str) for n in needs):
             raise self.bad(f"needs of {name} must be a list of saved names", entry, "needs")
@@ -280,7 +281,7 @@ class _Reader:
         return Step(
             name=name, line=line_of(entry, 1), method="POST" if rpc else method,
             path=str(path or ""), params=plain(params), json=plain(entry.get("json")),
-            headers=MappingProxyType({} if login else self.headers(entry, "headers")),
+            headers=MappingProxyType({}) if login else self.headers(entry, "headers"),
             save=MappingProxyType({k: str(save[k]) for k in keys(save)}), needs=tuple(needs),
             weight=weight, group=group, think=self.think(entry, "think"), slo=slo, rpc=rpc,
         )  # fmt: skip
@@ -437,13 +438,14 @@ class _Reader:
         login_saves = set(model.login.save) if model.login else set()
         later_saves = {k for t in model.transactions for k in t.save}
         top = self.doc
-        self.refs(model, top, "headers", set(), "the scenario's headers")
+        self.refs(model, top, "headers", set(), "the scenario's headers", feeders=False)
         if "jsonrpc" in top:
             self.refs(model, top, "jsonrpc", set(), "jsonrpc")
         if model.login is not None:
             for key in ("path", "params", "json"):
                 self.refs(model, login_doc, key, set(), "the login")
-            self.refs(model, login_doc, "headers", login_saves, "the login's headers")
+            self.refs(model, login_doc, "headers", login_saves, "the login's headers",
+                      feeders=False)  # fmt: skip
         entries = top["transactions"]
         steps = []
         for entry, step in zip(entries, model.transactions, strict=True):
@@ -456,12 +458,12 @@ class _Reader:
                                    entry, "needs", hint="save it with save: {NAME: PATH}")  # fmt: skip
             waits = tuple(dict.fromkeys([*step.needs, *(r for r in used if r in later_saves
                                                          and r not in login_saves)]))  # fmt: skip
-            steps.append((step, waits, _feeders_of(used)))
+            steps.append((step, waits, feeders_of(used)))
         transactions = tuple(replace(s, needs=w, feeders=f) for s, w, f in steps)
         login = model.login
         if login is not None:
             used = [r for k in ("path", "params", "json") for r in references(login_doc.get(k))]
-            login = replace(login, feeders=_feeders_of(used))
+            login = replace(login, feeders=feeders_of(used))
         if not any(set(t.needs) <= login_saves for t in transactions):
             raise self.bad("every transaction needs a saved value, so none can ever run", top,
                            "transactions", hint="let a transaction without 'needs' save it")  # fmt: skip
@@ -480,11 +482,17 @@ class _Reader:
         return default
 
     def refs(self, model: RestModel, parent: dict[str, Any], key: str, saved: set[str],
-             what: str) -> list[str]:  # fmt: skip
+             what: str, *, feeders: bool = True) -> list[str]:  # fmt: skip
+        """The references under ``parent[key]``, each checked; ``feeders=False`` for headers
+        sent with every request (no row is drawn for them)."""
         value = parent.get(key)
         found = references(value)
         for ref in found:
             where = self.ref_line(value, ref, self.line(parent, key))
+            if "." in ref and not ref.startswith("env.") and not feeders:
+                raise BadInput(f"{what} uses ${{{ref}}}, but headers sent with every request "
+                               "cannot use feeders", path=self.file, line=where,
+                               hint="use ${env.NAME} or a value the login saves")  # fmt: skip
             if ref.startswith("env."):
                 if ref[4:] not in os.environ:
                     raise BadInput(f"{what} uses ${{{ref}}} but the environment variable "
@@ -507,8 +515,12 @@ class _Reader:
         return found
 
 
-def _feeders_of(refs: list[str]) -> tuple[str, ...]:
-    """The feeders that ``refs`` draw from, in order."""
+def feeders_of(refs: list[str]) -> tuple[str, ...]:
+    """The feeders that ``refs`` draw from, in order.
+
+    >>> feeders_of(["items.id", "env.X", "order_id", "people.user", "items.sku"])
+    ('items', 'people')
+    """
     return tuple(dict.fromkeys(r.split(".")[0] for r in refs if "." in r and r[:4] != "env."))
 
 

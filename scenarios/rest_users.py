@@ -34,8 +34,8 @@ from erpcap.scenarios.catalog import Scenario
 from erpcap.scenarios.jsonrpc import RpcClient
 from erpcap.scenarios.jsonrpc_users import RpcFailed
 from erpcap.scenarios.launch import LoadSettings
-from erpcap.scenarios.rest import RestModel, Step, load_rest_model
-from erpcap.scenarios.templates import dig, render
+from erpcap.scenarios.rest import RestModel, Step, feeders_of, load_rest_model
+from erpcap.scenarios.templates import dig, references, render
 from erpcap.scenarios.think_dist import ThinkTime
 
 #: Characters of a response body kept in an error text when it has no error message.
@@ -65,6 +65,8 @@ class RestUser(HttpUser):
     settings: ClassVar[LoadSettings]
     rows: ClassVar[FeederRows]
     numbers: ClassVar[itertools.count[int]]
+    #: The feeders a login draws a row of: its step's and the jsonrpc block's.
+    login_feeders: ClassVar[tuple[str, ...]]
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)  # type: ignore[no-untyped-call]
@@ -113,8 +115,8 @@ class RestUser(HttpUser):
         """Run the login step and the JSON-RPC login; True when both (those given) worked."""
         self.logged_in = False
         login = self.model.login
+        self.current = self.rows.draw(self.login_feeders)
         if login is not None:
-            self.current = self.rows.draw(login.feeders)
             if not self._request(login, group="auth"):
                 return False
             self.session_headers = {
@@ -227,7 +229,12 @@ class RestUser(HttpUser):
 def rest_user_classes(scenario: Scenario, settings: LoadSettings) -> dict[str, type[Any]]:
     """The Locust user class of a declarative scenario, keyed by its class name."""
     model = load_rest_model(scenario.source or scenario.name)
+    rpc = model.jsonrpc
+    used = [*(model.login.feeders if model.login else ())]
+    if rpc is not None:
+        used += feeders_of(references([rpc.db, rpc.user, rpc.password]))
     attrs = {
+        "login_feeders": tuple(dict.fromkeys(used)),
         "abstract": False,
         "model": model,
         "settings": settings,

@@ -126,6 +126,7 @@ BAD_INPUTS = [
     (("    think: {uniform: [0.2s, 0.6s]}", "    needs: [invoice_id]"), 22, "no transaction saves"),
     (("  - name: slow_report", "  - name: get_order"), 36, "two transactions are called"),
     (("    path: /reports/slow", "    jsonrpc: {service: object, method: execute_kw}"), 36, "no 'jsonrpc' block"),
+    (("X-Tenant: acme}", 'X-Tenant: "${items.sku}"}'), 6, "cannot use feeders"),
     (("  save: {token: data.token}", "  save: {token: [data]}"), 14, "dotted"),
 ]  # fmt: skip
 
