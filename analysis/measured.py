@@ -77,7 +77,8 @@ def within_slo(block: dict[str, Any], slo: Slo) -> bool:
     if block["error_rate"] > slo.error_rate:
         return False
     for tx in block["transactions"]:
-        if tx["count"] >= MIN_SAMPLES and (tx.get("p95_ms") or 0.0) > slo.target_ms(tx["group"]):
+        target = slo.p95_target_ms(tx["name"], tx["group"])
+        if tx["count"] >= MIN_SAMPLES and (tx.get("p95_ms") or 0.0) > target:
             return False
     return True
 

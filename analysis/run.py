@@ -194,13 +194,16 @@ def analyze_run(
 ) -> dict[str, Any]:
     """Analyse ``run``: write ``intervals.parquet`` and ``findings.json``; return the findings.
 
+    Without ``slo``, the default targets and the per-transaction targets run.json records (a
+    declarative scenario's ``slo:``) apply.
+
     Raises:
         BadInput: the run holds fewer requests than its findings.json was computed from
             (unless ``force``).
     """
-    slo = slo or Slo()
     rules = registered_rules() if rules is None else rules
     meta = run.read_meta()
+    slo = slo or Slo.recorded(meta)  # the scenario's per-transaction targets, if any
     inputs = run.inputs()
     _refuse_less_data(run, inputs, force=force)
     requests = with_response(run.read_table("requests").sort_values("start", kind="stable"))

@@ -61,6 +61,14 @@ class LoadPlan:
     expect_workers: int = 0
 
     def describe(self) -> dict[str, Any]:
+        doc = self._describe()
+        if self.scenario.kind == "rest":  # its think times and per-transaction SLOs
+            from erpcap.scenarios.rest import describe_rest
+
+            doc.update(describe_rest(self.scenario))
+        return doc
+
+    def _describe(self) -> dict[str, Any]:
         return {
             "target": {"url": redact_url(self.target)},
             "scenario": self.scenario.name,

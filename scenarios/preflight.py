@@ -3,7 +3,9 @@
 A wrong ``--password`` would otherwise turn every request of a ten-minute ladder into a 401
 and the report into a page of errors. :func:`check_login` logs in once as each user the
 scenario's roles use (``POST /auth/login``, as the user classes do) and refuses to start
-when the target rejects the credentials. It uses plain HTTP (httpx), not Locust.
+when the target rejects the credentials; a declarative scenario runs its own login step and
+JSON-RPC login instead (:mod:`erpcap.scenarios.rest_preflight`). It uses plain HTTP (httpx),
+not Locust.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ def check_login(target: str, scenario: Scenario, password: str, *, timeout_s: fl
             login endpoint: not the API the scenario is written for).
         TargetError: the login failed otherwise (5xx, no answer).
     """
+    if scenario.kind == "rest":  # a declarative scenario: its own login step
+        from erpcap.scenarios.rest import load_rest_model
+        from erpcap.scenarios.rest_preflight import check_rest_login
+
+        check_rest_login(target, load_rest_model(scenario.ref), timeout_s=timeout_s)
+        return
     usernames = sorted({ROLES[mix.role].username for mix in scenario.users})
     url = target.rstrip("/") + LOGIN_PATH
     with httpx.Client(timeout=timeout_s) as client:

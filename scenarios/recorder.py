@@ -13,7 +13,8 @@ them (``locust/event.py``; ``HttpSession.request`` fires ``request`` with these 
 
 Context keys the user classes set: ``user_class``; ``intended_start`` (epoch seconds) for
 arrival-paced users; ``outcome`` for a business outcome recorded on a successful request
-(e.g. ``insufficient_stock``).
+(e.g. ``insufficient_stock``); ``group``, the transaction group, when the user knows it (a
+declarative scenario's ``group:``; else the catalogue's :func:`group_of` the name).
 
 Active users: Locust fires ``request`` when a request *ends*, so the count then may already
 be the next step's. The recorder keeps a timeline of the user count (sampled every 0.1 s and
@@ -281,7 +282,7 @@ def request_row(
         "intended_start": intended,
         "start": start,
         "name": str(name),
-        "group": group_of(str(name)),
+        "group": str(context.get("group") or group_of(str(name))),
         "user_class": str(context.get("user_class", "")),
         "method": str(request_type),
         "status_code": int(status_code or 0),

@@ -13,7 +13,7 @@ module              rules
 ==================  =======================================================================
 ``run``             ``run.incomplete``, ``data.few_samples``
 ``failures``        ``errors.rate_high`` (advice by cause)
-``latency``         ``latency.p95_over_target``
+``latency``         ``latency.p95_over_target``, ``slo.transaction_missed``
 ``capacity``        ``capacity.saturated``, ``load.light``
 ``capacity_model``  ``capacity.knee``, ``capacity.usl``, ``load.generator_limit``,
                     ``capacity.unsteady_step``

@@ -31,12 +31,44 @@ class Slo:
         }
     )
     error_rate: float = 0.01
+    #: Per-transaction targets, e.g. ``{"check_availability": {"p95_ms": 800.0,
+    #: "p99_ms": 2000.0, "error_rate": 0.01}}`` (keys ``p50_ms``, ``p90_ms``, ``p95_ms``,
+    #: ``p99_ms``, ``error_rate``): a declarative scenario's ``slo:``, which ``erpcap run``
+    #: records in run.json. A transaction's own p95 target replaces its group's.
+    transactions: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def target_ms(self, group: str) -> float:
         return self.p95_ms.get(group, self.p95_ms["other"])
 
+    def p95_target_ms(self, name: str, group: str) -> float:
+        """The p95 target of transaction ``name``: its own, else its group's."""
+        own = self.transactions.get(name, {}).get("p95_ms")
+        return float(own) if own is not None else self.target_ms(group)
+
     def to_dict(self) -> dict[str, Any]:
-        return {"p95_ms": dict(self.p95_ms), "error_rate": self.error_rate}
+        doc: dict[str, Any] = {"p95_ms": dict(self.p95_ms), "error_rate": self.error_rate}
+        if self.transactions:
+            doc["transactions"] = {k: dict(v) for k, v in self.transactions.items()}
+        return doc
+
+    @classmethod
+    def recorded(cls, meta: dict[str, Any]) -> Slo:
+        """The default targets plus the per-transaction ones run.json records (``slo``)."""
+        block = meta.get("slo")
+        found = block.get("transactions") if isinstance(block, dict) else None
+        targets: dict[str, dict[str, float]] = {}
+        for name, values in (found or {}).items() if isinstance(found, dict) else ():
+            if isinstance(values, dict):
+                clean = {str(k): float(v) for k, v in values.items()
+                         if k in TRANSACTION_TARGETS and isinstance(v, int | float)
+                         and not isinstance(v, bool)}  # fmt: skip
+                if clean:
+                    targets[str(name)] = clean
+        return cls(transactions=targets)
+
+
+#: The keys of a per-transaction target (:attr:`Slo.transactions`).
+TRANSACTION_TARGETS = ("p50_ms", "p90_ms", "p95_ms", "p99_ms", "error_rate")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,9 @@ examples:
   erpcap analyze runs/2026-11-25T10-00-00_demo
   erpcap analyze runs/latest --slo-p95-ms 500 --error-rate 0.005
   erpcap analyze runs/customer-db --dsn postgresql://erp@db1/erp   # index advice on slow SQL
+
+Without --slo-p95-ms and --error-rate, each transaction with its own slo: in a declarative
+scenario (docs/declarative-scenarios.md) is judged by it; the options replace those targets.
 """
 
 
@@ -54,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     from erpcap.rundir import RunDir
 
     run_dir = RunDir.open(args.run_dir)
+    # Targets given here replace the scenario's per-transaction ones (analyze_run's default).
+    explicit = args.slo_p95_ms is not None or args.error_rate is not None
     slo = Slo()
     if args.slo_p95_ms is not None:
         if args.slo_p95_ms <= 0:
@@ -65,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         if not 0 <= args.error_rate <= 1:
             raise BadInput(f"--error-rate must be between 0 and 1, got {args.error_rate}")
         slo = Slo(p95_ms=slo.p95_ms, error_rate=args.error_rate)
-    findings = analyze_run(run_dir, slo=slo, force=args.force, dsn=args.dsn)
+    findings = analyze_run(run_dir, slo=slo if explicit else None, force=args.force, dsn=args.dsn)
     verdict = findings["verdict"]
     print(f"{verdict['status'].upper()}: {verdict['headline']}")
     for finding in findings["findings"]:

@@ -35,6 +35,7 @@ ZH_TITLES = {
     "run.incomplete": "本次运行未完成（状态：已中断）",
     "errors.rate_high": "请求失败率 3.3%（上限 1%）",
     "latency.p95_over_target": "create_sales_order：p95 为 1.52 秒，超过目标值 1.00 秒",
+    "slo.transaction_missed": "check_availability：p99 为 357 ms，未达到目标值 300 ms",
     "capacity.saturated": "吞吐量趋于平稳：成功请求约 30.2 请求/秒（20 个用户）",
     "load.light": "负载较轻：在 20 个用户时，任一时刻只有 0.1% 的用户在等待 ERP",
     "resources.host_cpu_high": "主机 CPU 达到 97%（平均 61%）",
