@@ -8,6 +8,7 @@ is valid and keeps every request that was recorded.
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -77,6 +78,8 @@ class LoadPlan:
                 for m in self.scenario.users
             ],  # fmt: skip
             "shape": self.shape.to_dict(),
+            # the open model's schedule (scenarios/rate.py), or None for the closed model
+            "rate": json.loads(self.rate) if self.rate else None,
             "parameters": {
                 "workers": self.workers,
                 "collect": [redact_url(spec) for spec in self.collect],  # DSNs hold passwords
@@ -224,6 +227,34 @@ def in_flight_at_stop(run: RunDir) -> int | None:
     return sum(counts) if counts else None
 
 
+def arrivals_of(events: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The open model's arrivals, summed over the Locust processes' ``arrivals`` events
+    (scenarios/arrivals.py): ``{intended, sent, dropped, steps: [{step, ...}]}``; None when
+    no process reported.
+
+    >>> arrivals_of([{"kind": "arrivals", "intended": 10, "sent": 9, "dropped": 1,
+    ...     "steps": [{"step": 1, "intended": 10, "sent": 9, "dropped": 1}]}] * 2)["dropped"]
+    2
+    """
+    reports = [e for e in events if e.get("kind") == "arrivals"]
+    if not reports:
+        return None
+    fields = ("intended", "sent", "dropped")
+    total = {f: sum(int(e.get(f) or 0) for e in reports) for f in fields}
+    steps: dict[int, dict[str, int]] = {}
+    for report in reports:
+        for step in report.get("steps") or []:
+            into = steps.setdefault(int(step["step"]), dict.fromkeys(fields, 0))
+            for f in fields:
+                into[f] += int(step.get(f) or 0)
+    return {
+        **total,
+        "processes": len(reports),
+        "drop_after_s": reports[0].get("drop_after_s"),
+        "steps": [{"step": n, **counts} for n, counts in sorted(steps.items())],
+    }
+
+
 def _finish(
     run: RunDir, status: str, reason: str | None, code: int | None, locust: ManagedProcess
 ) -> tuple[str, str | None]:
@@ -242,6 +273,9 @@ def _finish(
     run.update_meta(
         status=status, ended_at=iso(), exit_reason=reason, requests=rows, in_flight=in_flight
     )
+    arrivals = arrivals_of(run.read_events())
+    if arrivals is not None:  # the open model: intended, sent and dropped arrivals
+        run.update_meta(arrivals=arrivals)
     run.event("run_ended", status=status, requests=rows, reason=reason, in_flight=in_flight)
     return status, reason
 

@@ -121,6 +121,7 @@ def transactions(data: model.ReportData, t: Translator) -> list[str]:
     transactions = model.transactions(data)
     if transactions:
         out += [f"### {t('transactions.top')}", ""]
+        wait = model.arrivals(data) is not None  # the open model: the wait beside service
         out += table(
             [
                 t("col.transaction"),
@@ -130,6 +131,7 @@ def transactions(data: model.ReportData, t: Translator) -> list[str]:
                 f"{t('col.p95')} (ms)",
                 f"{t('col.p99')} (ms)",
                 f"{t('col.p95_service')} (ms)",
+                *([f"{t('col.p95_queue')} (ms)"] if wait else []),
             ],
             [
                 [
@@ -140,10 +142,11 @@ def transactions(data: model.ReportData, t: Translator) -> list[str]:
                     t.ms(tx.get("p95_ms"), unit=False),
                     t.ms(tx.get("p99_ms"), unit=False),
                     t.ms(model.service_p95(tx), unit=False),
+                    *([t.ms(model.queue_p95(tx), unit=False)] if wait else []),
                 ]
                 for tx in transactions[:TOP_TRANSACTIONS]
             ],
-            {1, 2, 3, 4, 5, 6},
+            {1, 2, 3, 4, 5, 6, 7},
         )
         if len(transactions) > TOP_TRANSACTIONS:
             out += ["", t.plural("md.more_transactions", len(transactions) - TOP_TRANSACTIONS)]

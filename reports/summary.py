@@ -116,8 +116,12 @@ def _key_numbers(data: model.ReportData, t: Translator) -> list[KeyNumber]:
     service = model.service_p95(overall)
     queue = model.queue_p95(overall)
     p95_note = t("p95.service", service=t.ms(service)) if service is not None else ""
-    if model.worth_showing_queue(queue, service):
+    arrivals = model.arrivals(data)
+    if model.worth_showing_queue(queue, service) or (arrivals is not None and queue is not None):
         p95_note += t("sep") + t("p95.queue", queue=t.ms(queue))
+    if arrivals is not None:  # the open model: latency counts from the intended start
+        p95_note += t("sep") + t("p95.from_intended")
+        numbers.append(_arrivals_number(arrivals, t))
     return numbers + [
         KeyNumber("p95", t("p95"), t.ms(overall.get("p95_ms")), p95_note),
         KeyNumber("p99", t("p99"), t.ms(overall.get("p99_ms"))),
@@ -131,6 +135,33 @@ def _key_numbers(data: model.ReportData, t: Translator) -> list[KeyNumber]:
             else "",
         ),
     ]
+
+
+def _arrivals_number(arrivals: dict[str, Any], t: Translator) -> KeyNumber:
+    """Dropped arrivals of an open-model run, with the intended and sent ones."""
+    dropped = arrivals.get("dropped")
+    if dropped is None:
+        return KeyNumber("arrivals_dropped", t("arrivals.dropped"), t.count(None),
+                         t("arrivals.not_counted"))  # fmt: skip
+    note = t(
+        "arrivals.note",
+        intended=t.count(arrivals.get("intended")),
+        sent=t.count(arrivals.get("sent")),
+        share=t.percent(arrivals.get("dropped_share")),
+    )
+    return KeyNumber("arrivals_dropped", t("arrivals.dropped"), t.count(dropped), note)
+
+
+def _rate_text(arrivals: dict[str, Any], t: Translator) -> str:
+    """``20/s → 40/s (ramp), pool 50 users`` from the arrivals block's steps."""
+    parts = []
+    for step in arrivals.get("steps") or []:
+        rate, start = step.get("rate"), step.get("start_rate")
+        text = f"{rate:g}/s" if isinstance(rate, int | float) else "?"
+        if isinstance(start, int | float) and start != rate:
+            text = f"{start:g}/s ↗ {text}"
+        parts.append(text)
+    return t("fact.rate_value", rates=" → ".join(parts), pool=t.count(arrivals.get("pool")))
 
 
 def _shape_text(shape: dict[str, Any], t: Translator) -> str:
@@ -165,6 +196,9 @@ def _facts(data: model.ReportData, t: Translator) -> list[tuple[str, str]]:
             value = value.get("name") or ", ".join(f"{k}={v}" for k, v in value.items())
         if value not in (None, ""):
             facts.append((t(label), str(value)))
+    arrivals = model.arrivals(data)
+    if arrivals is not None:
+        facts.append((t("fact.rate"), _rate_text(arrivals, t)))
     started = str(run.get("started_at") or "")
     if started:
         facts.append((t("fact.started"), started.replace("T", " ")[:19]))

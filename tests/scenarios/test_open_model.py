@@ -1,0 +1,104 @@
+"""The open model end to end: ``erpcap run --rate`` against a target that stalls.
+
+The target (stall_erp.py, a real HTTP server in its own process) holds every request for
+3 s from 4 s after the first one; the pool has 4 users at 20 arrivals/s. During the stall
+the 4 users are stuck, so arrivals are dropped (more than 1 s overdue) or sent late (keeping
+their intended start), and outside it the schedule is kept.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from erpcap.processes import ManagedProcess, free_port, wait_http_ok
+from erpcap.rundir import RunDir
+
+STALL = Path(__file__).with_name("stall_erp.py")
+RATE = 20.0
+STALL_AFTER_S, STALL_S = 4.0, 3.0
+
+
+@pytest.fixture
+def stalling_target(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The stalling stub in its own process group; yields its URL and its window file."""
+    window, port = tmp_path / "window.json", free_port()
+    server = ManagedProcess(
+        "stall-erp",
+        [sys.executable, str(STALL), str(port), str(STALL_AFTER_S), str(STALL_S), str(window)],
+        log_path=tmp_path / "stall-erp.log",
+    ).start()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_http_ok(f"{url}/health", timeout_s=20, alive=lambda: server.poll() is None,
+                     why_dead=server.tail)  # fmt: skip
+        yield url, window
+    finally:
+        server.stop()
+
+
+def test_rate_run_against_a_stall(stalling_target: tuple[str, Path], tmp_path: Path) -> None:
+    target, window_file = stalling_target
+    scenario = tmp_path / "availability.yaml"
+    scenario.write_text(
+        "users:\n  - role: order_entry\n    tasks: {check_availability: 1}\n", encoding="utf-8"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "erpcap", "run", "--target", target, "--scenario", str(scenario),
+         "--rate", f"{RATE:g}/s", "--duration", "12s", "--users", "4", "--collect", "none",
+         "--out", str(tmp_path / "runs")],
+        capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = RunDir.open(next((tmp_path / "runs").iterdir()))
+    window = json.loads(window_file.read_text(encoding="utf-8"))
+    stall_from, stall_until = (pd.Timestamp(window[k], unit="s", tz="UTC") for k in ("from", "until"))  # fmt: skip
+    requests = run.read_table("requests")
+    paced = requests[requests["name"] == "check_availability"]
+    assert paced["paced"].all()
+    lag_us = (paced["start"] - paced["intended_start"]).dt.total_seconds() * 1e6
+    assert (paced["latency_us"] - paced["service_us"] == lag_us.round().astype("int64")).all()
+
+    # Arrivals due during the stall that were sent went out late, keeping their intended start.
+    in_stall = paced[(paced["intended_start"] >= stall_from + pd.Timedelta(seconds=0.2))
+                     & (paced["intended_start"] < stall_until)]  # fmt: skip
+    assert len(in_stall) >= 4
+    assert (lag_us[in_stall.index] > 100_000).all(), lag_us[in_stall.index].describe()
+    assert (paced["start"] >= paced["intended_start"]).all()
+
+    # Dropped arrivals: counted in run.json, in events, and the totals add up.
+    meta = run.read_meta()
+    arrivals = meta["arrivals"]
+    assert arrivals["dropped"] > 0
+    assert arrivals["intended"] == arrivals["sent"] + arrivals["dropped"]
+    drop_events = [e for e in run.read_events() if e["kind"] == "dropped"]
+    assert sum(e["dropped"] for e in drop_events) == arrivals["dropped"]
+    stall_drops = [e for e in drop_events
+                   if stall_from <= pd.Timestamp(e["ts"]) <= stall_until + pd.Timedelta(seconds=2)]  # fmt: skip
+    assert sum(e["dropped"] for e in stall_drops) == arrivals["dropped"]  # only the stall drops
+    # the pool could not take more than a few seconds' worth: most of the stall is dropped
+    assert arrivals["dropped"] >= RATE * (STALL_S - 1.0) * 0.5
+    steps = [e for e in run.read_events() if e["kind"] == "step"]
+    assert [(e["step"], e["rate"], e["pool"]) for e in steps] == [(1, RATE, 4)]
+
+    # Outside the stall (and past the pool's first second) the schedule was kept.
+    first = paced["intended_start"].min()
+    clear = paced[(paced["intended_start"] >= first + pd.Timedelta(seconds=1))
+                  & (paced["intended_start"] < stall_from)]  # fmt: skip
+    seconds = (stall_from - first).total_seconds() - 1.0
+    assert len(clear) / seconds == pytest.approx(RATE, rel=0.35)
+    assert (lag_us[clear.index] < 500_000).mean() > 0.95
+
+    # The analysis shows the dropped share, and says the target stalled (not the pool).
+    findings = json.loads(run.file("findings.json").read_text(encoding="utf-8"))
+    assert findings["arrivals"]["dropped"] == arrivals["dropped"]
+    missed = [f for f in findings["findings"] if f["id"] == "load.schedule_missed"]
+    assert missed and missed[0]["evidence"]["cause"] == "stall"
+    summary = run.file("summary.md").read_text(encoding="utf-8")
+    assert "dropped" in summary.lower()
