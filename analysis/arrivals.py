@@ -20,6 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
+#: Dropped arrivals above this share of the intended ones: the schedule was not kept ...
+DROPPED_SHARE = 0.01
+#: ... nor was it with a p95 wait between the intended and the actual start above this (ms).
+QUEUE_P95_MS = 100.0
 #: The pool is "too small" when the peak rate × the median service time needs this share of it.
 POOL_BUSY_SHARE = 0.8
 #: A stall: the slowest service time is at least this many times the median.
@@ -46,8 +50,8 @@ def arrivals_block(
     ...         "arrivals": {"intended": 200, "sent": 150, "dropped": 50, "drop_after_s": 1.0,
     ...                      "steps": [{"step": 1, "intended": 200, "sent": 150, "dropped": 50}]}}
     >>> block = arrivals_block(meta, {"service": {"p50_ms": 2.0, "max_ms": 3000.0}})
-    >>> block["dropped_share"], block["pool"], block["peak_rate"], block["cause"]
-    (0.25, 4, 20.0, 'stall')
+    >>> block["dropped_share"], block["pool"], block["peak_rate"], block["missed"], block["cause"]
+    (0.25, 4, 20.0, True, 'stall')
     """
     schedule = meta.get("rate")
     if not isinstance(schedule, dict):
@@ -86,8 +90,17 @@ def arrivals_block(
         "counted": bool(counts),  # false when no Locust process reported (it was killed)
         "steps": steps,
     }
-    block["cause"] = schedule_cause(block, overall or {})
+    block["missed"] = missed(block, overall or {})
+    block["cause"] = schedule_cause(block, overall or {}) if block["missed"] else None
     return block
+
+
+def missed(block: dict[str, Any], overall: dict[str, Any]) -> bool:
+    """Whether the schedule was not kept: more than :data:`DROPPED_SHARE` of the arrivals
+    dropped, or a p95 wait between intended and actual start above :data:`QUEUE_P95_MS`."""
+    queue = _dict(overall.get("queue")).get("p95_ms")
+    late = isinstance(queue, int | float) and queue > QUEUE_P95_MS
+    return (block.get("dropped_share") or 0.0) > DROPPED_SHARE or late
 
 
 def schedule_cause(block: dict[str, Any], overall: dict[str, Any]) -> str:

@@ -13,11 +13,6 @@ from erpcap.analysis.arrivals import arrivals_block, pool_needed
 from erpcap.analysis.rules.base import Context
 from erpcap.findings import Finding, FindingKind, Quantity, Texts, phrase
 
-#: Dropped arrivals above this share of the intended ones make the finding.
-DROPPED_SHARE = 0.01
-#: ... and so does a p95 wait between the intended and the actual start above this (ms).
-QUEUE_P95_MS = 100.0
-
 _TITLE_EN = "The rate schedule was not kept: {dropped} of {intended} arrivals dropped ({share})"
 _TITLE_ZH = "未能按到达率计划执行：{intended} 个到达中有 {dropped} 个被丢弃（{share}）"
 _DETAIL_EN = (
@@ -91,16 +86,14 @@ def _why_and_fix(cause: str, slowest: Quantity, needed: int | None) -> dict[str,
 
 def schedule_missed(ctx: Context) -> Iterable[Finding]:
     """A rate run that dropped more than 1 % of its arrivals, or sent them late (p95 of the
-    wait above 100 ms): one finding, its id by the cause."""
+    wait above 100 ms; :func:`erpcap.analysis.arrivals.missed`): one finding, its words by
+    the cause."""
     block = arrivals_block(ctx.meta, ctx.overall)
-    if block is None or not block["counted"]:
+    if block is None or not block["counted"] or not block["missed"]:
         return
     share = block["dropped_share"] or 0.0
     queue = ctx.overall.get("queue") or {}
     service = ctx.overall.get("service") or {}
-    late = (queue.get("p95_ms") or 0.0) > QUEUE_P95_MS
-    if share <= DROPPED_SHARE and not late:
-        return
     cause = block["cause"]
     needed = pool_needed(block, ctx.overall)
     phrases = _why_and_fix(cause, Quantity(service.get("max_ms"), "ms"), needed)

@@ -100,5 +100,8 @@ def test_rate_run_against_a_stall(stalling_target: tuple[str, Path], tmp_path: P
     assert findings["arrivals"]["dropped"] == arrivals["dropped"]
     missed = [f for f in findings["findings"] if f["id"] == "load.schedule_missed"]
     assert missed and missed[0]["evidence"]["cause"] == "stall"
+    assert not [f for f in findings["findings"] if f["id"] == "load.light"]  # an idle pool
+    assert findings["capacity"]["usl"]["fitted"] is False  # no users curve in a rate run
+    assert findings["steps"][0]["rate"] == RATE
     summary = run.file("summary.md").read_text(encoding="utf-8")
     assert "dropped" in summary.lower()
