@@ -22,6 +22,8 @@ examples:
   erpcap run --target http://127.0.0.1:8000 --scenario demo-mix --users 20 --duration 2m
   erpcap run --target http://127.0.0.1:8000 --shape steps --users 40 --duration 5m
   erpcap run --target http://127.0.0.1:8000 --shape ladder.yaml --collect psutil:interval=0.5
+  erpcap run --target http://127.0.0.1:8000 --scenario peak-order --rate 30/s --duration 5m
+  erpcap run --target http://127.0.0.1:8000 --rate rate.yaml --users 80   # docs/open-model.md
   erpcap run --target http://127.0.0.1:8000 --shape steps --users 40 \
       --collect psutil --collect postgres=postgresql://monitor@127.0.0.1:5432/erp --watch db=~postgres
 """
