@@ -1,7 +1,7 @@
 """The open model end to end: ``erpcap run --rate`` against a target that stalls.
 
 The target (stall_erp.py, a real HTTP server in its own process) holds every request for
-3 s from 4 s after the first one; the pool has 4 users at 20 arrivals/s. During the stall
+3 s from 5 s after the first one; the pool has 4 users at 20 arrivals/s. During the stall
 the 4 users are stuck, so arrivals are dropped (more than 1 s overdue) or sent late (keeping
 their intended start), and outside it the schedule is kept.
 """
@@ -22,7 +22,8 @@ from erpcap.rundir import RunDir
 
 STALL = Path(__file__).with_name("stall_erp.py")
 RATE = 20.0
-STALL_AFTER_S, STALL_S = 4.0, 3.0
+STALL_AFTER_S, STALL_S = 5.0, 3.0
+DURATION_S = 13.0
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def test_rate_run_against_a_stall(stalling_target: tuple[str, Path], tmp_path: P
     )
     done = subprocess.run(
         [sys.executable, "-m", "erpcap", "run", "--target", target, "--scenario", str(scenario),
-         "--rate", f"{RATE:g}/s", "--duration", "12s", "--users", "4", "--collect", "none",
+         "--rate", f"{RATE:g}/s", "--duration", f"{DURATION_S:g}s", "--users", "4", "--collect", "none",
          "--out", str(tmp_path / "runs")],
         capture_output=True, text=True, timeout=90,
     )  # fmt: skip
@@ -65,11 +66,18 @@ def test_rate_run_against_a_stall(stalling_target: tuple[str, Path], tmp_path: P
     lag_us = (paced["start"] - paced["intended_start"]).dt.total_seconds() * 1e6
     assert (paced["latency_us"] - paced["service_us"] == lag_us.round().astype("int64")).all()
 
-    # Arrivals due during the stall that were sent went out late, keeping their intended start.
-    in_stall = paced[(paced["intended_start"] >= stall_from + pd.Timedelta(seconds=0.2))
+    # Arrivals due during the stall: at most the pool's 4 went out on time (and hung); every
+    # other one that was sent went out when the stall ended, keeping its intended start.
+    in_stall = paced[(paced["intended_start"] >= stall_from)
                      & (paced["intended_start"] < stall_until)]  # fmt: skip
-    assert len(in_stall) >= 4
-    assert (lag_us[in_stall.index] > 100_000).all(), lag_us[in_stall.index].describe()
+    during = in_stall[in_stall["start"] < stall_until]
+    assert len(during) <= 4  # the pool: its users hung in the stall
+    after = in_stall[in_stall["start"] >= stall_until]
+    assert len(after) >= 4
+    early = after[after["intended_start"] < stall_until - pd.Timedelta(seconds=0.3)]
+    assert len(early) >= 2  # due well before the stall ended, sent when it did: late
+    assert (lag_us[early.index] > 300_000).all()
+    assert (early["latency_us"] > early["service_us"] + 300_000).all()
     assert (paced["start"] >= paced["intended_start"]).all()
 
     # Dropped arrivals: counted in run.json, in events, and the totals add up.
@@ -81,18 +89,22 @@ def test_rate_run_against_a_stall(stalling_target: tuple[str, Path], tmp_path: P
     assert sum(e["dropped"] for e in drop_events) == arrivals["dropped"]
     stall_drops = [e for e in drop_events
                    if stall_from <= pd.Timestamp(e["ts"]) <= stall_until + pd.Timedelta(seconds=2)]  # fmt: skip
-    assert sum(e["dropped"] for e in stall_drops) == arrivals["dropped"]  # only the stall drops
+    assert sum(e["dropped"] for e in stall_drops) >= 0.9 * arrivals["dropped"]  # the stall's
     # the pool could not take more than a few seconds' worth: most of the stall is dropped
     assert arrivals["dropped"] >= RATE * (STALL_S - 1.0) * 0.5
     steps = [e for e in run.read_events() if e["kind"] == "step"]
     assert [(e["step"], e["rate"], e["pool"]) for e in steps] == [(1, RATE, 4)]
 
-    # Outside the stall (and past the pool's first second) the schedule was kept.
-    first = paced["intended_start"].min()
-    clear = paced[(paced["intended_start"] >= first + pd.Timedelta(seconds=1))
-                  & (paced["intended_start"] < stall_from)]  # fmt: skip
-    seconds = (stall_from - first).total_seconds() - 1.0
-    assert len(clear) / seconds == pytest.approx(RATE, rel=0.35)
+    # Outside the stall (past the pool's start, and once the pool caught up after the stall)
+    # the schedule was kept: the rate near 20/s, the requests on time.
+    begin = pd.Timestamp(steps[0]["ts"])
+    windows = [(begin + pd.Timedelta(seconds=1.5), stall_from),
+               (stall_until + pd.Timedelta(seconds=1.5), begin + pd.Timedelta(seconds=DURATION_S - 0.5))]  # fmt: skip
+    clear = pd.concat([paced[(paced["intended_start"] >= a) & (paced["intended_start"] < b)]
+                       for a, b in windows])  # fmt: skip
+    seconds = sum((b - a).total_seconds() for a, b in windows)
+    assert seconds > 5
+    assert len(clear) / seconds == pytest.approx(RATE, rel=0.3)
     assert (lag_us[clear.index] < 500_000).mean() > 0.95
 
     # The analysis shows the dropped share, and says the target stalled (not the pool).
