@@ -133,12 +133,13 @@ def pool_needed(block: dict[str, Any], overall: dict[str, Any]) -> int | None:
 
 
 def annotate_steps(steps: list[dict[str, Any]], block: dict[str, Any] | None) -> None:
-    """Give each step block of a rate run its scheduled ``rate`` and its ``arrivals``."""
+    """Give each step block of a rate run its scheduled ``rate`` (``start_rate`` at its
+    start: they differ on a ramp) and its ``arrivals``."""
     if block is None:
         return
     by_step = {s["step"]: s for s in block["steps"]}
     for step in steps:
         got = by_step.get(step.get("step"))
         if got is not None:
-            step["rate"] = got["rate"]
+            step["rate"], step["start_rate"] = got["rate"], got["start_rate"]
             step["arrivals"] = {k: got[k] for k in ("intended", "sent", "dropped", "dropped_share")}

@@ -194,6 +194,8 @@ def record_run(
                     if step
                     else "starting users"
                 )
+                if plan.rate:  # the open model: say when arrivals could not be sent in time
+                    where += _dropped_so_far(run)
                 if elapsed > total:
                     where += " · shape complete, stopping users"
                 requests = run.count_rows("requests")
@@ -216,6 +218,14 @@ def record_run(
             _stop_collectors(run, collectors)
             status, reason = _finish(run, status, reason, code, locust)
     return status
+
+
+def _dropped_so_far(run: RunDir) -> str:
+    """`` · N arrivals dropped`` from the ``dropped`` events so far ("" when none)."""
+    dropped = sum(
+        int(e.get("dropped") or 0) for e in run.read_events() if e.get("kind") == "dropped"
+    )
+    return f" · {plural(dropped, 'arrival')} dropped" if dropped else ""
 
 
 def in_flight_at_stop(run: RunDir) -> int | None:

@@ -181,6 +181,7 @@ def render_html(data: model.ReportData, *, lang: str = "en") -> str:
         "transactions": model.transactions(data),
         "groups": model.groups(data),
         "steps": model.steps(data),
+        "arrivals": model.arrivals(data),  # the open model: rate and dropped per step
         "top_errors": model.top_errors(data),
         "resource_rows": resource_rows(model.resources(data), t),
         "findings": [

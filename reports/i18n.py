@@ -74,7 +74,10 @@ _EN: Mapping[str, str] = MappingProxyType(
             "was free to send them in time, so no latency includes them"
         ),
         "arrivals.not_counted": "not counted (the load generator did not report)",
+        "arrivals.note_none": "all {intended} scheduled arrivals were sent: the schedule was kept",
         "fact.rate": "Arrival rate (open model)",
+        "col.rate": "Rate (/s)",
+        "col.dropped": "Dropped",
         "fact.rate_value": "{rates}, pool of {pool} users",
         "errors.note.one": "{n} error",
         "col.p95_service": "p95 service",
@@ -325,7 +328,10 @@ _ZH: Mapping[str, str] = MappingProxyType(
             "发出它们，因此任何延迟统计都不包含它们"
         ),
         "arrivals.not_counted": "未计数（负载生成器未报告）",
+        "arrivals.note_none": "计划的 {intended} 个到达全部已发出：计划得以保持",
         "fact.rate": "到达率（开放模型）",
+        "col.rate": "到达率（/秒）",
+        "col.dropped": "丢弃",
         "fact.rate_value": "{rates}，用户池 {pool} 个用户",
         "col.p95_service": "p95 服务时间",
         "col.p95_queue": "p95 等待",

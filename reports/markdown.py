@@ -81,20 +81,23 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
 
     if s.steps:
         out += [f"### {t('p95_by_step')}", ""]
+        rated = any(r.rate for r in s.steps)  # the open model: the rate and dropped arrivals
         out += table(
-            [t("col.step"), t("col.users"), t("col.ok_rps"), t("col.p95"), t("col.error_rate")],
+            [t("col.step"), t("col.users"), *([t("col.rate"), t("col.dropped")] if rated else []),
+             t("col.ok_rps"), t("col.p95"), t("col.error_rate")],
             [
                 [
                     r.step + (" ❌" if r.within_slo is False else ""),
                     r.users,
+                    *([r.rate, r.dropped] if rated else []),
                     r.rps,
                     r.p95 if r.measured else t("steps.not_measured"),
                     r.error_rate,
                 ]
                 for r in s.steps
             ],
-            {0, 1, 2, 3, 4},
-        )
+            set(range(7 if rated else 5)),
+        )  # fmt: skip
         out.append("")
 
     out += _sections_markdown([x for x in shown if x.place != "top"], data, t)

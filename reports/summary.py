@@ -37,6 +37,8 @@ class StepRow:
     error_rate: str
     within_slo: bool | None
     measured: bool = True  # False: too few requests to judge the step
+    rate: str = ""  # the open model: the step's scheduled arrivals per second
+    dropped: str = ""  # ... and its dropped arrivals
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,7 @@ def _arrivals_number(arrivals: dict[str, Any], t: Translator) -> KeyNumber:
         return KeyNumber("arrivals_dropped", t("arrivals.dropped"), t.count(None),
                          t("arrivals.not_counted"))  # fmt: skip
     note = t(
-        "arrivals.note",
+        "arrivals.note" if dropped else "arrivals.note_none",
         intended=t.count(arrivals.get("intended")),
         sent=t.count(arrivals.get("sent")),
         share=t.percent(arrivals.get("dropped_share")),
@@ -245,9 +247,24 @@ def _step_rows(data: model.ReportData, t: Translator) -> list[StepRow]:
                 error_rate=t.percent(step.get("error_rate")),
                 within_slo=within if isinstance(within, bool) else None,
                 measured=step.get("measured") is not False,
+                rate=_step_rate(step, t),
+                dropped=t.count((step.get("arrivals") or {}).get("dropped"))
+                if "rate" in step
+                else "",
             )
         )
     return rows
+
+
+def _step_rate(step: dict[str, Any], t: Translator) -> str:
+    """``30.0``, or ``10.0 ↗ 30.0`` on a ramp; "" for a step of the closed model."""
+    if "rate" not in step:
+        return ""
+    rate, start = step.get("rate"), step.get("start_rate")
+    text = t.rps(rate, unit=False)
+    if isinstance(start, int | float) and start != rate:
+        text = f"{t.rps(start, unit=False)} ↗ {text}"
+    return text
 
 
 def build_summary(data: model.ReportData, t: Translator) -> Summary:
