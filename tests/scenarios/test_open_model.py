@@ -117,3 +117,26 @@ def test_rate_run_against_a_stall(stalling_target: tuple[str, Path], tmp_path: P
     assert findings["steps"][0]["rate"] == RATE
     summary = run.file("summary.md").read_text(encoding="utf-8")
     assert "dropped" in summary.lower()
+
+
+def test_rate_split_over_workers(stub_erp: str, tmp_path: Path) -> None:
+    """``--workers 2``: each worker process sends half the rate from its own clock, and the
+    run's arrivals are the sum of both."""
+    done = subprocess.run(
+        [sys.executable, "-m", "erpcap", "run", "--target", stub_erp, "--scenario", "query",
+         "--rate", "16/s", "--duration", "6s", "--users", "8", "--workers", "2",
+         "--collect", "none", "--no-report", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = RunDir.open(next(tmp_path.iterdir()))
+    reports = [e for e in run.read_events() if e["kind"] == "arrivals"]
+    assert len(reports) == 2 and {e["share"] for e in reports} == {0.5}
+    assert len({e["worker"] for e in reports}) == 2
+    arrivals = run.read_meta()["arrivals"]
+    assert arrivals["processes"] == 2
+    assert arrivals["intended"] == sum(e["intended"] for e in reports)
+    assert arrivals["intended"] == pytest.approx(16 * 6, rel=0.35)  # Poisson: sd ~10 %
+    frame = run.read_table("requests")
+    assert frame["paced"].all()
+    assert frame["worker"].nunique() == 2
