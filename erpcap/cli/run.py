@@ -153,6 +153,11 @@ def run(args: argparse.Namespace) -> int:
     if args.rate:  # the open model (scenarios/rate.py)
         from erpcap.scenarios.rate import rate_from_args
 
+        for option, value in (("--shape", args.shape), ("--spawn-rate", args.spawn_rate)):
+            if value is not None:
+                raise BadInput(f"{option} does not apply with --rate: the schedule sets the load",
+                               hint="use --rate with --duration and --users (the pool)")  # fmt: skip
+
         rate, shape = rate_from_args(args.rate, users=args.users, duration=args.duration)
     else:
         shape = shape_from_args(

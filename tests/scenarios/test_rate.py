@@ -191,3 +191,32 @@ def test_clock_stopped_early_counts_only_what_was_due() -> None:
     assert taken == offsets[:3]
     assert totals == {"intended": 2, "sent": 2, "dropped": 0,
                       "steps": [{"step": 1, "intended": 2, "sent": 2, "dropped": 0}]}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--rate", "30"], "--rate '30' is neither a rate nor a file"),
+        (["--rate", "5/s", "--shape", "steps"], "--shape does not apply with --rate"),
+        (["--rate", "{file}"], "{file}:3: rate 'fast' is not a rate"),
+    ],
+)
+def test_cli_bad_rate_is_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    """Bad --rate input: one line naming what (and the file and line), exit 2, before any
+    load starts (the target's port is closed)."""
+    import subprocess
+    import sys
+
+    path = _write(
+        tmp_path, "steps:\n  - {rate: 10/s, duration: 1m}\n  - {rate: fast, duration: 1m}\n"
+    )
+    argv = [a.format(file=path) for a in args]
+    done = subprocess.run(
+        [sys.executable, "-m", "erpcap", "run", "--target", "http://127.0.0.1:9", *argv,
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message.format(file=path) in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
