@@ -3,6 +3,8 @@ pure, with a fake clock."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from random import Random
 
@@ -204,9 +206,6 @@ def test_clock_stopped_early_counts_only_what_was_due() -> None:
 def test_cli_bad_rate_is_one_line(tmp_path: Path, args: list[str], message: str) -> None:
     """Bad --rate input: one line naming what (and the file and line), exit 2, before any
     load starts (the target's port is closed)."""
-    import subprocess
-    import sys
-
     path = _write(
         tmp_path, "steps:\n  - {rate: 10/s, duration: 1m}\n  - {rate: fast, duration: 1m}\n"
     )
