@@ -116,7 +116,10 @@ def test_rate_run_against_a_stall(stalling_target: tuple[str, Path], tmp_path: P
     assert findings["capacity"]["usl"]["fitted"] is False  # no users curve in a rate run
     assert findings["steps"][0]["rate"] == RATE
     summary = run.file("summary.md").read_text(encoding="utf-8")
-    assert "dropped" in summary.lower()
+    assert f"| Arrivals dropped | **{arrivals['dropped']}** " in summary
+    assert "p95 wait" in summary  # the wait beside the service time
+    html = run.file("report.html").read_text(encoding="utf-8")
+    assert "Arrivals dropped" in html and "The rate schedule was not kept" in html
 
 
 def test_rate_split_over_workers(stub_erp: str, tmp_path: Path) -> None:
