@@ -1,5 +1,7 @@
 """The open model inside the Locust process: pool users send the arrivals of one clock.
 
+Imports gevent but not Locust (like the recorder): the locustfile hands it Locust's events.
+
 With ``--rate`` (``ERPCAP_RATE``) the locustfile hands every user class to
 :func:`open_model`, whatever the class is (erpcap's role users, declarative users, the user's
 own locustfile classes, untouched otherwise). Each class's ``wait_time`` is replaced: a user
@@ -36,7 +38,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import gevent
-from locust import events
 
 from erpcap.rundir import RunDir
 from erpcap.scenarios.arrival_clock import DROP_AFTER_S, ArrivalClock
@@ -205,14 +206,18 @@ def with_rates(shape_class: type[Any], schedule: Schedule) -> type[Any]:
 
 
 def open_model(
-    settings: LoadSettings, run: RunDir, classes: Iterable[type[Any]], shape_class: type[Any]
+    settings: LoadSettings,
+    run: RunDir,
+    classes: Iterable[type[Any]],
+    shape_class: type[Any],
+    events: Any,
 ) -> type[Any]:
-    """Pace ``classes`` on ``settings.rate`` and listen to Locust; return the shape class
-    to use (``shape_class`` with the rates in its step events)."""
+    """Pace ``classes`` on ``settings.rate`` and listen to Locust's ``events`` (its module of
+    event hooks: this module imports gevent, not Locust, so that it is testable in-process);
+    return the shape class to use (``shape_class`` with the rates in its step events)."""
     assert settings.rate is not None
     schedule = Schedule.from_json(settings.rate)
     model = OpenModel(schedule, run, settings.seed)
     model.pace(classes)
-    hooks: Any = events  # Locust's module of event hooks (untyped)
-    hooks.init.add_listener(model.on_init)
+    events.init.add_listener(model.on_init)
     return with_rates(shape_class, schedule)

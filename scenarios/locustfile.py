@@ -30,7 +30,7 @@ ErpcapShape = shape_class(_settings.shape, _run)
 if _settings.rate:  # the open model: the users become a pool that sends scheduled arrivals
     from erpcap.scenarios.arrivals import open_model
 
-    ErpcapShape = open_model(_settings, _run, _classes.values(), ErpcapShape)
+    ErpcapShape = open_model(_settings, _run, _classes.values(), ErpcapShape, events)
 
 
 @events.init.add_listener
