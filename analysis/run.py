@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from erpcap.analysis.arrivals import annotate_steps, arrivals_block
 from erpcap.analysis.capacity.assess import assess
 from erpcap.analysis.capacity.bottleneck import attribute
 from erpcap.analysis.capacity.sizing import size
@@ -216,6 +217,8 @@ def analyze_run(
     else:
         measured = from_requests(requests, events, slo)
     overall, transactions, steps = measured.overall, measured.transactions, measured.steps
+    arrivals = arrivals_block(meta, overall)  # the open model's schedule kept or not
+    annotate_steps(steps, arrivals)
     resources = summarize(metrics)
     resources["databases"] = databases(metrics)
     sql_stats = run.read_table("sql_stats")
@@ -290,6 +293,7 @@ def analyze_run(
         "sql": sql,  # 1.3: the slow-SQL analysis (docs/findings.md, "The sql block")
         "errors": measured.errors,
         "error_causes": measured.error_causes,
+        "arrivals": arrivals,  # the open model (--rate): intended, sent, dropped; else None
         "findings": [f.to_dict() for f in findings],
         "data_quality": quality,
         "inputs": inputs,

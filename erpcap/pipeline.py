@@ -8,6 +8,7 @@ is valid and keeps every request that was recorded.
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -85,6 +86,8 @@ class LoadPlan:
                 for m in self.scenario.users
             ],  # fmt: skip
             "shape": self.shape.to_dict(),
+            # the open model's schedule (scenarios/rate.py), or None for the closed model
+            "rate": json.loads(self.rate) if self.rate else None,
             "parameters": {
                 "workers": self.workers,
                 "collect": [redact_url(spec) for spec in self.collect],  # DSNs hold passwords
@@ -199,6 +202,8 @@ def record_run(
                     if step
                     else "starting users"
                 )
+                if plan.rate:  # the open model: say when arrivals could not be sent in time
+                    where += _dropped_so_far(run)
                 if elapsed > total:
                     where += " · shape complete, stopping users"
                 requests = run.count_rows("requests")
@@ -223,6 +228,14 @@ def record_run(
     return status
 
 
+def _dropped_so_far(run: RunDir) -> str:
+    """`` · N arrivals dropped`` from the ``dropped`` events so far ("" when none)."""
+    dropped = sum(
+        int(e.get("dropped") or 0) for e in run.read_events() if e.get("kind") == "dropped"
+    )
+    return f" · {plural(dropped, 'arrival')} dropped" if dropped else ""
+
+
 def in_flight_at_stop(run: RunDir) -> int | None:
     """Requests sent but never finished when the load stopped, summed over the Locust
     processes' ``in_flight`` events; None when no process reported (it was killed)."""
@@ -230,6 +243,34 @@ def in_flight_at_stop(run: RunDir) -> int | None:
         int(e.get("requests") or 0) for e in run.read_events() if e.get("kind") == "in_flight"
     ]
     return sum(counts) if counts else None
+
+
+def arrivals_of(events: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The open model's arrivals, summed over the Locust processes' ``arrivals`` events
+    (scenarios/arrivals.py): ``{intended, sent, dropped, steps: [{step, ...}]}``; None when
+    no process reported.
+
+    >>> arrivals_of([{"kind": "arrivals", "intended": 10, "sent": 9, "dropped": 1,
+    ...     "steps": [{"step": 1, "intended": 10, "sent": 9, "dropped": 1}]}] * 2)["dropped"]
+    2
+    """
+    reports = [e for e in events if e.get("kind") == "arrivals"]
+    if not reports:
+        return None
+    fields = ("intended", "sent", "dropped")
+    total = {f: sum(int(e.get(f) or 0) for e in reports) for f in fields}
+    steps: dict[int, dict[str, int]] = {}
+    for report in reports:
+        for step in report.get("steps") or []:
+            into = steps.setdefault(int(step["step"]), dict.fromkeys(fields, 0))
+            for f in fields:
+                into[f] += int(step.get(f) or 0)
+    return {
+        **total,
+        "processes": len(reports),
+        "drop_after_s": reports[0].get("drop_after_s"),
+        "steps": [{"step": n, **counts} for n, counts in sorted(steps.items())],
+    }
 
 
 def _finish(
@@ -250,6 +291,9 @@ def _finish(
     run.update_meta(
         status=status, ended_at=iso(), exit_reason=reason, requests=rows, in_flight=in_flight
     )
+    arrivals = arrivals_of(run.read_events())
+    if arrivals is not None:  # the open model: intended, sent and dropped arrivals
+        run.update_meta(arrivals=arrivals)
     run.event("run_ended", status=status, requests=rows, reason=reason, in_flight=in_flight)
     return status, reason
 

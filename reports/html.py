@@ -181,13 +181,16 @@ def render_html(data: model.ReportData, *, lang: str = "en") -> str:
         "transactions": model.transactions(data),
         "groups": model.groups(data),
         "steps": model.steps(data),
+        "arrivals": model.arrivals(data),  # the open model: rate and dropped per step
         "top_errors": model.top_errors(data),
         "resource_rows": resource_rows(model.resources(data), t),
         "findings": [
             {**finding, "evidence_items": evidence_items(finding.get("evidence"))}
             for finding in localize_findings(model.findings_list(data), t)
         ],
-        "show_queue": any(
+        # an open-model run always shows the wait beside the service time
+        "show_queue": model.arrivals(data) is not None
+        or any(
             model.worth_showing_queue(model.queue_p95(row), model.service_p95(row))
             for row in [model.overall(data), *model.transactions(data)]
         ),

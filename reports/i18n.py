@@ -67,6 +67,18 @@ _EN: Mapping[str, str] = MappingProxyType(
         "peak_total": "{rps} with failed requests",
         "p95.service": "service time p95 {service}",
         "p95.queue": "waiting for a late schedule p95 {queue}",
+        "p95.from_intended": "counted from each arrival's intended start",
+        "arrivals.dropped": "Arrivals dropped",
+        "arrivals.note": (
+            "{share} of {intended} scheduled arrivals ({sent} sent): no user of the pool "
+            "was free to send them in time, so no latency includes them"
+        ),
+        "arrivals.not_counted": "not counted (the load generator did not report)",
+        "arrivals.note_none": "all {intended} scheduled arrivals were sent: the schedule was kept",
+        "fact.rate": "Arrival rate (open model)",
+        "col.rate": "Rate (/s)",
+        "col.dropped": "Dropped",
+        "fact.rate_value": "{rates}, pool of {pool} users",
         "errors.note.one": "{n} error",
         "col.p95_service": "p95 service",
         "col.p95_queue": "p95 wait",
@@ -309,6 +321,18 @@ _ZH: Mapping[str, str] = MappingProxyType(
         "peak_total": "含失败请求为 {rps}",
         "p95.service": "服务时间 p95 {service}",
         "p95.queue": "因计划滞后而等待的 p95 {queue}",
+        "p95.from_intended": "从每个到达的计划开始时间算起",
+        "arrivals.dropped": "被丢弃的到达",
+        "arrivals.note": (
+            "计划的 {intended} 个到达中的 {share}（已发出 {sent} 个）：用户池中没有空闲用户及时"
+            "发出它们，因此任何延迟统计都不包含它们"
+        ),
+        "arrivals.not_counted": "未计数（负载生成器未报告）",
+        "arrivals.note_none": "计划的 {intended} 个到达全部已发出：计划得以保持",
+        "fact.rate": "到达率（开放模型）",
+        "col.rate": "到达率（/秒）",
+        "col.dropped": "丢弃",
+        "fact.rate_value": "{rates}，用户池 {pool} 个用户",
         "col.p95_service": "p95 服务时间",
         "col.p95_queue": "p95 等待",
         "col.cause": "原因",

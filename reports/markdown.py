@@ -81,20 +81,23 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
 
     if s.steps:
         out += [f"### {t('p95_by_step')}", ""]
+        rated = any(r.rate for r in s.steps)  # the open model: the rate and dropped arrivals
         out += table(
-            [t("col.step"), t("col.users"), t("col.ok_rps"), t("col.p95"), t("col.error_rate")],
+            [t("col.step"), t("col.users"), *([t("col.rate"), t("col.dropped")] if rated else []),
+             t("col.ok_rps"), t("col.p95"), t("col.error_rate")],
             [
                 [
                     r.step + (" ❌" if r.within_slo is False else ""),
                     r.users,
+                    *([r.rate, r.dropped] if rated else []),
                     r.rps,
                     r.p95 if r.measured else t("steps.not_measured"),
                     r.error_rate,
                 ]
                 for r in s.steps
             ],
-            {0, 1, 2, 3, 4},
-        )
+            set(range(7 if rated else 5)),
+        )  # fmt: skip
         out.append("")
 
     out += _sections_markdown([x for x in shown if x.place != "top"], data, t)
@@ -121,6 +124,7 @@ def transactions(data: model.ReportData, t: Translator) -> list[str]:
     transactions = model.transactions(data)
     if transactions:
         out += [f"### {t('transactions.top')}", ""]
+        wait = model.arrivals(data) is not None  # the open model: the wait beside service
         out += table(
             [
                 t("col.transaction"),
@@ -130,6 +134,7 @@ def transactions(data: model.ReportData, t: Translator) -> list[str]:
                 f"{t('col.p95')} (ms)",
                 f"{t('col.p99')} (ms)",
                 f"{t('col.p95_service')} (ms)",
+                *([f"{t('col.p95_queue')} (ms)"] if wait else []),
             ],
             [
                 [
@@ -140,10 +145,11 @@ def transactions(data: model.ReportData, t: Translator) -> list[str]:
                     t.ms(tx.get("p95_ms"), unit=False),
                     t.ms(tx.get("p99_ms"), unit=False),
                     t.ms(model.service_p95(tx), unit=False),
+                    *([t.ms(model.queue_p95(tx), unit=False)] if wait else []),
                 ]
                 for tx in transactions[:TOP_TRANSACTIONS]
             ],
-            {1, 2, 3, 4, 5, 6},
+            {1, 2, 3, 4, 5, 6, 7},
         )
         if len(transactions) > TOP_TRANSACTIONS:
             out += ["", t.plural("md.more_transactions", len(transactions) - TOP_TRANSACTIONS)]

@@ -196,6 +196,13 @@ def worth_showing_queue(queue_ms: float | None, service_ms: float | None) -> boo
     return queue_ms >= max(QUEUE_SHOWN_MS, QUEUE_SHOWN_SHARE * (service_ms or 0.0))
 
 
+def arrivals(data: ReportData) -> dict[str, Any] | None:
+    """The open model's arrivals block (intended, sent, dropped, pool, steps), or None for a
+    closed-model run."""
+    block = data.findings.get("arrivals")
+    return block if isinstance(block, dict) else None
+
+
 def capacity(data: ReportData) -> dict[str, Any]:
     """The capacity block (users and throughput within the SLO), when analysis wrote one."""
     return _dict(data.findings.get("capacity"))

@@ -37,6 +37,8 @@ class StepRow:
     error_rate: str
     within_slo: bool | None
     measured: bool = True  # False: too few requests to judge the step
+    rate: str = ""  # the open model: the step's scheduled arrivals per second
+    dropped: str = ""  # ... and its dropped arrivals
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,12 @@ def _key_numbers(data: model.ReportData, t: Translator) -> list[KeyNumber]:
     service = model.service_p95(overall)
     queue = model.queue_p95(overall)
     p95_note = t("p95.service", service=t.ms(service)) if service is not None else ""
-    if model.worth_showing_queue(queue, service):
+    arrivals = model.arrivals(data)
+    if model.worth_showing_queue(queue, service) or (arrivals is not None and queue is not None):
         p95_note += t("sep") + t("p95.queue", queue=t.ms(queue))
+    if arrivals is not None:  # the open model: latency counts from the intended start
+        p95_note += t("sep") + t("p95.from_intended")
+        numbers.append(_arrivals_number(arrivals, t))
     return numbers + [
         KeyNumber("p95", t("p95"), t.ms(overall.get("p95_ms")), p95_note),
         KeyNumber("p99", t("p99"), t.ms(overall.get("p99_ms"))),
@@ -131,6 +137,33 @@ def _key_numbers(data: model.ReportData, t: Translator) -> list[KeyNumber]:
             else "",
         ),
     ]
+
+
+def _arrivals_number(arrivals: dict[str, Any], t: Translator) -> KeyNumber:
+    """Dropped arrivals of an open-model run, with the intended and sent ones."""
+    dropped = arrivals.get("dropped")
+    if dropped is None:
+        return KeyNumber("arrivals_dropped", t("arrivals.dropped"), t.count(None),
+                         t("arrivals.not_counted"))  # fmt: skip
+    note = t(
+        "arrivals.note" if dropped else "arrivals.note_none",
+        intended=t.count(arrivals.get("intended")),
+        sent=t.count(arrivals.get("sent")),
+        share=t.percent(arrivals.get("dropped_share")),
+    )
+    return KeyNumber("arrivals_dropped", t("arrivals.dropped"), t.count(dropped), note)
+
+
+def _rate_text(arrivals: dict[str, Any], t: Translator) -> str:
+    """``20/s → 40/s (ramp), pool 50 users`` from the arrivals block's steps."""
+    parts = []
+    for step in arrivals.get("steps") or []:
+        rate, start = step.get("rate"), step.get("start_rate")
+        text = f"{rate:g}/s" if isinstance(rate, int | float) else "?"
+        if isinstance(start, int | float) and start != rate:
+            text = f"{start:g}/s ↗ {text}"
+        parts.append(text)
+    return t("fact.rate_value", rates=" → ".join(parts), pool=t.count(arrivals.get("pool")))
 
 
 def _shape_text(shape: dict[str, Any], t: Translator) -> str:
@@ -165,6 +198,9 @@ def _facts(data: model.ReportData, t: Translator) -> list[tuple[str, str]]:
             value = value.get("name") or ", ".join(f"{k}={v}" for k, v in value.items())
         if value not in (None, ""):
             facts.append((t(label), str(value)))
+    arrivals = model.arrivals(data)
+    if arrivals is not None:
+        facts.append((t("fact.rate"), _rate_text(arrivals, t)))
     started = str(run.get("started_at") or "")
     if started:
         facts.append((t("fact.started"), started.replace("T", " ")[:19]))
@@ -211,9 +247,24 @@ def _step_rows(data: model.ReportData, t: Translator) -> list[StepRow]:
                 error_rate=t.percent(step.get("error_rate")),
                 within_slo=within if isinstance(within, bool) else None,
                 measured=step.get("measured") is not False,
+                rate=_step_rate(step, t),
+                dropped=t.count((step.get("arrivals") or {}).get("dropped"))
+                if "rate" in step
+                else "",
             )
         )
     return rows
+
+
+def _step_rate(step: dict[str, Any], t: Translator) -> str:
+    """``30.0``, or ``10.0 ↗ 30.0`` on a ramp; "" for a step of the closed model."""
+    if "rate" not in step:
+        return ""
+    rate, start = step.get("rate"), step.get("start_rate")
+    text = t.rps(rate, unit=False)
+    if isinstance(start, int | float) and start != rate:
+        text = f"{t.rps(start, unit=False)} ↗ {text}"
+    return text
 
 
 def build_summary(data: model.ReportData, t: Translator) -> Summary:

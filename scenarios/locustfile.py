@@ -24,8 +24,13 @@ from erpcap.scenarios.recorder import RequestRecorder, broadcast_users, stop_gra
 _settings = LoadSettings.from_env(os.environ)
 _run = RunDir(_settings.run_dir)
 
-globals().update(user_classes_for(resolve_scenario(_settings.scenario), _settings))
+_classes = user_classes_for(resolve_scenario(_settings.scenario), _settings)
+globals().update(_classes)
 ErpcapShape = shape_class(_settings.shape, _run)
+if _settings.rate:  # the open model: the users become a pool that sends scheduled arrivals
+    from erpcap.scenarios.arrivals import open_model
+
+    ErpcapShape = open_model(_settings, _run, _classes.values(), ErpcapShape, events)
 
 
 @events.init.add_listener

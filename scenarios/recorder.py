@@ -41,7 +41,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -92,6 +92,9 @@ class RequestRecorder:
         self._in_flight = 0
         self._cut_off = 0  # requests whose user was stopped before they finished
         self._reported = False
+        #: The open model's hook (scenarios/arrivals.py): given when a request was sent, its
+        #: intended start (its arrival's due time), for user classes that do not say it.
+        self.intended_start: Callable[[float], float] | None = None
 
     @property
     def rows_written(self) -> int:
@@ -219,8 +222,10 @@ class RequestRecorder:
     ) -> None:
         """The ``request`` listener: buffer one row."""
         self.note_users()
-        due = (context or {}).get("intended_start")
         sent_at = start_time if start_time is not None else time.time()
+        if self.intended_start is not None and "intended_start" not in (context or {}):
+            context = {**(context or {}), "intended_start": self.intended_start(sent_at)}
+        due = (context or {}).get("intended_start")
         began = float(due) if isinstance(due, int | float) and due < sent_at else sent_at
         self._writer.append(
             request_row(

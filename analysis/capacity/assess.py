@@ -191,5 +191,25 @@ def assess(
         "demands": block,
         "littles_law": littles_law(steps, meta),
     }
+    if meta.get("rate"):  # the open model: the users are a pool, the arrival rate varies
+        capacity.update(open_model_blocks())
     capacity["notes"] = _notes(capacity, steps) + missing
     return capacity
+
+
+def open_model_blocks() -> dict[str, Any]:
+    """The knee, the USL fit and Little's law of a rate run: none, for they are functions of
+    the user count, which an open-model run holds constant (its pool)."""
+    why = phrase(
+        en="an open-model run (--rate) varies the arrival rate, not the users",
+        zh_CN="开放模型运行（--rate）改变的是到达率，而不是用户数",
+    )
+    return {
+        "knee": None,
+        "knee_note": phrase(en=f"no knee: {why['en']}", zh_CN=f"无法确定拐点：{why['zh-CN']}"),
+        "usl": {
+            "fitted": False,
+            "note": phrase(en=f"no USL fit: {why['en']}", zh_CN=f"无法拟合 USL：{why['zh-CN']}"),
+        },
+        "littles_law": [],
+    }

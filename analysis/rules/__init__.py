@@ -19,12 +19,14 @@ module              rules
                     ``capacity.unsteady_step``
 ``bottleneck``      ``bottleneck.<kind>``, ``bottleneck.unknown``, ``host.noisy_neighbour``
 ``resources``       ``resources.host_cpu_high``, ``generator.saturated``
+``arrivals``        ``load.schedule_missed`` (the open model: dropped or late arrivals)
 ==================  =======================================================================
 """
 
 from __future__ import annotations
 
 from erpcap import plugins
+from erpcap.analysis.rules.arrivals import schedule_missed
 from erpcap.analysis.rules.base import MIN_SAMPLES, Context, Rule, Slo
 from erpcap.analysis.rules.bottleneck import bottleneck, noisy_neighbour
 from erpcap.analysis.rules.capacity import light_load, saturation
@@ -49,6 +51,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     host_cpu,
     generator_busy,
     noisy_neighbour,
+    schedule_missed,
     thin_samples,
 )
 

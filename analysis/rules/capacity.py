@@ -128,7 +128,7 @@ def light_load(ctx: Context) -> Iterable[Finding]:
     throughput is set by the think times, not by the ERP; no capacity was found.
     """
     measured = [s for s in ctx.steps if s.get("measured") and s.get("busy_share") is not None]
-    if not measured:
+    if not measured or ctx.meta.get("rate"):  # an open-model pool is idle by design
         return
     top = max(measured, key=lambda s: s["users"])
     if top["busy_share"] >= 0.05 or top.get("within_slo") is False:

@@ -23,6 +23,8 @@ examples:
   erpcap run --target http://127.0.0.1:8000 --shape steps --users 40 --duration 5m
   erpcap run --target http://127.0.0.1:8000 --shape ladder.yaml --collect psutil:interval=0.5
   erpcap run --target http://127.0.0.1:8069 --scenario odoo.yaml --users 20   # any ERP: docs/declarative-scenarios.md
+  erpcap run --target http://127.0.0.1:8000 --scenario peak-order --rate 30/s --duration 5m
+  erpcap run --target http://127.0.0.1:8000 --rate rate.yaml --users 80   # docs/open-model.md
   erpcap run --target http://127.0.0.1:8000 --shape steps --users 40 \
       --collect psutil --collect postgres=postgresql://monitor@127.0.0.1:5432/erp --watch db=~postgres
 """
@@ -151,6 +153,11 @@ def run(args: argparse.Namespace) -> int:
     rate = None
     if args.rate:  # the open model (scenarios/rate.py)
         from erpcap.scenarios.rate import rate_from_args
+
+        for option, value in (("--shape", args.shape), ("--spawn-rate", args.spawn_rate)):
+            if value is not None:
+                raise BadInput(f"{option} does not apply with --rate: the schedule sets the load",
+                               hint="use --rate with --duration and --users (the pool)")  # fmt: skip
 
         rate, shape = rate_from_args(args.rate, users=args.users, duration=args.duration)
     else:

@@ -289,8 +289,19 @@ def every_finding_doc() -> dict[str, object]:
         "host": {"cpu_percent": {"mean": 61.3, "max": 97.4}},
         "processes": [{"role": "locust", "cpu_percent": {"mean": 86.2, "max": 99.0}}],
     }
+    # an open-model schedule that dropped 5 % of its arrivals: a pool too small for it
+    overall["service"] = {"p50_ms": 600.0, "p95_ms": 950.0, "max_ms": 2600.0}
+    overall["queue"] = {"p95_ms": 240.0, "max_ms": 990.0, "late_share": 0.2}
+    rate = {"steps": [{"rate": 30.0, "duration_s": 120.0, "start_rate": 30.0}], "max_users": 16}
+    arrivals = {"intended": 3600, "sent": 3420, "dropped": 180, "drop_after_s": 1.0,
+                "steps": [{"step": 1, "intended": 3600, "sent": 3420, "dropped": 180}]}  # fmt: skip
     ctx = Context(
-        meta={"status": "interrupted", "parameters": {"workers": 1}},
+        meta={
+            "status": "interrupted",
+            "parameters": {"workers": 1},
+            "rate": rate,
+            "arrivals": arrivals,
+        },  # fmt: skip
         overall=overall,
         transactions=transactions,
         steps=steps,

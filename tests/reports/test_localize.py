@@ -47,6 +47,7 @@ ZH_TITLES = {
     "capacity.unsteady_step": "第 2 阶（40 个用户）未达到稳态",
     "bottleneck.unknown": "第 2 阶（40 个用户）没有明确的瓶颈",
     "host.noisy_neighbour": "被监视角色之外的进程占用了主机 0.90 个核心",
+    "load.schedule_missed": "未能按到达率计划执行：3600 个到达中有 180 个被丢弃（5.0%）",
 }
 
 

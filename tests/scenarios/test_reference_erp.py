@@ -6,12 +6,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from erpcap.processes import free_port
+from erpcap.rundir import RunDir
 from erpcap.scenarios.shapes import steps_shape
 
 pytestmark = pytest.mark.slow
@@ -96,3 +98,23 @@ def test_every_operation_matches_the_contract(
     bad = frame[frame["status_code"].isin([0, 404, 405, 422]) | (frame["status_code"] >= 500)]
     assert bad.empty, _failures(frame)
     assert frame["ok"].mean() > 0.9, _failures(frame)
+
+
+def test_open_model_against_reference_erp(reference_erp: str, tmp_path: Path) -> None:
+    """``--rate`` with the reference ERP's role users: every request is paced, and the
+    arrivals are counted (intended = sent + dropped) in run.json."""
+    done = subprocess.run(
+        [sys.executable, "-m", "erpcap", "run", "--target", reference_erp, "--rate", "10/s",
+         "--duration", "6s", "--users", "12", "--collect", "none", "--no-report",
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=90,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = RunDir.open(next(tmp_path.iterdir()))
+    frame = run.read_table("requests")
+    assert frame["paced"].all() and (frame["start"] >= frame["intended_start"]).all()
+    assert (frame["status_code"] < 500).all(), _failures(frame)
+    arrivals = run.read_meta()["arrivals"]
+    assert arrivals["intended"] == arrivals["sent"] + arrivals["dropped"]
+    assert arrivals["sent"] >= 30  # 10/s for 6 s, less the pool's start
+    assert len(frame[frame["name"] != "login"]) >= arrivals["sent"] * 0.8
