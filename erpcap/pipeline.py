@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 OVERRUN_GRACE_S = 60.0
 #: Seconds between progress updates while the load runs.
 POLL_S = 0.5
+#: Seconds between compactions of the part files while the load runs (erpcap/compaction.py).
+COMPACT_EVERY_S = 180.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class LoadPlan:
     #: ``--master``: Locust's master, waiting for ``expect_workers`` ``erpcap worker``s.
     master: bool = False
     expect_workers: int = 0
+    #: Seconds between compactions of the live part files (a soak's folder stays small).
+    compact_every_s: float = COMPACT_EVERY_S
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -174,6 +178,7 @@ def record_run(
     status, reason = "completed", None
     code: int | None = None
     started = time.monotonic()
+    compacted = started
     try:
         with sigterm_as_interrupt():
             locust.start()
@@ -200,6 +205,9 @@ def record_run(
                     elapsed=elapsed,
                     total=total,
                 )
+                if time.monotonic() - compacted >= plan.compact_every_s:
+                    _compact(run)
+                    compacted = time.monotonic()
                 time.sleep(POLL_S)
     except KeyboardInterrupt:
         status, reason = "interrupted", "stopped by the user (Ctrl-C or SIGTERM)"
@@ -215,6 +223,18 @@ def record_run(
     return status
 
 
+def _compact(run: RunDir) -> None:
+    """Merge the live part files (erpcap/compaction.py); a failure is a warning, once."""
+    from erpcap.compaction import compact_all
+
+    try:
+        compact_all(run)
+    except Exception as exc:  # compaction is housekeeping: it never fails the run
+        message = f"part files were not compacted: {exc}"
+        if message not in (run.read_meta().get("warnings") or []):
+            run.add_warning(message)
+
+
 def in_flight_at_stop(run: RunDir) -> int | None:
     """Requests sent but never finished when the load stopped, summed over the Locust
     processes' ``in_flight`` events; None when no process reported (it was killed)."""
@@ -222,6 +242,15 @@ def in_flight_at_stop(run: RunDir) -> int | None:
         int(e.get("requests") or 0) for e in run.read_events() if e.get("kind") == "in_flight"
     ]
     return sum(counts) if counts else None
+
+
+def stopped_early(run: RunDir) -> dict[str, Any] | None:
+    """The load shape's ``--stop-when`` stop (``expr``, ``step``, ``users``, ``observed``,
+    ``elapsed_s``), or None when the shape ran to its end."""
+    for event in run.read_events():
+        if event.get("kind") == "stop" and event.get("reason") == "stop_when":
+            return {k: event.get(k) for k in ("expr", "step", "users", "observed", "elapsed_s")}
+    return None
 
 
 def _finish(
@@ -239,6 +268,9 @@ def _finish(
         status = "failed"
         reason = f"Locust exited with code {code}: {locust.tail(4)}"
     in_flight = in_flight_at_stop(run)
+    early = stopped_early(run)
+    if early is not None:  # the ladder passed its --stop-when ceiling: still a completed run
+        run.update_meta(stopped_early=early)
     run.update_meta(
         status=status, ended_at=iso(), exit_reason=reason, requests=rows, in_flight=in_flight
     )

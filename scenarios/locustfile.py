@@ -25,7 +25,7 @@ _settings = LoadSettings.from_env(os.environ)
 _run = RunDir(_settings.run_dir)
 
 globals().update(user_classes_for(resolve_scenario(_settings.scenario), _settings))
-ErpcapShape = shape_class(_settings.shape, _run)
+ErpcapShape = shape_class(_settings.shape, _run, _settings.stop_when)
 
 
 @events.init.add_listener
