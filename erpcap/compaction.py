@@ -17,7 +17,8 @@ which may be cut short by a kill without losing or doubling a row:
 A merged part that is merged again passes its own list on, so a leftover stays hidden
 whatever merges come after. Parts of at least :data:`MAX_PART_BYTES` are left alone, so each
 compaction rewrites a bounded amount; the pipeline runs it every
-:data:`erpcap.pipeline.COMPACT_EVERY_S` seconds, for every run.
+:data:`erpcap.pipeline.COMPACT_EVERY_S` seconds, for every run, and notes each merge as a
+``compacted`` event (``table``, ``parts``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from erpcap.rundir import MERGED_KEY, MERGED_PREFIX, RunDir, _conform, _schema
 
 #: Tables that compaction merges (the ones live writers add parts to).
 TABLES = ("requests", "metrics", "sql_stats")
-#: Merge only when at least this many small parts are waiting.
+#: Merge only when at least this many small parts are waiting (the pipeline's default).
 MIN_PARTS = 20
 #: Parts this big (bytes) are not merged again.
 MAX_PART_BYTES = 64 * 1024 * 1024
@@ -70,11 +71,6 @@ def compact(run: RunDir, table: str, *, min_parts: int = MIN_PARTS) -> int:
     for part, _ in small:  # step 3
         part.unlink(missing_ok=True)
     return len(small)
-
-
-def compact_all(run: RunDir, *, min_parts: int = MIN_PARTS) -> int:
-    """:func:`compact` every table of :data:`TABLES`; return the parts replaced."""
-    return sum(compact(run, table, min_parts=min_parts) for table in TABLES)
 
 
 def _remove_replaced(run: RunDir, table: str) -> None:

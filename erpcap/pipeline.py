@@ -18,6 +18,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from erpcap.collectors.base import Collector, Registry, parse_collect_spec
+from erpcap.compaction import MIN_PARTS
 from erpcap.errors import StageError
 from erpcap.facts import host_facts, redact_url, versions
 from erpcap.processes import ManagedProcess
@@ -61,8 +62,10 @@ class LoadPlan:
     #: ``--master``: Locust's master, waiting for ``expect_workers`` ``erpcap worker``s.
     master: bool = False
     expect_workers: int = 0
-    #: Seconds between compactions of the live part files (a soak's folder stays small).
+    #: Seconds between compactions of the live part files (a soak's folder stays small),
+    #: and the fewest small parts of a table worth merging.
     compact_every_s: float = COMPACT_EVERY_S
+    compact_min_parts: int = MIN_PARTS
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -206,7 +209,7 @@ def record_run(
                     total=total,
                 )
                 if time.monotonic() - compacted >= plan.compact_every_s:
-                    _compact(run)
+                    _compact(run, plan.compact_min_parts)
                     compacted = time.monotonic()
                 time.sleep(POLL_S)
     except KeyboardInterrupt:
@@ -223,12 +226,16 @@ def record_run(
     return status
 
 
-def _compact(run: RunDir) -> None:
-    """Merge the live part files (erpcap/compaction.py); a failure is a warning, once."""
-    from erpcap.compaction import compact_all
+def _compact(run: RunDir, min_parts: int) -> None:
+    """Merge the live part files (erpcap/compaction.py), noting each merge as a
+    ``compacted`` event; a failure is a warning, once."""
+    from erpcap.compaction import TABLES, compact
 
     try:
-        compact_all(run)
+        for table in TABLES:
+            merged = compact(run, table, min_parts=min_parts)
+            if merged:
+                run.event("compacted", table=table, parts=merged)
     except Exception as exc:  # compaction is housekeeping: it never fails the run
         message = f"part files were not compacted: {exc}"
         if message not in (run.read_meta().get("warnings") or []):

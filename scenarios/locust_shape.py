@@ -52,6 +52,8 @@ class StepLoadShape(LoadTestShape):
         #: Locust's totals when the current step began, and when its warm-up ended.
         self._at_start: Snapshot | None = None
         self._at_warm: Snapshot | None = None
+        #: The step whose users of the previous step's classes have all stopped.
+        self._drained = 0
 
     def tick(self) -> tuple[int, float] | tuple[int, float, list[type[Any]] | None] | None:
         """The users and spawn rate (and classes) for now; None when the shape is over."""
@@ -77,8 +79,27 @@ class StepLoadShape(LoadTestShape):
         if self._at_warm is None and elapsed >= self._warm_until(number, step):
             self._at_warm = self._snapshot()
         if step.classes:
-            return step.users, self.spec.spawn_rate, self._classes(step)
+            classes = self._classes(step)
+            if self._draining(number):  # Locust keeps the users it has: stop them first
+                return 0, self.spec.spawn_rate, classes
+            return step.users, self.spec.spawn_rate, classes
         return step.users, self.spec.spawn_rate
+
+    def _draining(self, number: int) -> bool:
+        """Whether step ``number`` must still wait for the users of other classes to stop.
+
+        Locust's dispatcher does not stop users of classes that a new tick leaves out (it
+        only adds or removes users to reach the count), so a step whose classes differ from
+        the previous step's first asks for 0 users, until none is left.
+        """
+        if number == 1 or self._drained == number or self.runner is None:
+            return False
+        if self.spec.steps[number - 2].classes == self.spec.steps[number - 1].classes:
+            return False
+        if self.runner.user_count > 0:
+            return True
+        self._drained = number
+        return False
 
     def _warm_until(self, number: int, step: Step) -> float:
         """Run time at which step ``number``'s warm-up ends."""
