@@ -129,6 +129,14 @@ def test_yaml_constant_and_ramp(tmp_path: Path) -> None:
         ("spawn_rate: fast\nsteps:\n  - {users: 1, duration: 1}\n", 1, "spawn_rate"),
         ("steps:\n  - {users: 1, duration: 1\n", 3, "not valid YAML"),
         ("- 1\n- 2\n", 1, "expected a mapping"),
+        ("ladder:\n  users: 8\n  levels: [1]\n", 2, "either users"),
+        ("ladder:\n  users: 8\n  hold: 1m\n  duration: 2m\n", 2, "not both"),
+        ("ladder:\n  levels: [1, 0]\n", 2, "above 0"),
+        ("ladder:\n  users: 8\n  pause: 1m\n", 2, "unknown key 'pause' in ladder"),
+        ("spike:\n  users: 10\n  duration: 1m\n  at: 50s\n  hold: 20s\n", 2, "end before"),
+        ("spike:\n  users: 10\n", 2, "missing 'duration'"),
+        ("spike:\n  users: 10\n  duration: 1m\n  multiple: x\n", 2, "multiple"),
+        ("mixed-day: {users: 3, duration: 1m}\n", 1, "unknown key 'mixed-day'"),
     ],
 )  # fmt: skip
 def test_yaml_bad_input_names_file_and_line(
@@ -207,24 +215,3 @@ def test_yaml_ladder_spike_soak(tmp_path: Path) -> None:
     assert [(s.users, s.duration_s) for s in spike.steps] == [(10, 120.0), (50, 30.0), (10, 210.0)]
     soak = load_shape_file(_write(tmp_path, "spawn_rate: 2\nsoak: {users: 4, duration: 2h}\n"))
     assert soak.kind == "soak" and soak.steps == (Step(4, 7200.0),) and soak.spawn_rate == 2.0
-
-
-@pytest.mark.parametrize(
-    ("text", "line", "message"),
-    [
-        ("ladder:\n  users: 8\n  levels: [1]\n", 2, "either users"),
-        ("ladder:\n  users: 8\n  hold: 1m\n  duration: 2m\n", 2, "not both"),
-        ("ladder:\n  levels: [1, 0]\n", 2, "above 0"),
-        ("ladder:\n  users: 8\n  pause: 1m\n", 2, "unknown key 'pause' in ladder"),
-        ("spike:\n  users: 10\n  duration: 1m\n  at: 50s\n  hold: 20s\n", 2, "end before"),
-        ("spike:\n  users: 10\n", 2, "missing 'duration'"),
-        ("spike:\n  users: 10\n  duration: 1m\n  multiple: x\n", 2, "multiple"),
-        ("mixed-day: {users: 3, duration: 1m}\n", 1, "unknown key 'mixed-day'"),
-    ],
-)  # fmt: skip
-def test_yaml_new_kinds_bad_input(tmp_path: Path, text: str, line: int, message: str) -> None:
-    path = _write(tmp_path, text)
-    with pytest.raises(BadInput) as caught:
-        load_shape_file(path)
-    assert caught.value.line == line, caught.value.one_line()
-    assert message in caught.value.one_line()
