@@ -22,26 +22,26 @@ examples:
   erpcap run --target http://127.0.0.1:8000 --scenario demo-mix --users 20 --duration 2m
   erpcap run --target http://127.0.0.1:8000 --shape steps --users 40 --duration 5m
   erpcap run --target http://127.0.0.1:8000 --shape ladder.yaml --collect psutil:interval=0.5
+  erpcap run --target http://127.0.0.1:8000 --shape steps --users 40 \
+      --collect psutil --collect postgres=postgresql://monitor@127.0.0.1:5432/erp --watch db=~postgres
 
 shapes (--shape KIND, or a YAML file with one of steps, ladder, constant, ramp, spike, soak):
   steps      a ladder up to --users (1 2 4 8, then even steps), --duration shared by the steps
              erpcap run --target URL --shape steps --users 24 --duration 8m
   ladder     the capacity ladder: the same levels, each held 60 s (or --duration shared),
              ended early by --stop-when at the first step past the ceiling
-             erpcap run --target URL --shape ladder --users 40 --stop-when "p95>2s or errors>5%%"
+             erpcap run --target URL --shape ladder --users 40 --stop-when "p95>2s or errors>5%"
   constant   --users for --duration (the default)
              erpcap run --target URL --shape constant --users 20 --duration 10m
   ramp       from 0 to --users evenly over --duration
              erpcap run --target URL --shape ramp --users 50 --duration 5m
-  spike      --users, then 5 times as many for the middle 20 %% of --duration, then back
+  spike      --users, then 5 times as many for the middle 20 % of --duration, then back
              erpcap run --target URL --shape spike --users 10 --duration 6m
   soak       --users for hours (default 4h); part files are compacted while it runs
              erpcap run --target URL --shape soak --users 20 --duration 8h
   mixed-day  the mixed-day scenario's working day (morning orders, afternoon queries, evening
              close) compressed into --duration; the default shape of --scenario mixed-day
              erpcap run --target URL --scenario mixed-day --users 30 --duration 30m
-  erpcap run --target http://127.0.0.1:8000 --shape steps --users 40 \
-      --collect psutil --collect postgres=postgresql://monitor@127.0.0.1:5432/erp --watch db=~postgres
 """
 
 

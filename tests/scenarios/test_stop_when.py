@@ -3,6 +3,9 @@ from two snapshots of Locust-style histograms."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -72,3 +75,21 @@ def test_observe_takes_only_the_requests_between_two_snapshots() -> None:
     assert figures["mean_ms"] == pytest.approx((900 + 30000) / 100)
     assert parse_stop_when("p95>2s").fires(figures)
     assert not parse_stop_when("p95>2s").fires(observe(after, after))  # nothing new
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--shape", "ladder", "--stop-when", "p95>2x"], "column 5: expected a duration"),
+        (["--shape", "constant", "--stop-when", "p95>2s"], "needs a shape with several steps"),
+        (["--shape", "mixed-day", "--scenario", "query"], "does not have"),
+    ],
+)
+def test_the_cli_refuses_before_anything_starts(args: list[str], said: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "erpcap", "run", "--target", "http://127.0.0.1:9", *args],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert said in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
