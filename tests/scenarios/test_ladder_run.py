@@ -29,6 +29,8 @@ LEVELS = (1, 4, 12)
 REFERENCE_LEVELS = (1, 2, 4)
 STEP_S = 5
 
+pytestmark = pytest.mark.slow
+
 
 @contextmanager
 def reference_erp(db: str, folder: Path) -> Iterator[str]:
