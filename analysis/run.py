@@ -21,7 +21,7 @@ from erpcap.analysis.measured import Measured, from_requests
 from erpcap.analysis.plan import alert_rules, make_plan
 from erpcap.analysis.resources import summarize
 from erpcap.analysis.rules import MIN_SAMPLES, Context, Rule, Slo, registered_rules
-from erpcap.analysis.rules.run import STATUS_WORDS
+from erpcap.analysis.rules.run import STATUS_WORDS, stopped_early
 from erpcap.analysis.sql.run import sql_findings
 from erpcap.analysis.sql_summary import summarize as summarize_sql
 from erpcap.analysis.verdict import verdict
@@ -115,7 +115,17 @@ def _run_block(meta: dict[str, Any], duration_s: float) -> dict[str, Any]:
         "ended_at": meta.get("ended_at"),
         "duration_s": round(duration_s, 3),
         "shape": meta.get("shape"),
+        # 1.4: the shape ended at its --stop-when ceiling (run.json stopped_early), in words
+        "stopped_early": _stopped_early_block(meta),
     }
+
+
+def _stopped_early_block(meta: dict[str, Any]) -> dict[str, Any] | None:
+    finding = stopped_early(meta)
+    if finding is None:
+        return None
+    texts = {lang: said.title for lang, said in finding.texts.items()}
+    return {**dict(meta["stopped_early"]), "texts": texts}
 
 
 def _missing(

@@ -3,7 +3,8 @@
 A stepped load (a capacity ladder) writes one ``step`` event as each step begins. A step's
 statistics are measured after a warm-up, so that the ramp from the previous step (users
 still logging in, queues filling) does not blur them: the first 20 % of the step, at most
-10 seconds, is left out.
+10 seconds, is left out (:func:`erpcap.warmup.warmup_s`, the rule the
+load shape's ``--stop-when`` check uses too).
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-#: Fraction of each step left out as warm-up, and its upper bound in seconds.
-WARMUP_FRACTION = 0.2
-WARMUP_MAX_S = 10.0
+from erpcap.warmup import warmup_s
 
 
 @dataclass(frozen=True)
@@ -40,8 +39,7 @@ class Step:
 
 def make_step(number: int, users: int, start: datetime, end: datetime) -> Step:
     """The step ``[start, end)`` with its warm-up left out of what is measured."""
-    length = (end - start).total_seconds()
-    warmup = min(WARMUP_MAX_S, WARMUP_FRACTION * length)
+    warmup = warmup_s((end - start).total_seconds())
     return Step(number, users, start, end, start + timedelta(seconds=warmup))
 
 

@@ -19,6 +19,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from erpcap.collectors.base import Collector, Registry, parse_collect_spec
+from erpcap.compaction import MIN_PARTS
 from erpcap.errors import StageError
 from erpcap.facts import host_facts, redact_url, versions
 from erpcap.processes import ManagedProcess
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 OVERRUN_GRACE_S = 60.0
 #: Seconds between progress updates while the load runs.
 POLL_S = 0.5
+#: Seconds between compactions of the part files while the load runs (erpcap/compaction.py).
+COMPACT_EVERY_S = 180.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,10 @@ class LoadPlan:
     #: ``--master``: Locust's master, waiting for ``expect_workers`` ``erpcap worker``s.
     master: bool = False
     expect_workers: int = 0
+    #: Seconds between compactions of the live part files (a soak's folder stays small),
+    #: and the fewest small parts of a table worth merging.
+    compact_every_s: float = COMPACT_EVERY_S
+    compact_min_parts: int = MIN_PARTS
 
     def describe(self) -> dict[str, Any]:
         doc = self._describe()
@@ -185,6 +192,7 @@ def record_run(
     status, reason = "completed", None
     code: int | None = None
     started = time.monotonic()
+    compacted = started
     try:
         with sigterm_as_interrupt():
             locust.start()
@@ -213,6 +221,9 @@ def record_run(
                     elapsed=elapsed,
                     total=total,
                 )
+                if time.monotonic() - compacted >= plan.compact_every_s:
+                    _compact(run, plan.compact_min_parts)
+                    compacted = time.monotonic()
                 time.sleep(POLL_S)
     except KeyboardInterrupt:
         status, reason = "interrupted", "stopped by the user (Ctrl-C or SIGTERM)"
@@ -234,6 +245,22 @@ def _dropped_so_far(run: RunDir) -> str:
         int(e.get("dropped") or 0) for e in run.read_events() if e.get("kind") == "dropped"
     )
     return f" · {plural(dropped, 'arrival')} dropped" if dropped else ""
+
+
+def _compact(run: RunDir, min_parts: int) -> None:
+    """Merge the live part files (erpcap/compaction.py), noting each merge as a
+    ``compacted`` event; a failure is a warning, once."""
+    from erpcap.compaction import TABLES, compact
+
+    try:
+        for table in TABLES:
+            merged = compact(run, table, min_parts=min_parts)
+            if merged:
+                run.event("compacted", table=table, parts=merged)
+    except Exception as exc:  # compaction is housekeeping: it never fails the run
+        message = f"part files were not compacted: {exc}"
+        if message not in (run.read_meta().get("warnings") or []):
+            run.add_warning(message)
 
 
 def in_flight_at_stop(run: RunDir) -> int | None:
@@ -273,6 +300,15 @@ def arrivals_of(events: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     }
 
 
+def stopped_early(run: RunDir) -> dict[str, Any] | None:
+    """The load shape's ``--stop-when`` stop (``expr``, ``step``, ``users``, ``observed``,
+    ``elapsed_s``), or None when the shape ran to its end."""
+    for event in run.read_events():
+        if event.get("kind") == "stop" and event.get("reason") == "stop_when":
+            return {k: event.get(k) for k in ("expr", "step", "users", "observed", "elapsed_s")}
+    return None
+
+
 def _finish(
     run: RunDir, status: str, reason: str | None, code: int | None, locust: ManagedProcess
 ) -> tuple[str, str | None]:
@@ -288,6 +324,9 @@ def _finish(
         status = "failed"
         reason = f"Locust exited with code {code}: {locust.tail(4)}"
     in_flight = in_flight_at_stop(run)
+    early = stopped_early(run)
+    if early is not None:  # the ladder passed its --stop-when ceiling: still a completed run
+        run.update_meta(stopped_early=early)
     run.update_meta(
         status=status, ended_at=iso(), exit_reason=reason, requests=rows, in_flight=in_flight
     )

@@ -9,6 +9,10 @@ Live writers never rewrite a file in place: a table grows as part files
 (``requests/part-<pid>-<seq>.parquet``), each written to a temporary name and renamed, so a
 killed run keeps every part it flushed, and a reader sees the union of the consolidated
 table and any parts. :meth:`RunDir.consolidate` later merges the parts into one file.
+While the run lasts, :func:`erpcap.compaction.compact` merges small parts into
+``merged-*.parquet`` files that name the parts they replace (:data:`MERGED_KEY`); a reader
+ignores a part that a merged file names, so a compaction killed at any point neither loses
+nor doubles a row.
 """
 
 from __future__ import annotations
@@ -48,6 +52,10 @@ INPUT_TABLES = ("requests", "metrics", "load_stats", "sql_stats", "statements")
 _NO_FILES: dict[str, Any] = {"rows": 0, "files": []}
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+#: Parquet metadata key of a merged part: the ``[name, size]`` of every file it replaces.
+MERGED_KEY = b"erpcap.merged_from"
+#: Name prefix of the part files that compaction writes (erpcap/compaction.py).
+MERGED_PREFIX = "merged-"
 _WRITER_NUMBERS = itertools.count(1)
 
 
@@ -154,6 +162,8 @@ class RunDir:
         # pipeline writes the status, so every read-modify-write holds this lock.
         self._meta_lock = threading.RLock()
         self._row_counts: dict[tuple[str, int, int], int] = {}
+        #: What each merged part replaces; a merged part never changes once renamed.
+        self._merged: dict[str, frozenset[tuple[str, int]]] = {}
 
     def __repr__(self) -> str:
         return f"RunDir({str(self.path)!r})"
@@ -310,10 +320,49 @@ class RunDir:
         return PartWriter(self.path / table, _schema(table), table=table)
 
     def _parts(self, table: str) -> list[Path]:
+        """The part files of ``table`` that hold rows no other file holds: every visible part
+        less those a merged part replaces (left behind by a compaction that was killed)."""
+        folder = self.path / table
+        if not folder.is_dir():
+            return []
+        files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
+        replaced: set[tuple[str, int]] = set()
+        for file in files:
+            if file.name.startswith(MERGED_PREFIX):
+                replaced |= self.merged_from(file)
+        if not replaced:
+            return files
+        live = []
+        for file in files:
+            try:
+                if (file.name, file.stat().st_size) not in replaced:
+                    live.append(file)
+            except OSError:
+                continue  # removed meanwhile: a compaction finishing
+        return live
+
+    def all_parts(self, table: str) -> list[Path]:
+        """Every visible part file of ``table``, replaced ones included."""
         folder = self.path / table
         if not folder.is_dir():
             return []
         return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith("."))
+
+    def merged_from(self, file: Path) -> frozenset[tuple[str, int]]:
+        """The ``(name, size)`` of each file a merged part replaces (empty for other files).
+
+        Name and size, so that a later part that reuses a name (a new process with a
+        recycled pid) is not mistaken for the one that was merged.
+        """
+        key = str(file)
+        if key not in self._merged:
+            try:
+                meta = pq.read_schema(file).metadata or {}
+                listed = json.loads(meta.get(MERGED_KEY, b"[]"))
+                self._merged[key] = frozenset((str(n), int(size)) for n, size in listed)
+            except (pa.ArrowInvalid, OSError, ValueError, TypeError):
+                return frozenset()
+        return self._merged[key]
 
     def has_table(self, table: str) -> bool:
         return (self.path / f"{table}.parquet").exists() or bool(self._parts(table))
@@ -325,6 +374,15 @@ class RunDir:
         are ignored) is reported as a RunDirError naming it.
         """
         schema = _schema(table)
+        for attempt in range(3):
+            try:
+                return self._read_files(table, schema)
+            except FileNotFoundError:
+                if attempt == 2:  # parts merged away while they were read, three times
+                    raise
+        raise AssertionError("unreachable")
+
+    def _read_files(self, table: str, schema: pa.Schema) -> pd.DataFrame:
         pieces: list[pa.Table] = []
         files = []
         main = self.path / f"{table}.parquet"
@@ -334,6 +392,8 @@ class RunDir:
         for file in files:
             try:
                 pieces.append(_conform(pq.read_table(file), schema, table))
+            except FileNotFoundError:
+                raise  # merged by a compaction meanwhile: read_table lists again
             except (pa.ArrowInvalid, OSError) as exc:
                 hint = (
                     "this file holds the whole table: restore it from a copy, or re-run; "
@@ -376,8 +436,10 @@ class RunDir:
         elif "ts" in frame.columns:
             frame = frame.sort_values("ts", kind="stable")
         self.write_table(table, frame)
-        for part in parts:
-            part.unlink(missing_ok=True)
+        live = set(parts)
+        leftovers = [p for p in self.all_parts(table) if p not in live]
+        for part in leftovers + parts:  # replaced leftovers first: they must not outlive
+            part.unlink(missing_ok=True)  # the merged parts that hide them
         folder = self.path / table
         with contextlib.suppress(OSError):
             folder.rmdir()

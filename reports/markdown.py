@@ -65,6 +65,9 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
             out.append(f"> {t('incomplete.missing')}{t('colon')}{missing}")
         out.append("")
 
+    if s.stopped_early:
+        out += [f"> 🛑 {md_escape(s.stopped_early)}", ""]
+
     shown = [section for section in registered_sections() if section.visible(data)]
     out += _sections_markdown([x for x in shown if x.place == "top"], data, t)
 

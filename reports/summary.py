@@ -64,6 +64,8 @@ class Summary:
     headline_lang: str = "en"
     #: Whose percentiles these are when erpcap did not compute them ("" when it did).
     basis_note: str = ""
+    #: Why the load stopped before its last step (``--stop-when``), "" when it did not.
+    stopped_early: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -292,7 +294,19 @@ def build_summary(data: model.ReportData, t: Translator) -> Summary:
         missing=[note.text for note in localize_missing(quality, t)],
         generated_at=str(data.findings.get("generated_at") or "").replace("T", " ")[:19],
         basis_note=basis_note(data, t),
+        stopped_early=stopped_early_text(data, t),
     )
+
+
+def stopped_early_text(data: model.ReportData, t: Translator) -> str:
+    """The analysis's sentence on why the ladder stopped at its ceiling, in ``t``'s language
+    (English when it has none in that language); "" when the shape ran to its end."""
+    early = model.run_block(data).get("stopped_early")
+    texts = early.get("texts") if isinstance(early, dict) else None
+    if not isinstance(texts, dict):
+        return ""
+    said = texts.get(t.lang) or texts.get("en")
+    return str(said) if said else ""
 
 
 def basis_note(data: model.ReportData, t: Translator) -> str:

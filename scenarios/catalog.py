@@ -12,7 +12,7 @@ each user acts (one request per think time), which :func:`expected_mix` computes
 'demo-mix'
 >>> get_scenario("nope")
 Traceback (most recent call last):
-erpcap.errors.BadInput: unknown scenario 'nope' (use one of: demo-mix, month-end-close, peak-order, query)
+erpcap.errors.BadInput: unknown scenario 'nope' (use one of: demo-mix, mixed-day, month-end-close, peak-order, query)
 >>> group_of("create_sales_order"), group_of("trial_balance"), group_of("something_else")
 ('order', 'close', 'other')
 """
@@ -302,6 +302,30 @@ def _builtin() -> dict[str, Scenario]:
                 UserMix("integration", {"create_sales_order": 4, "get_sales_order": 2}, weight=6),
             ),
             _percent(_CLOSE_WINDOW),
+        ),
+        # Every role of a working day; the mixed-day shape (shapes.DAY_PHASES) picks which
+        # roles run when: order entry, warehouse and integration in the morning, managers and
+        # quality in the afternoon, accounting and batch in the evening.
+        Scenario(
+            "mixed-day",
+            "A working day compressed into --duration: a morning order peak (order entry, "
+            "warehouse, integration), afternoon queries (managers, quality) and an evening "
+            "close batch (accounting, batch); its shape follows the phases (mixed-day).",
+            (
+                UserMix("order_entry", {"create_sales_order": 5, "check_availability": 3,
+                                        "get_sales_order": 2}, weight=3),
+                UserMix("warehouse", {"ship_order": 6, "check_availability": 2,
+                                      "receive_goods": 1}, weight=1),
+                UserMix("integration", {"create_sales_order": 2, "check_availability": 1,
+                                        "get_sales_order": 1}, weight=1),
+                UserMix("manager", {"list_customer_orders": 3, "get_sales_order": 3,
+                                    "check_availability": 3, "trace_lot": 1}, weight=2,
+                        think_s=20.0),
+                UserMix("qa", {"trace_lot": 3, "get_lot_history": 2}, weight=1),
+                UserMix("accounting", {"record_payment": 3, "trial_balance": 1, "ar_aging": 1,
+                                       "inventory_valuation": 1}, weight=1),
+                UserMix("batch", {"run_invoicing": 1, "close_period": 1}, weight=1),
+            ),
         ),
     )  # fmt: skip
     return {s.name: s for s in scenarios}

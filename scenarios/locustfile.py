@@ -26,7 +26,7 @@ _run = RunDir(_settings.run_dir)
 
 _classes = user_classes_for(resolve_scenario(_settings.scenario), _settings)
 globals().update(_classes)
-ErpcapShape = shape_class(_settings.shape, _run)
+ErpcapShape = shape_class(_settings.shape, _run, _settings.stop_when)
 if _settings.rate:  # the open model: the users become a pool that sends scheduled arrivals
     from erpcap.scenarios.arrivals import open_model
 

@@ -1,14 +1,23 @@
 """Load shapes: how many users run when, as plain data (no Locust here).
 
 A :class:`Shape` is a list of steps, each holding a user count for a duration, plus the rate
-at which Locust starts or stops users between steps. The three kinds are views of that one
+at which Locust starts or stops users between steps. The kinds are views of that one
 structure:
 
 - ``steps``: a capacity ladder (HammerDB's autopilot: 1 2 4 8 12 16 20 24 users), the
-  shape that draws the throughput and latency curves;
+  shape that draws the throughput and latency curves; ``--duration`` is shared by the steps;
+- ``ladder``: the same levels, each held long enough to be steady (:data:`LADDER_HOLD_S`
+  per step unless ``--duration`` is given); with ``--stop-when`` it ends at the first step
+  past the ceiling (:mod:`erpcap.scenarios.stop_when`);
 - ``constant``: one step;
 - ``ramp``: one step reached slowly; the spawn rate is ``users / duration`` so that Locust
-  adds users evenly over the whole step.
+  adds users evenly over the whole step;
+- ``spike``: a base load, a sudden multiple of it (:data:`SPIKE_MULTIPLE`), then the base
+  again; the jump is spawned within about a second;
+- ``soak``: one long step (hours); its part files are compacted while it runs
+  (:mod:`erpcap.compaction`);
+- ``mixed-day``: a working day compressed into ``--duration`` (:data:`DAY_PHASES`): each
+  step names the user classes that run in it (the ``mixed-day`` scenario's roles).
 
 Shapes travel to the Locust process as JSON (:meth:`Shape.to_json`,
 :meth:`Shape.from_json`) and come from the command line (:func:`shape_from_args`) or a YAML
@@ -23,6 +32,10 @@ file (:func:`load_shape_file`)::
 60.0
 >>> [s.users for s in shape_from_args("steps", users=24, duration="8m").steps]
 [1, 2, 4, 8, 12, 16, 20, 24]
+>>> shape_from_args("ladder", users=8).total_duration()  # 4 levels held 60 s each
+240.0
+>>> [(s.users, s.duration_s) for s in shape_from_args("spike", users=4, duration="100s").steps]
+[(4, 40.0), (20, 20.0), (4, 40.0)]
 """
 
 from __future__ import annotations
@@ -38,12 +51,45 @@ from typing import Any
 from erpcap.errors import BadInput
 from erpcap.scenarios._yaml import LINE_KEY as _LINE_KEY
 from erpcap.scenarios._yaml import load_yaml
+from erpcap.scenarios.catalog import ROLES, Scenario
 
 #: The shape kinds, in the order the help text lists them.
-KINDS = ("steps", "constant", "ramp")
+KINDS = ("steps", "ladder", "constant", "ramp", "spike", "soak", "mixed-day")
+#: The kinds a YAML shape file may hold (``mixed-day`` comes only with its scenario).
+FILE_KINDS = ("steps", "ladder", "constant", "ramp", "spike", "soak")
 
 #: Users started per second between steps when the input does not say.
 DEFAULT_SPAWN_RATE = 10.0
+#: Seconds each level of a ``ladder`` is held when ``--duration`` is not given: long enough
+#: for a steady step after its warm-up (10 s, erpcap/warmup.py) at real think times.
+LADDER_HOLD_S = 60.0
+#: ``spike``: the jump as a multiple of the base users, and its share of the duration (in
+#: the middle) when not given.
+SPIKE_MULTIPLE = 5.0
+SPIKE_SHARE = 0.2
+#: ``soak``: the duration when ``--duration`` is not given.
+SOAK_DEFAULT_S = 4 * 3600.0
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A part of the ``mixed-day`` shape: a share of the duration and of ``--users``, and
+    the roles (keys of :data:`~erpcap.scenarios.catalog.ROLES`) that work in it."""
+
+    name: str
+    share: float
+    users_share: float
+    roles: tuple[str, ...]
+
+
+#: A working day in three phases, compressed into ``--duration``: the morning order peak
+#: (every user, order entry, warehouse and integration), afternoon queries (60 % of the
+#: users: managers and quality), the evening close batch (30 %: accounting and batch).
+DAY_PHASES = (
+    Phase("morning orders", 0.40, 1.0, ("order_entry", "warehouse", "integration")),
+    Phase("afternoon queries", 0.35, 0.6, ("manager", "qa")),
+    Phase("evening close", 0.25, 0.3, ("accounting", "batch")),
+)
 
 _DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(ms|h|m|s)?", re.IGNORECASE)
 _UNIT_S = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001, None: 1.0}
@@ -106,10 +152,13 @@ def ladder(top: int) -> list[int]:
 
 @dataclass(frozen=True)
 class Step:
-    """``users`` running for ``duration_s`` seconds."""
+    """``users`` running for ``duration_s`` seconds; ``classes``, when not empty, the names
+    of the only Locust user classes that run in it (``mixed-day``), ``phase`` its name."""
 
     users: int
     duration_s: float
+    classes: tuple[str, ...] = ()
+    phase: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,8 +199,8 @@ class Shape:
     def step_at(self, elapsed_s: float) -> tuple[int, Step] | None:
         """The 1-based number and the step running ``elapsed_s`` after the start, or None.
 
-        >>> Shape("steps", (Step(1, 10.0), Step(2, 20.0))).step_at(12.5)
-        (2, Step(users=2, duration_s=20.0))
+        >>> Shape("steps", (Step(1, 10.0), Step(2, 20.0))).step_at(12.5)[0]
+        2
         >>> Shape("steps", (Step(1, 10.0),)).step_at(10.0) is None
         True
         """
@@ -167,14 +216,22 @@ class Shape:
         return {
             "kind": self.kind,
             "spawn_rate": self.spawn_rate,
-            "steps": [{"users": s.users, "duration_s": s.duration_s} for s in self.steps],
+            "steps": [_step_dict(s) for s in self.steps],
         }
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any]) -> Shape:
         """The inverse of :meth:`to_dict`."""
         try:
-            steps = tuple(Step(int(s["users"]), float(s["duration_s"])) for s in doc["steps"])
+            steps = tuple(
+                Step(
+                    int(s["users"]),
+                    float(s["duration_s"]),
+                    tuple(str(c) for c in s.get("classes") or ()),
+                    str(s.get("phase") or ""),
+                )
+                for s in doc["steps"]
+            )
             return cls(str(doc["kind"]), steps, float(doc.get("spawn_rate", DEFAULT_SPAWN_RATE)))
         except (KeyError, TypeError, ValueError) as exc:
             raise BadInput(f"not a shape document: {exc!r}") from exc
@@ -182,8 +239,8 @@ class Shape:
     def to_json(self) -> str:
         """One line of JSON.
 
-        >>> Shape.from_json(Shape("constant", (Step(3, 5.0),)).to_json())
-        Shape(kind='constant', steps=(Step(users=3, duration_s=5.0),), spawn_rate=10.0)
+        >>> Shape.from_json(Shape("constant", (Step(3, 5.0),)).to_json()).steps
+        (Step(users=3, duration_s=5.0, classes=(), phase=''),)
         """
         return json.dumps(self.to_dict(), separators=(",", ":"))
 
@@ -196,6 +253,15 @@ class Shape:
         if not isinstance(doc, dict):
             raise BadInput("shape JSON must be an object")
         return cls.from_dict(doc)
+
+
+def _step_dict(step: Step) -> dict[str, Any]:
+    doc: dict[str, Any] = {"users": step.users, "duration_s": step.duration_s}
+    if step.classes:
+        doc["classes"] = list(step.classes)
+    if step.phase:
+        doc["phase"] = step.phase
+    return doc
 
 
 def steps_shape(steps: Sequence[tuple[int, float]], spawn_rate: float | None = None) -> Shape:
@@ -218,6 +284,74 @@ def ramp_shape(users: int, duration_s: float) -> Shape:
     return Shape("ramp", (Step(int(users), float(duration_s)),), max(users, 1) / duration_s)
 
 
+def ladder_shape(
+    levels: Sequence[int], hold_s: float = LADDER_HOLD_S, spawn_rate: float | None = None
+) -> Shape:
+    """The capacity ladder: each of ``levels`` (user counts) held ``hold_s`` seconds.
+
+    >>> [(s.users, s.duration_s) for s in ladder_shape(ladder(4), 30.0).steps]
+    [(1, 30.0), (2, 30.0), (4, 30.0)]
+    """
+    rate = DEFAULT_SPAWN_RATE if spawn_rate is None else float(spawn_rate)
+    return Shape("ladder", tuple(Step(int(n), float(hold_s)) for n in levels), rate)
+
+
+def spike_shape(
+    users: int,
+    duration_s: float,
+    *,
+    multiple: float = SPIKE_MULTIPLE,
+    at_s: float | None = None,
+    hold_s: float | None = None,
+    spawn_rate: float | None = None,
+) -> Shape:
+    """``users`` for ``duration_s`` seconds, with ``users × multiple`` from ``at_s`` for
+    ``hold_s`` seconds (default: :data:`SPIKE_SHARE` of the duration, in the middle).
+
+    The spawn rate defaults to the jump itself per second, so the spike arrives at once.
+    """
+    if not multiple > 1:
+        raise BadInput(f"the spike's multiple must be more than 1, got {multiple:g}")
+    hold = SPIKE_SHARE * duration_s if hold_s is None else float(hold_s)
+    at = (duration_s - hold) / 2 if at_s is None else float(at_s)
+    if at <= 0 or at + hold >= duration_s:
+        raise BadInput(
+            f"the spike (at {at:g} s for {hold:g} s) must start after 0 s and end before the "
+            f"duration, {duration_s:g} s",
+            hint="shorten the spike or lengthen the duration",
+        )
+    top = max(int(round(users * multiple)), users + 1)
+    rate = float(max(DEFAULT_SPAWN_RATE, top - users)) if spawn_rate is None else spawn_rate
+    steps = (Step(users, at), Step(top, hold), Step(users, duration_s - at - hold))
+    return Shape("spike", steps, rate)
+
+
+def soak_shape(users: int, duration_s: float, spawn_rate: float | None = None) -> Shape:
+    """A long constant load: ``users`` for ``duration_s`` seconds (hours)."""
+    rate = DEFAULT_SPAWN_RATE if spawn_rate is None else float(spawn_rate)
+    return Shape("soak", (Step(int(users), float(duration_s)),), rate)
+
+
+def day_shape(users: int, duration_s: float, spawn_rate: float | None = None) -> Shape:
+    """:data:`DAY_PHASES` compressed into ``duration_s``: one step per phase, with its share
+    of ``users`` (at least 1) and the user classes of its roles.
+
+    >>> [(s.users, s.duration_s, s.classes) for s in day_shape(10, 100.0).steps][2]
+    (3, 25.0, ('AccountingUser', 'BatchUser'))
+    """
+    rate = DEFAULT_SPAWN_RATE if spawn_rate is None else float(spawn_rate)
+    steps = tuple(
+        Step(
+            max(1, int(round(users * phase.users_share))),
+            duration_s * phase.share,
+            tuple(ROLES[role].class_name for role in phase.roles),
+            phase.name,
+        )
+        for phase in DAY_PHASES
+    )
+    return Shape("mixed-day", steps, rate)
+
+
 def shape_from_args(
     name: str | None = None,
     *,
@@ -227,9 +361,11 @@ def shape_from_args(
 ) -> Shape:
     """The shape the command line asks for: a kind with ``--users``/``--duration``, or a file.
 
-    ``name`` is a kind (``steps``, ``constant``, ``ramp``; default ``constant``) or the path
-    of a YAML shape file. For ``steps``, ``users`` is the top of a :func:`ladder` and
-    ``duration`` the total run time, shared equally by the steps. Defaults: 10 users, 60 s.
+    ``name`` is a kind (:data:`KINDS`; default ``constant``) or the path of a YAML shape
+    file. For ``steps``, ``users`` is the top of a :func:`ladder` and ``duration`` the total
+    run time, shared equally by the steps; ``ladder`` holds each level :data:`LADDER_HOLD_S`
+    unless ``duration`` is given (then shared equally too). For ``spike``, ``users`` is the
+    base. Defaults: 10 users, 60 s (``soak``: :data:`SOAK_DEFAULT_S`).
     """
     kind = name or "constant"
     if kind not in KINDS:
@@ -242,13 +378,57 @@ def shape_from_args(
     top = 10 if users is None else int(users)
     if top < 1:
         raise BadInput(f"--users must be at least 1, got {top}")
-    total = parse_duration(60 if duration is None else duration, what="--duration")
+    if kind == "ladder":
+        levels = ladder(top)
+        hold = LADDER_HOLD_S
+        if duration is not None:
+            hold = parse_duration(duration, what="--duration") / len(levels)
+        return ladder_shape(levels, hold, spawn_rate)
+    default = SOAK_DEFAULT_S if kind == "soak" else 60
+    total = parse_duration(default if duration is None else duration, what="--duration")
     if kind == "constant":
         return constant_shape(top, total, spawn_rate)
     if kind == "ramp":
         return ramp_shape(top, total)
+    if kind == "spike":
+        return spike_shape(top, total, spawn_rate=spawn_rate)
+    if kind == "soak":
+        return soak_shape(top, total, spawn_rate)
+    if kind == "mixed-day":
+        return day_shape(top, total, spawn_rate)
     counts = ladder(top)
     return steps_shape([(n, total / len(counts)) for n in counts], spawn_rate)
+
+
+def check_shape_fits(shape: Shape, scenario: Scenario, *, stop_when: str | None = None) -> None:
+    """Refuse, before anything starts, a shape the run cannot follow: one that names user
+    classes the scenario lacks (``mixed-day`` with another scenario), or ``--stop-when``
+    on a shape with a single step (there is no step to stop before).
+
+    >>> from erpcap.scenarios.catalog import get_scenario
+    >>> check_shape_fits(day_shape(5, 60.0), get_scenario("query"))
+    Traceback (most recent call last):
+    erpcap.errors.BadInput: the mixed-day shape runs user classes that scenario 'query' does not have: AccountingUser, BatchUser, IntegrationUser, ManagerUser, WarehouseUser (use --scenario mixed-day, or another shape)
+    """
+    named = {name for step in shape.steps for name in step.classes}
+    if named:
+        have = (
+            {ROLES[m.role].class_name for m in scenario.users}
+            if scenario.kind == "roles"
+            else set()
+        )
+        missing = sorted(named - have)
+        if missing:
+            raise BadInput(
+                f"the {shape.kind} shape runs user classes that scenario {scenario.name!r} "
+                f"does not have: {', '.join(missing)}",
+                hint=f"use --scenario {shape.kind}, or another shape",
+            )
+    if stop_when and len(shape.steps) < 2:
+        raise BadInput(
+            f"--stop-when needs a shape with several steps; {shape.kind} has one",
+            hint="use --shape ladder (or steps, spike, a YAML file with steps)",
+        )
 
 
 # -- YAML files ---------------------------------------------------------------------------
@@ -257,27 +437,32 @@ def shape_from_args(
 def load_shape_file(path: str | Path, *, spawn_rate: float | None = None) -> Shape:
     """Read a shape from YAML; errors name the file and line.
 
-    Accepted forms: ``steps: [{users, duration}, ...]``, ``constant: {users, duration}``,
-    ``ramp: {users, duration}``, each with an optional top-level ``spawn_rate``.
+    Accepted forms, each with an optional top-level ``spawn_rate``::
+
+        steps: [{users: 5, duration: 20s}, ...]
+        constant: {users: 10, duration: 5m}
+        ramp: {users: 50, duration: 5m}
+        ladder: {users: 24, hold: 1m}          # or levels: [1, 5, 10]; duration: instead of hold
+        spike: {users: 10, multiple: 5, at: 2m, hold: 30s, duration: 6m}
+        soak: {users: 20, duration: 8h}
     """
     file = Path(path)
     doc = load_yaml(file, "shape")
+    kinds_text = ", ".join(FILE_KINDS)
     if not isinstance(doc, dict):
-        raise BadInput("expected a mapping with 'steps', 'constant' or 'ramp'", path=file, line=1)
+        raise BadInput(f"expected a mapping with one of {kinds_text}", path=file, line=1)
     top_line = int(doc.get(_LINE_KEY, 1))
-    kinds = [k for k in KINDS if k in doc]
-    unknown = sorted(str(k) for k in doc if k not in (*KINDS, "spawn_rate", "kind", _LINE_KEY))
+    kinds = [k for k in FILE_KINDS if k in doc]
+    unknown = sorted(str(k) for k in doc if k not in (*FILE_KINDS, "spawn_rate", "kind", _LINE_KEY))
     if unknown:
         raise BadInput(
             f"unknown key {unknown[0]!r}",
             path=file,
             line=top_line,
-            hint="use steps, constant or ramp, and optionally spawn_rate",
+            hint=f"use one of {kinds_text}, and optionally spawn_rate",
         )
     if len(kinds) != 1:
-        raise BadInput(
-            "expected exactly one of 'steps', 'constant' or 'ramp'", path=file, line=top_line
-        )
+        raise BadInput(f"expected exactly one of {kinds_text}", path=file, line=top_line)
     kind = kinds[0]
     rate = spawn_rate
     if rate is None and "spawn_rate" in doc:
@@ -289,13 +474,96 @@ def load_shape_file(path: str | Path, *, spawn_rate: float | None = None) -> Sha
                 raise BadInput("'steps' must be a non-empty list", path=file, line=top_line)
             pairs = [_step(item, file, top_line) for item in body]
             return steps_shape(pairs, rate)
+        if kind == "ladder":
+            return _ladder_body(body, file, top_line, rate)
+        if kind == "spike":
+            return _spike_body(body, file, top_line, rate)
         users, seconds = _step(body, file, top_line)
         if kind == "constant":
             return constant_shape(users, seconds, rate)
+        if kind == "soak":
+            return soak_shape(users, seconds, rate)
         return ramp_shape(users, seconds)
     except BadInput as exc:
         if exc.path is None:
             raise BadInput(exc.message, path=file, line=top_line, hint=exc.hint) from exc
+        raise
+
+
+def _body(
+    body: Any, kind: str, allowed: tuple[str, ...], file: Path, default_line: int
+) -> tuple[dict[str, Any], int]:
+    """``body`` as a mapping with only ``allowed`` keys, and its line."""
+    if not isinstance(body, dict):
+        raise BadInput(f"'{kind}' must be a mapping", path=file, line=default_line)
+    line = int(body.get(_LINE_KEY, default_line))
+    extra = sorted(str(k) for k in body if k not in (*allowed, _LINE_KEY))
+    if extra:
+        raise BadInput(
+            f"unknown key {extra[0]!r} in {kind}",
+            path=file,
+            line=line,
+            hint=f"use {', '.join(allowed)}",
+        )
+    return body, line
+
+
+def _users(value: Any, file: Path, line: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise BadInput(f"users must be a whole number above 0, got {value!r}", path=file, line=line)
+    return value
+
+
+def _seconds(body: dict[str, Any], key: str, file: Path, line: int) -> float | None:
+    if key not in body:
+        return None
+    try:
+        return parse_duration(body[key], what=key)
+    except BadInput as exc:
+        raise BadInput(exc.message, path=file, line=line, hint=exc.hint) from exc
+
+
+def _ladder_body(body: Any, file: Path, top_line: int, rate: float | None) -> Shape:
+    fields, line = _body(body, "ladder", ("users", "levels", "hold", "duration"), file, top_line)
+    if ("users" in fields) == ("levels" in fields):
+        raise BadInput("a ladder needs either users (the top) or levels", path=file, line=line)
+    if "levels" in fields:
+        levels = fields["levels"]
+        if not isinstance(levels, list) or not levels:
+            raise BadInput("levels must be a list of user counts", path=file, line=line)
+        counts = [_users(n, file, line) for n in levels]
+    else:
+        counts = ladder(_users(fields["users"], file, line))
+    hold, total = _seconds(fields, "hold", file, line), _seconds(fields, "duration", file, line)
+    if hold is not None and total is not None:
+        raise BadInput("give a ladder hold (per step) or duration (in all), not both",
+                       path=file, line=line)  # fmt: skip
+    if hold is None:
+        hold = LADDER_HOLD_S if total is None else total / len(counts)
+    return ladder_shape(counts, hold, rate)
+
+
+def _spike_body(body: Any, file: Path, top_line: int, rate: float | None) -> Shape:
+    allowed = ("users", "multiple", "at", "hold", "duration")
+    fields, line = _body(body, "spike", allowed, file, top_line)
+    if "users" not in fields or "duration" not in fields:
+        missing = "users" if "users" not in fields else "duration"
+        raise BadInput(f"spike is missing {missing!r}", path=file, line=line)
+    multiple = fields.get("multiple", SPIKE_MULTIPLE)
+    if isinstance(multiple, bool) or not isinstance(multiple, int | float):
+        raise BadInput(f"multiple must be a number, got {multiple!r}", path=file, line=line)
+    try:
+        return spike_shape(
+            _users(fields["users"], file, line),
+            _seconds(fields, "duration", file, line) or 0.0,
+            multiple=float(multiple),
+            at_s=_seconds(fields, "at", file, line),
+            hold_s=_seconds(fields, "hold", file, line),
+            spawn_rate=rate,
+        )
+    except BadInput as exc:
+        if exc.path is None:
+            raise BadInput(exc.message, path=file, line=line, hint=exc.hint) from exc
         raise
 
 

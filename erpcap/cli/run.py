@@ -27,6 +27,24 @@ examples:
   erpcap run --target http://127.0.0.1:8000 --rate rate.yaml --users 80   # docs/open-model.md
   erpcap run --target http://127.0.0.1:8000 --shape steps --users 40 \
       --collect psutil --collect postgres=postgresql://monitor@127.0.0.1:5432/erp --watch db=~postgres
+
+shapes (--shape KIND, or a YAML file with one of steps, ladder, constant, ramp, spike, soak):
+  steps      a ladder up to --users (1 2 4 8, then even steps), --duration shared by the steps
+             erpcap run --target URL --shape steps --users 24 --duration 8m
+  ladder     the capacity ladder: the same levels, each held 60 s (or --duration shared),
+             ended early by --stop-when at the first step past the ceiling
+             erpcap run --target URL --shape ladder --users 40 --stop-when "p95>2s or errors>5%"
+  constant   --users for --duration (the default)
+             erpcap run --target URL --shape constant --users 20 --duration 10m
+  ramp       from 0 to --users evenly over --duration
+             erpcap run --target URL --shape ramp --users 50 --duration 5m
+  spike      --users, then 5 times as many for the middle 20 % of --duration, then back
+             erpcap run --target URL --shape spike --users 10 --duration 6m
+  soak       --users for hours (default 4h); part files are compacted while it runs
+             erpcap run --target URL --shape soak --users 20 --duration 8h
+  mixed-day  the mixed-day scenario's working day (morning orders, afternoon queries, evening
+             close) compressed into --duration; the default shape of --scenario mixed-day
+             erpcap run --target URL --scenario mixed-day --users 30 --duration 30m
 """
 
 
@@ -42,7 +60,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--scenario", default="demo-mix", help="scenario name or YAML file (default: demo-mix)"
     )
     parser.add_argument(
-        "--shape", help="steps, constant, ramp, or a YAML shape file (default: constant)"
+        "--shape",
+        help="steps, ladder, constant, ramp, spike, soak, mixed-day, or a YAML shape file "
+        "(default: constant; mixed-day for --scenario mixed-day; see the list above)",
     )
     parser.add_argument(
         "--users",
@@ -59,7 +79,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser.add_argument(
         "--stop-when",
         metavar="EXPR",
-        help='end a ladder early once a step passes a ceiling, e.g. "p95>2s or errors>5%%"',
+        help='end a ladder early once a step passes a ceiling, e.g. "p95>2s or errors>5%%" '
+        "(p50 p90 p95 p99 mean max > or >= a duration; errors > or >= a percentage; joined by "
+        "and/or; judged at the end of each step, after its warm-up)",
     )
     parser.add_argument("--duration", help="total duration: 90, 90s, 2m, 1h (default 60s)")
     parser.add_argument("--spawn-rate", type=float, help="users started per second")
@@ -137,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     from erpcap.rundir import RunDir
     from erpcap.scenarios.catalog import resolve_scenario
     from erpcap.scenarios.preflight import check_login
-    from erpcap.scenarios.shapes import shape_from_args
+    from erpcap.scenarios.shapes import check_shape_fits, shape_from_args
 
     require_http_url(args.target)
     require_allowed_target(args.target, args.allow_target)
@@ -161,9 +183,11 @@ def run(args: argparse.Namespace) -> int:
 
         rate, shape = rate_from_args(args.rate, users=args.users, duration=args.duration)
     else:
+        kind = args.shape or ("mixed-day" if scenario.name == "mixed-day" else None)
         shape = shape_from_args(
-            args.shape, users=args.users, duration=args.duration, spawn_rate=args.spawn_rate
+            kind, users=args.users, duration=args.duration, spawn_rate=args.spawn_rate
         )
+        check_shape_fits(shape, scenario, stop_when=args.stop_when)
     if args.stop_when:  # scenarios/stop_when.py: fails here, before anything starts
         from erpcap.scenarios.stop_when import parse_stop_when
 

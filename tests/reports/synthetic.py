@@ -323,7 +323,15 @@ def every_finding_doc() -> dict[str, object]:
     findings = [f for rule in DEFAULT_RULES for f in rule(ctx)]
     # A light load cannot saturate: that rule fires on a second, think-time-bound run.
     light = Context(
-        meta={"status": "completed"},
+        meta={
+            "status": "completed",  # and the ladder stopped at its --stop-when ceiling
+            "stopped_early": {
+                "expr": "p95>2s or errors>5%",
+                "step": 3,
+                "users": 8,
+                "observed": {"requests": 412, "p95_ms": 2300.0, "error_rate": 0.01},
+            },
+        },
         overall=overall,
         transactions=[],
         steps=[{**step(1, 20, 120, 1.0, 90.0, True), "think_s": 19.97, "busy_share": 0.0015}],
@@ -331,7 +339,12 @@ def every_finding_doc() -> dict[str, object]:
         errors=[],
         slo=slo,
     )
-    findings += [f for rule in DEFAULT_RULES for f in rule(light) if f.id == "load.light"]
+    findings += [
+        f
+        for rule in DEFAULT_RULES
+        for f in rule(light)
+        if f.id in ("load.light", "run.stopped_early")
+    ]
     capacity = {
         "peak": {"ok_rps": 31.1, "rps": 31.1, "step": 2, "users": 40},
         "max_users_within_slo": 20,

@@ -53,6 +53,14 @@ def stub_erp() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def serial_stub_erp() -> Iterator[str]:
+    """The stub ERP with a planted bottleneck: every request holds one lock for 40 ms, so
+    users that do not think wait for each other (response time ≈ users × 40 ms)."""
+    with running_stub("--serial-ms", "40") as url:
+        yield url
+
+
 LocustStarter = Callable[..., tuple[subprocess.Popen[bytes], RunDir]]
 
 

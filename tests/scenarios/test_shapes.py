@@ -7,13 +7,19 @@ from pathlib import Path
 import pytest
 
 from erpcap.errors import BadInput
+from erpcap.scenarios.catalog import ROLES, get_scenario
 from erpcap.scenarios.shapes import (
+    DAY_PHASES,
+    LADDER_HOLD_S,
+    SOAK_DEFAULT_S,
     Shape,
     Step,
+    check_shape_fits,
     ladder,
     load_shape_file,
     parse_duration,
     shape_from_args,
+    spike_shape,
     steps_shape,
 )
 
@@ -123,6 +129,14 @@ def test_yaml_constant_and_ramp(tmp_path: Path) -> None:
         ("spawn_rate: fast\nsteps:\n  - {users: 1, duration: 1}\n", 1, "spawn_rate"),
         ("steps:\n  - {users: 1, duration: 1\n", 3, "not valid YAML"),
         ("- 1\n- 2\n", 1, "expected a mapping"),
+        ("ladder:\n  users: 8\n  levels: [1]\n", 2, "either users"),
+        ("ladder:\n  users: 8\n  hold: 1m\n  duration: 2m\n", 2, "not both"),
+        ("ladder:\n  levels: [1, 0]\n", 2, "above 0"),
+        ("ladder:\n  users: 8\n  pause: 1m\n", 2, "unknown key 'pause' in ladder"),
+        ("spike:\n  users: 10\n  duration: 1m\n  at: 50s\n  hold: 20s\n", 2, "end before"),
+        ("spike:\n  users: 10\n", 2, "missing 'duration'"),
+        ("spike:\n  users: 10\n  duration: 1m\n  multiple: x\n", 2, "multiple"),
+        ("mixed-day: {users: 3, duration: 1m}\n", 1, "unknown key 'mixed-day'"),
     ],
 )  # fmt: skip
 def test_yaml_bad_input_names_file_and_line(
@@ -141,3 +155,63 @@ def test_yaml_bad_input_names_file_and_line(
 def test_yaml_missing_file(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="no such shape file"):
         load_shape_file(tmp_path / "nope.yaml")
+
+
+# -- ladder, spike, soak, mixed-day (issue 11) ---------------------------------------------
+
+
+def test_ladder_holds_each_level() -> None:
+    held = shape_from_args("ladder", users=24)
+    assert [s.users for s in held.steps] == ladder(24) and held.kind == "ladder"
+    assert {s.duration_s for s in held.steps} == {LADDER_HOLD_S}
+    shared = shape_from_args("ladder", users=6, duration="2m")
+    assert [(s.users, s.duration_s) for s in shared.steps] == [(1, 30.0), (2, 30.0), (4, 30.0), (6, 30.0)]  # fmt: skip
+
+
+def test_spike_jumps_in_the_middle_and_comes_back() -> None:
+    spike = shape_from_args("spike", users=10, duration="10m")
+    assert [(s.users, s.duration_s) for s in spike.steps] == [(10, 240.0), (50, 120.0), (10, 240.0)]
+    assert spike.spawn_rate >= 40  # the 40 extra users start within a second
+    assert spike.total_duration() == 600.0
+    with pytest.raises(BadInput, match="spike"):
+        spike_shape(10, 60.0, at_s=50.0, hold_s=20.0)
+    with pytest.raises(BadInput, match="multiple"):
+        spike_shape(10, 60.0, multiple=1.0)
+
+
+def test_soak_is_one_long_step() -> None:
+    assert shape_from_args("soak", users=20).steps == (Step(20, SOAK_DEFAULT_S),)
+    assert shape_from_args("soak", users=20, duration="8h").total_duration() == 8 * 3600.0
+
+
+def test_mixed_day_phases_name_the_scenarios_classes() -> None:
+    day = shape_from_args("mixed-day", users=20, duration="10m")
+    assert [s.phase for s in day.steps] == [p.name for p in DAY_PHASES]
+    assert day.total_duration() == pytest.approx(600.0)
+    assert [s.users for s in day.steps] == [20, 12, 6]
+    scenario = get_scenario("mixed-day")
+    classes = {ROLES[m.role].class_name for m in scenario.users}
+    assert {c for s in day.steps for c in s.classes} == classes  # every role works some time
+    check_shape_fits(day, scenario)
+    with pytest.raises(BadInput, match="scenario 'query' does not have"):
+        check_shape_fits(day, get_scenario("query"))
+    assert Shape.from_json(day.to_json()) == day  # classes and phases travel to Locust
+
+
+def test_stop_when_needs_several_steps() -> None:
+    with pytest.raises(BadInput, match="several steps"):
+        check_shape_fits(shape_from_args("constant"), get_scenario("query"), stop_when="p95>1s")
+    check_shape_fits(shape_from_args("ladder", users=4), get_scenario("query"), stop_when="p95>1s")
+
+
+def test_yaml_ladder_spike_soak(tmp_path: Path) -> None:
+    by_top = load_shape_file(_write(tmp_path, "ladder: {users: 8, hold: 30s}\n"))
+    assert [(s.users, s.duration_s) for s in by_top.steps] == [(1, 30.0), (2, 30.0), (4, 30.0), (8, 30.0)]  # fmt: skip
+    levels = load_shape_file(_write(tmp_path, "ladder:\n  levels: [5, 10]\n  duration: 1m\n"))
+    assert [(s.users, s.duration_s) for s in levels.steps] == [(5, 30.0), (10, 30.0)]
+    spike = load_shape_file(
+        _write(tmp_path, "spike: {users: 10, multiple: 5, at: 2m, hold: 30s, duration: 6m}\n")
+    )
+    assert [(s.users, s.duration_s) for s in spike.steps] == [(10, 120.0), (50, 30.0), (10, 210.0)]
+    soak = load_shape_file(_write(tmp_path, "spawn_rate: 2\nsoak: {users: 4, duration: 2h}\n"))
+    assert soak.kind == "soak" and soak.steps == (Step(4, 7200.0),) and soak.spawn_rate == 2.0
