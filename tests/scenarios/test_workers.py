@@ -257,3 +257,62 @@ def test_worker_in_another_network_namespace(spawn: Spawn, tmp_path: Path) -> No
     worker_b_log = (out / "worker-b.log").read_text()
     assert "the master's run ended" in worker_b_log, worker_b_log
     json.loads((run.path / "run.json").read_text())  # still a valid run.json
+
+
+def _payload(locustfile_text: str) -> str:
+    """The argument of ``apply_settings(...)`` in a generated master locustfile."""
+    import ast
+
+    for node in ast.walk(ast.parse(locustfile_text)):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "apply_settings":
+            return str(ast.literal_eval(node.args[0]))
+    raise AssertionError("no apply_settings call in the generated locustfile")
+
+
+@pytest.mark.parametrize("same_file_here", [True, False])
+def test_worker_gets_settings_and_scenario_file_from_master(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, same_file_here: bool
+) -> None:
+    from erpcap.scenarios.distribute import ENV_WORKER_SPOOL, master_locustfile_text
+    from erpcap.scenarios.remote import apply_settings
+
+    scenario = tmp_path / "master" / "mix.yaml"
+    scenario.parent.mkdir()
+    text = "name: mix\nusers:\n  - role: sales\n    weight: 1\n"
+    scenario.write_text(text, encoding="utf-8")
+    master_env = {
+        "ERPCAP_RUN_DIR": "/on/the/master/run", "ERPCAP_SCENARIO": str(scenario),
+        "ERPCAP_SHAPE": '{"kind": "constant"}', "ERPCAP_PASSWORD": "s3cret", "HOME": "/x",
+    }  # fmt: skip
+    payload = _payload(master_locustfile_text(master_env))
+    if not same_file_here:  # the worker's machine has another file there, or none
+        scenario.write_text(text + "# edited\n", encoding="utf-8")
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    for key in ("ERPCAP_RUN_DIR", "ERPCAP_SCENARIO", "ERPCAP_SHAPE", "ERPCAP_PASSWORD"):
+        monkeypatch.setenv(key, "stale")  # restored after the test
+    monkeypatch.setenv(ENV_WORKER_SPOOL, str(spool))
+
+    apply_settings(payload)
+
+    assert os.environ["ERPCAP_SHAPE"] == '{"kind": "constant"}'
+    assert os.environ["ERPCAP_PASSWORD"] == "s3cret"
+    assert os.environ["ERPCAP_RUN_DIR"] == str(spool)  # not the master's path
+    used = Path(os.environ["ERPCAP_SCENARIO"])
+    assert used == (scenario if same_file_here else spool / "mix.yaml")
+    assert used.read_text(encoding="utf-8") == text
+
+
+def test_bad_master_and_worker_options_are_one_line_errors(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from erpcap.cli import main
+
+    target = ["--target", "http://127.0.0.1:9"]
+    assert main(["run", *target, "--master"]) == 2
+    assert main(["run", *target, "--expect-workers", "2"]) == 2
+    assert main(["run", *target, "--master", "--expect-workers", "1", "--workers", "2"]) == 2
+    assert main(["worker", "--master-host", "127.0.0.1", "--master-port", "0"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 4 and all("error:" in line for line in lines), lines
+    assert "--expect-workers" in lines[0] and "--master-port" in lines[3]
