@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import gevent
+import gevent.event
 
 from erpcap import __version__
 from erpcap.rundir import PartWriter, RunDir, _schema, iso
@@ -215,6 +216,7 @@ class WorkerCollector:
         self._names: dict[str, str] = {}  # Locust client id -> the worker's host:pid
         self._rows: dict[str, int] = {}  # client id -> rows received
         self._present: set[str] = set()
+        self._known: set[str] = set()  # every worker seen, to tell each one to quit
         self._lost: set[str] = set()
         self._greenlets: list[gevent.Greenlet] = []
 
@@ -232,6 +234,43 @@ class WorkerCollector:
         events.quitting.add_listener(self._flush_on)
         events.quit.add_listener(self._on_quit)
         self._greenlets = [gevent.spawn(self._flush_loop), gevent.spawn(self._watch_loop)]
+        self._stop_workers_before_quit(runner)
+
+    def _stop_workers_before_quit(self, runner: Any) -> None:
+        """Make the master's ``quit`` stop its workers first, wait for them, then let them go.
+
+        A headless Locust master (2.47) quits at the end of the shape, and on SIGTERM,
+        without stopping its workers: it sends ``quit`` and exits half a second later. A
+        worker then stops its users (up to ``--stop-timeout``) and ships its last rows and its
+        ``in_flight`` count to a master that is gone. ``runner.stop()`` sends ``stop`` instead
+        and waits until every worker reports it stopped, which a worker does after its
+        ``test_stop`` (where it ships), on the same connection: by then its rows have arrived.
+        A stopped worker is no longer among the master's clients, so Locust's ``quit`` would
+        not reach it: it is sent to every worker seen. On SIGTERM, ``quit`` is called twice
+        (by erpcap's handler, then by Locust when the shape greenlet ends): the second call
+        waits for the first one's stop.
+        """
+        original_quit = runner.quit
+        stopped = gevent.event.Event()
+        begun: list[bool] = []
+
+        def stop_then_quit() -> None:
+            if not begun:
+                begun.append(True)
+                try:
+                    runner.stop()
+                    for client_id in sorted(self._known - set(runner.clients.keys())):
+                        runner.send_message("quit", None, client_id)
+                except Exception:
+                    log.exception("erpcap: could not stop the workers before quitting")
+                finally:
+                    stopped.set()
+            else:
+                stop_timeout = float(getattr(runner.environment, "stop_timeout", 0) or 0)
+                stopped.wait(timeout=stop_timeout + 65)
+            original_quit()
+
+        runner.quit = stop_then_quit
 
     def on_rows(self, environment: Any = None, msg: Any = None, **_: Any) -> None:
         data = msg.data
@@ -252,6 +291,7 @@ class WorkerCollector:
         self._safe_event(kind, **record)
 
     def _name(self, client_id: str, data: Mapping[str, Any]) -> None:
+        self._known.add(client_id)
         worker = data.get("worker")
         if worker and client_id not in self._names:
             self._names[client_id] = str(worker)
@@ -278,6 +318,7 @@ class WorkerCollector:
                     "it stopped its users and shipped its last requests as it quit",
                 )
         self._present = set(clients)
+        self._known |= self._present
 
     def _lose(self, client_id: str, reason: str, unshipped: str) -> None:
         self._lost.add(client_id)

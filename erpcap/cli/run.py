@@ -241,7 +241,7 @@ def _require_master_port(host: str, port: int) -> None:
     try:
         ensure_port_free("0.0.0.0" if host == "*" else host, port)
     except TargetError as exc:
-        raise TargetError(str(exc), hint="choose another --master-bind-port") from exc
+        raise TargetError(exc.message, hint="choose another --master-bind-port") from exc
 
 
 def _wait_workers(text: str | None) -> float:
