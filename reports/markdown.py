@@ -64,6 +64,8 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
             missing = t("sep").join(md_escape(m) for m in s.missing)
             out.append(f"> {t('incomplete.missing')}{t('colon')}{missing}")
         out.append("")
+    if s.lost_workers:
+        out += [f"> ⚠️ {md_escape(t('workers.lost', workers=', '.join(s.lost_workers)))}", ""]
 
     shown = [section for section in registered_sections() if section.visible(data)]
     out += _sections_markdown([x for x in shown if x.place == "top"], data, t)

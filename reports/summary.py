@@ -62,6 +62,8 @@ class Summary:
     headline_lang: str = "en"
     #: Whose percentiles these are when erpcap did not compute them ("" when it did).
     basis_note: str = ""
+    #: ``erpcap run --master``: the workers lost mid-run (docs/workers.md).
+    lost_workers: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -241,6 +243,7 @@ def build_summary(data: model.ReportData, t: Translator) -> Summary:
         missing=[note.text for note in localize_missing(quality, t)],
         generated_at=str(data.findings.get("generated_at") or "").replace("T", " ")[:19],
         basis_note=basis_note(data, t),
+        lost_workers=[str(w) for w in data.meta.get("lost_workers") or []],
     )
 
 

@@ -188,6 +188,12 @@ def test_worker_killed_mid_run_is_recorded(stub_erp: str, spawn: Spawn, tmp_path
     quality = analyze_run(run)["data_quality"]
     assert any(victim in note for note in quality["missing"]), quality["missing"]
     assert any(victim in note for note in quality["missing_texts"]["zh-CN"])
+    from erpcap.reports import render_reports
+
+    for lang in ("en", "zh-CN"):
+        paths = render_reports(run, lang=lang, formats=("md",))
+        summary = next(p for p in paths if p.suffix == ".md").read_text(encoding="utf-8")
+        assert victim.replace("_", "\\_") in summary or victim in summary, summary[:600]
 
 
 def _netns_available() -> str | None:
