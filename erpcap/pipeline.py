@@ -33,6 +33,7 @@ from erpcap.scenarios.distribute import (
     MasterOptions,
     joined_workers,
     lost_worker_warnings,
+    lost_workers,
     master_argv,
     missing_workers_reason,
     write_master_locustfile,
@@ -284,7 +285,7 @@ def _finish(
         run.consolidate(table)
     if master is not None:  # erpcap run --master: who came, who was lost
         events = run.read_events()
-        lost = [str(e.get("worker")) for e in events if e.get("kind") == "worker_lost"]
+        lost = [str(e.get("worker")) for e in lost_workers(events)]
         run.update_meta(workers=joined_workers(events), lost_workers=lost)
         for warning in lost_worker_warnings(events):
             run.add_warning(warning)

@@ -190,8 +190,28 @@ def joined_workers(events: list[dict[str, Any]]) -> list[str]:
     return names
 
 
+def lost_workers(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``worker_lost`` events of workers that did not come back (``worker_back``: its
+    heartbeats resumed, e.g. after a network hiccup), the last one per worker.
+
+    >>> [e["worker"] for e in lost_workers([
+    ...     {"kind": "worker_lost", "client_id": "a", "worker": "h:1"},
+    ...     {"kind": "worker_back", "client_id": "a", "worker": "h:1"},
+    ...     {"kind": "worker_lost", "client_id": "b", "worker": "h:2"}])]
+    ['h:2']
+    """
+    lost: dict[str, dict[str, Any]] = {}
+    for event in events:
+        key = str(event.get("client_id") or event.get("worker"))
+        if event.get("kind") == "worker_lost":
+            lost[key] = event
+        elif event.get("kind") == "worker_back":
+            lost.pop(key, None)
+    return list(lost.values())
+
+
 def lost_worker_warnings(events: list[dict[str, Any]]) -> list[str]:
-    """One run warning per ``worker_lost`` event.
+    """One run warning per worker lost for good (:func:`lost_workers`).
 
     >>> lost_worker_warnings([{"kind": "worker_lost", "worker": "h:1", "reason": "missed 3 "
     ...     "heartbeats", "rows_received": 20, "unshipped": "its last rows are not in the run"}])
@@ -201,8 +221,7 @@ def lost_worker_warnings(events: list[dict[str, Any]]) -> list[str]:
         f"worker {e.get('worker')} was lost mid-run ({e.get('reason')}; "
         f"{e.get('rows_received', 0)} requests received from it by then): "
         f"{e.get('unshipped')}; the run went on with the other workers"
-        for e in events
-        if e.get("kind") == "worker_lost"
+        for e in lost_workers(events)
     ]
 
 

@@ -302,7 +302,11 @@ class WorkerCollector:
         clients = dict(runner.clients.items())
         running = getattr(runner, "state", "") not in ("stopped", "stopping", "cleanup")
         for cid, node in clients.items():
-            if getattr(node, "state", "") == "missing" and cid not in self._lost:
+            missing = getattr(node, "state", "") == "missing"
+            if not missing and cid in self._lost:  # Locust's self-heal: heartbeats resumed
+                self._lost.discard(cid)
+                self._safe_event("worker_back", worker=self._names.get(cid, cid), client_id=cid)
+            if missing and cid not in self._lost:
                 self._lose(
                     cid,
                     f"missed {_MISSED_HEARTBEATS} heartbeats: killed, or its machine or network "
