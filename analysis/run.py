@@ -154,6 +154,14 @@ def _missing(
                 zh_CN=f"未记录：负载停止时仍在进行中的 {in_flight} 个请求",
             )
         )
+    lost = ", ".join(str(w) for w in meta.get("lost_workers") or [])
+    if lost:  # erpcap run --master: a worker gone mid-run (docs/workers.md)
+        notes.append(
+            phrase(
+                en=f"worker(s) lost mid-run: {lost} (their last samples may be missing)",
+                zh_CN=f"运行中丢失的负载机：{lost}（其最后的样本可能缺失）",
+            )
+        )
     thin = [s for s in measured.steps if not s["measured"] and s["count"] < MIN_SAMPLES]
     unmeasured = ", ".join(str(s["step"]) for s in thin)
     if unmeasured:

@@ -9,7 +9,9 @@ is valid and keeps every request that was recorded.
 from __future__ import annotations
 
 import json
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -26,6 +28,18 @@ from erpcap.processes import ManagedProcess
 from erpcap.progress import Progress
 from erpcap.rundir import RunDir, iso
 from erpcap.scenarios.catalog import ROLES, Scenario
+from erpcap.scenarios.distribute import (
+    DEFAULT_MASTER_PORT,
+    DEFAULT_WAIT_S,
+    ENV_MASTER,
+    MasterOptions,
+    joined_workers,
+    lost_worker_warnings,
+    lost_workers,
+    master_argv,
+    missing_workers_reason,
+    write_master_locustfile,
+)
 from erpcap.scenarios.launch import DEMO_PASSWORD, locust_command
 from erpcap.scenarios.shapes import Shape
 from erpcap.words import plural
@@ -67,6 +81,18 @@ class LoadPlan:
     #: and the fewest small parts of a table worth merging.
     compact_every_s: float = COMPACT_EVERY_S
     compact_min_parts: int = MIN_PARTS
+    #: With ``master``: the interface and port workers connect to, and how long to wait.
+    master_bind_host: str = "*"
+    master_bind_port: int = DEFAULT_MASTER_PORT
+    master_wait_s: float = DEFAULT_WAIT_S
+
+    def master_options(self) -> MasterOptions | None:
+        """The master's options (:class:`BadInput` when they are wrong), or None."""
+        if not self.master:
+            return None
+        return MasterOptions(
+            self.expect_workers, self.master_bind_host, self.master_bind_port, self.master_wait_s
+        )
 
     def describe(self) -> dict[str, Any]:
         doc = self._describe()
@@ -180,6 +206,13 @@ def record_run(
         stop_when=plan.stop_when,
         extra_env=plan.extra_env,
     )
+    master = plan.master_options()
+    master_dir: Path | None = None
+    if master is not None:  # Locust's master; the workers download the generated locustfile
+        master_dir = Path(tempfile.mkdtemp(prefix="erpcap-master-"))
+        argv = master_argv(argv, write_master_locustfile(master_dir, env), master)
+        env[ENV_MASTER] = "1"
+        run.update_meta(master={"expect_workers": master.expect_workers, "bind": master.address})
     run.update_meta(**plan.describe(), versions=versions(), host=host_facts(), started_at=iso())
     run.event("run_started", target=redact_url(plan.target), scenario=plan.scenario.name)
     collectors = _start_collectors(run, plan.collect, registry)
@@ -188,6 +221,7 @@ def record_run(
 
     locust = ManagedProcess("locust", argv, log_path=run.path / "logs" / "locust.log", env=env)
     total = plan.shape.total_duration()
+    wait_s = master.wait_s if master is not None else 0.0  # before the shape's clock starts
     steps_total = len(plan.shape.steps)
     status, reason = "completed", None
     code: int | None = None
@@ -199,11 +233,22 @@ def record_run(
             _watch(collectors, "locust", locust.pid)
             while (code := locust.poll()) is None:
                 elapsed = time.monotonic() - started
-                if elapsed > total + OVERRUN_GRACE_S:
+                if elapsed > total + wait_s + OVERRUN_GRACE_S:
                     run.add_warning("Locust ran past its shape's end and was stopped")
                     code = locust.stop()
                     break
                 step = _current_step(run)
+                if master is not None and step is None:
+                    joined = len(joined_workers(run.read_events()))
+                    progress.status(
+                        f"waiting for workers: {joined}/{master.expect_workers} connected "
+                        f"(port {master.bind_port})",
+                        key=f"wait{joined}",
+                        elapsed=elapsed,
+                        total=master.wait_s,
+                    )
+                    time.sleep(POLL_S)
+                    continue
                 where = (
                     f"step {step.get('step')}/{steps_total} · "
                     + plural(int(step.get("users") or 0), "user")
@@ -235,7 +280,9 @@ def record_run(
             if locust.poll() is None:
                 locust.stop()
             _stop_collectors(run, collectors)
-            status, reason = _finish(run, status, reason, code, locust)
+            if master_dir is not None:  # the generated locustfile holds the password
+                shutil.rmtree(master_dir, ignore_errors=True)
+            status, reason = _finish(run, status, reason, code, locust, master)
     return status
 
 
@@ -310,12 +357,26 @@ def stopped_early(run: RunDir) -> dict[str, Any] | None:
 
 
 def _finish(
-    run: RunDir, status: str, reason: str | None, code: int | None, locust: ManagedProcess
+    run: RunDir,
+    status: str,
+    reason: str | None,
+    code: int | None,
+    locust: ManagedProcess,
+    master: MasterOptions | None = None,
 ) -> tuple[str, str | None]:
     """Merge the part files and write the final status into run.json."""
     rows = run.consolidate("requests")
     for table in ("metrics", "sql_stats"):
         run.consolidate(table)
+    if master is not None:  # erpcap run --master: who came, who was lost
+        events = run.read_events()
+        lost = [str(e.get("worker")) for e in lost_workers(events)]
+        run.update_meta(workers=joined_workers(events), lost_workers=lost)
+        for warning in lost_worker_warnings(events):
+            run.add_warning(warning)
+        joined = len(joined_workers(events))
+        if status == "completed" and rows == 0 and joined < master.expect_workers:
+            status, reason = "failed", missing_workers_reason(events, master)
     if status == "completed" and rows == 0:
         status = "failed"
         reason = f"Locust recorded no requests (exit {code}): {locust.tail(4) or 'no output'}"

@@ -157,6 +157,10 @@ _EN: Mapping[str, str] = MappingProxyType(
             "recorded before it stopped."
         ),
         "incomplete.missing": "Missing",
+        "workers.lost": (
+            "Worker(s) lost mid-run: {workers}. The run went on with the others; their last "
+            "samples may be missing (see the run's warnings)."
+        ),
         "charts": "Over time",
         "chart.throughput": "Throughput and active users",
         "chart.latency": "Latency percentiles and active users",
@@ -409,6 +413,7 @@ _ZH: Mapping[str, str] = MappingProxyType(
         "incomplete.title": "本次运行未完成",
         "incomplete.body": "运行以状态“{status}”结束。以下数据仅涵盖停止前记录的部分。",
         "incomplete.missing": "缺失",
+        "workers.lost": "运行中丢失的负载机：{workers}。运行由其余负载机继续完成；其最后的样本可能缺失（见运行警告）。",
         "charts": "随时间变化",
         "chart.throughput": "吞吐量与活跃用户数",
         "chart.latency": "延迟百分位与活跃用户数",

@@ -64,6 +64,8 @@ def render_markdown(data: model.ReportData, *, lang: str = "en") -> str:
             missing = t("sep").join(md_escape(m) for m in s.missing)
             out.append(f"> {t('incomplete.missing')}{t('colon')}{missing}")
         out.append("")
+    if s.lost_workers:
+        out += [f"> ⚠️ {md_escape(t('workers.lost', workers=', '.join(s.lost_workers)))}", ""]
 
     if s.stopped_early:
         out += [f"> 🛑 {md_escape(s.stopped_early)}", ""]

@@ -66,6 +66,8 @@ class Summary:
     basis_note: str = ""
     #: Why the load stopped before its last step (``--stop-when``), "" when it did not.
     stopped_early: str = ""
+    #: ``erpcap run --master``: the workers lost mid-run (docs/workers.md).
+    lost_workers: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -295,6 +297,7 @@ def build_summary(data: model.ReportData, t: Translator) -> Summary:
         generated_at=str(data.findings.get("generated_at") or "").replace("T", " ")[:19],
         basis_note=basis_note(data, t),
         stopped_early=stopped_early_text(data, t),
+        lost_workers=[str(w) for w in data.meta.get("lost_workers") or []],
     )
 
 

@@ -26,6 +26,7 @@ COMMANDS = (
     "demo",
     "erp",
     "run",
+    "worker",
     "import",
     "analyze",
     "report",

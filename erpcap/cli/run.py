@@ -27,6 +27,8 @@ examples:
   erpcap run --target http://127.0.0.1:8000 --rate rate.yaml --users 80   # docs/open-model.md
   erpcap run --target http://127.0.0.1:8000 --shape steps --users 40 \
       --collect psutil --collect postgres=postgresql://monitor@127.0.0.1:5432/erp --watch db=~postgres
+  # the load from two machines running `erpcap worker --master-host THIS_HOST` (docs/workers.md)
+  erpcap run --target http://10.0.0.9:8000 --allow-target 10.0.0.9 --master --expect-workers 2
 
 shapes (--shape KIND, or a YAML file with one of steps, ladder, constant, ramp, spike, soak):
   steps      a ladder up to --users (1 2 4 8, then even steps), --duration shared by the steps
@@ -96,6 +98,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     parser.add_argument(
         "--expect-workers", type=int, default=0, help="with --master: workers to wait for"
+    )
+    parser.add_argument(
+        "--master-bind-host",
+        default="*",
+        metavar="ADDR",
+        help="with --master: the interface workers connect to (default: *, every interface)",
+    )
+    parser.add_argument(
+        "--master-bind-port",
+        type=int,
+        default=5557,
+        metavar="PORT",
+        help="with --master: the TCP port workers connect to (default: 5557; open it to them)",
+    )
+    parser.add_argument(
+        "--wait-workers",
+        metavar="DURATION",
+        help="with --master: how long to wait for the workers before failing (default 5m)",
     )
     parser.add_argument(
         "--collect",
@@ -171,6 +191,11 @@ def run(args: argparse.Namespace) -> int:
         raise BadInput("--expect-workers needs --master")
     if args.master and args.workers:
         raise BadInput("use --workers (this machine) or --master (other machines), not both")
+    if args.master and args.expect_workers < 1:
+        raise BadInput(
+            "--master needs --expect-workers N (the `erpcap worker`s to wait for)",
+            hint="e.g. --master --expect-workers 2",
+        )
     scenario = resolve_scenario(args.scenario)
     rate = None
     if args.rate:  # the open model (scenarios/rate.py)
@@ -215,7 +240,12 @@ def run(args: argparse.Namespace) -> int:
         stop_when=args.stop_when,
         master=args.master,
         expect_workers=args.expect_workers,
+        master_bind_host=args.master_bind_host,
+        master_bind_port=args.master_bind_port,
+        master_wait_s=_wait_workers(args.wait_workers),
     )
+    if plan.master_options() is not None:  # bad master options fail before anything starts
+        _require_master_port(args.master_bind_host, args.master_bind_port)
     progress = Progress()
     run_dir = RunDir.create_in(args.out, args.label or scenario.name)
     progress.stage(f"run directory {run_dir.path}")
@@ -234,6 +264,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"report:   {run_dir.file('report.html')}")
     print(f"run directory: {run_dir.path}")
     return 0 if status == "completed" else 130 if status == "interrupted" else 1
+
+
+def _require_master_port(host: str, port: int) -> None:
+    from erpcap.errors import TargetError
+    from erpcap.processes import ensure_port_free
+
+    try:
+        ensure_port_free("0.0.0.0" if host == "*" else host, port)
+    except TargetError as exc:
+        raise TargetError(exc.message, hint="choose another --master-bind-port") from exc
+
+
+def _wait_workers(text: str | None) -> float:
+    """``--wait-workers`` in seconds (default 5 minutes)."""
+    from erpcap.scenarios.distribute import DEFAULT_WAIT_S
+    from erpcap.scenarios.shapes import parse_duration
+
+    return DEFAULT_WAIT_S if text is None else parse_duration(text, what="--wait-workers")
 
 
 def _processes_to_watch(target: str, watches: list[Any]) -> tuple[dict[str, int], list[str]]:

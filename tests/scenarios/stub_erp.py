@@ -147,7 +147,9 @@ def main() -> None:
     serial_ms = (
         float(sys.argv[sys.argv.index("--serial-ms") + 1]) if "--serial-ms" in sys.argv else 0
     )
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(_State(serial_ms)))
+    # --bind ADDR: another address of this machine (a network namespace's veth, in a test)
+    bind = sys.argv[sys.argv.index("--bind") + 1] if "--bind" in sys.argv else "127.0.0.1"
+    server = ThreadingHTTPServer((bind, 0), _handler(_State(serial_ms)))
     server.daemon_threads = True
     print(f"PORT {server.server_address[1]}", flush=True)
     try:
