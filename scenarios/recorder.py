@@ -13,7 +13,8 @@ them (``locust/event.py``; ``HttpSession.request`` fires ``request`` with these 
 
 Context keys the user classes set: ``user_class``; ``intended_start`` (epoch seconds) for
 arrival-paced users; ``outcome`` for a business outcome recorded on a successful request
-(e.g. ``insufficient_stock``).
+(e.g. ``insufficient_stock``). Classes that set no ``user_class`` (a user's own locustfile)
+get the class of the user whose greenlet sent the request (:meth:`RequestRecorder.user_class_now`).
 
 Active users: Locust fires ``request`` when a request *ends*, so the count then may already
 be the next step's. The recorder keeps a timeline of the user count (sampled every 0.1 s and
@@ -91,6 +92,7 @@ class RequestRecorder:
         self._in_flight = 0
         self._cut_off = 0  # requests whose user was stopped before they finished
         self._reported = False
+        self._user_classes: frozenset[type[Any]] = frozenset()
 
     @property
     def rows_written(self) -> int:
@@ -101,6 +103,7 @@ class RequestRecorder:
     def attach(self, environment: Any) -> None:
         """Listen to ``environment``'s events and start the flush greenlet."""
         self._environment = environment
+        self._user_classes = frozenset(getattr(environment, "user_classes", None) or ())
         events = environment.events
         events.request.add_listener(self.on_request)
         events.test_stop.add_listener(self._on_stop)
@@ -204,6 +207,24 @@ class RequestRecorder:
         runner = getattr(self._environment, "runner", None)
         return int(getattr(runner, "user_count", 0) or 0)
 
+    def user_class_now(self) -> str:
+        """The class name of the user running in this greenlet; "" when there is none.
+
+        Locust spawns each user's greenlet with the user as its argument
+        (``User.start``); a greenlet that a task spawned leads back to it through gevent's
+        ``spawning_greenlet``.
+        """
+        greenlet: Any = gevent.getcurrent()
+        for _ in range(8):  # a task's own greenlets, a few levels deep
+            for arg in getattr(greenlet, "args", None) or ():
+                if type(arg) in self._user_classes:
+                    return type(arg).__name__
+            parent = getattr(greenlet, "spawning_greenlet", None)
+            greenlet = parent() if parent is not None else None
+            if greenlet is None:
+                break
+        return ""
+
     def on_request(
         self,
         request_type: str,
@@ -218,7 +239,10 @@ class RequestRecorder:
     ) -> None:
         """The ``request`` listener: buffer one row."""
         self.note_users()
-        due = (context or {}).get("intended_start")
+        context = context or {}
+        if "user_class" not in context:  # a class of the user's own locustfile
+            context = {**context, "user_class": self.user_class_now()}
+        due = context.get("intended_start")
         sent_at = start_time if start_time is not None else time.time()
         began = float(due) if isinstance(due, int | float) and due < sent_at else sent_at
         self._writer.append(
@@ -228,7 +252,7 @@ class RequestRecorder:
                 response_time_ms=response_time,
                 response_length=response_length,
                 status_code=getattr(response, "status_code", 0) if response is not None else 0,
-                context=context or {},
+                context=context,
                 exception=exception,
                 start_time=start_time,
                 users=self.users_at(began),
