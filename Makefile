@@ -53,6 +53,7 @@ bench: $(VENV)/.installed-test services
 	$(BIN)/python benchmarks/bench_collectors.py --write-docs
 	$(BIN)/python benchmarks/bench_sql.py --write-docs
 	$(BIN)/python benchmarks/bench_whatif.py --write-docs
+	$(BIN)/python benchmarks/bench_recording.py --write-docs
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

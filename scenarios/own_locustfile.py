@@ -35,6 +35,7 @@ from types import ModuleType
 from typing import Any
 
 from erpcap.errors import BadInput
+from erpcap.processes import die_with_parent
 from erpcap.scenarios.catalog import Scenario
 from erpcap.scenarios.launch import LoadSettings
 
@@ -157,14 +158,9 @@ def _inspect_in_subprocess(file: Path) -> dict[str, Any]:
             "from erpcap.scenarios.own_locustfile import write_inspection\n"
             "write_inspection(sys.argv[1], sys.argv[2])\n"
         )
+        argv = die_with_parent([sys.executable, "-c", code, str(file), str(out)])
         try:
-            proc = subprocess.run(
-                [sys.executable, "-c", code, str(file), str(out)],
-                capture_output=True,
-                text=True,
-                timeout=CHECK_TIMEOUT_S,
-                start_new_session=True,
-            )
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=CHECK_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             raise BadInput(
                 f"importing the locustfile took longer than {CHECK_TIMEOUT_S:.0f} s",
@@ -184,6 +180,8 @@ def write_inspection(path: str, out: str) -> None:
     """The subprocess's side: inspect ``path`` and write the report as JSON to ``out``."""
     report = inspect_locustfile(Path(path))
     Path(out).write_text(json.dumps(report), encoding="utf-8")
+    sys.stdout.flush()
+    os._exit(0)  # threads or atexit handlers the file started must not hold the check
 
 
 def inspect_locustfile(file: Path) -> dict[str, Any]:

@@ -4,7 +4,8 @@ the recording-overhead benchmark.
 Run as a script (its own process): ``python plain_server.py`` listens on 127.0.0.1 at a free
 port and prints ``PORT <n>`` on its first line; :func:`serving` does that for a test or a
 benchmark (which load this file by path) and stops it, process group and all. Every request gets ``200`` and a short JSON
-body, except ``/fail...`` (``500``) and ``/missing...`` (``404``). Keep-alive, one asyncio
+body, except ``/fail...`` (``500``) and ``/missing...`` (``404``); ``/__served`` answers the
+number of requests answered so far (not counting itself). Keep-alive, one asyncio
 protocol, no framework: answering costs a few microseconds, so that a load generator
 measured against it is the bottleneck, not the server. On SIGTERM it prints how many
 requests it answered and the CPU seconds it used (``SERVED <n> CPU <s>``) and exits.
@@ -64,6 +65,9 @@ class _Http(asyncio.Protocol):
                 return
             self.buffer = self.buffer[end:]
             path = head.split(b" ", 2)[1] if head.count(b" ") >= 2 else b"/"
+            if path.startswith(b"/__served"):  # for benchmarks: not counted itself
+                self.transport.write(_response(b"200 OK", str(_Http.served).encode()))
+                continue
             answer = FAIL if path.startswith(b"/fail") else OK
             if path.startswith(b"/missing"):
                 answer = MISSING
@@ -90,6 +94,7 @@ def serving(log_path: Path, *, timeout_s: float = 15.0) -> Iterator[tuple[str, i
     caller dies); yields its base URL and pid."""
     from erpcap.processes import ManagedProcess
 
+    log_path.unlink(missing_ok=True)  # the log is appended to: an old PORT line would lie
     proc = ManagedProcess("plain-server", [sys.executable, __file__], log_path=log_path)
     proc.start()
     try:

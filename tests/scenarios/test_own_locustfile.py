@@ -47,6 +47,7 @@ class Shopper(HttpUser):
 
 
 class StockApi(FastHttpUser):
+    host = "http://192.0.2.1:9"  # erpcap's --target replaces it (TEST-NET: never reached)
     wait_time = between(0.01, 0.05)
 
     @task
