@@ -54,6 +54,7 @@ bench: $(VENV)/.installed-test services
 	$(BIN)/python benchmarks/bench_sql.py --write-docs
 	$(BIN)/python benchmarks/bench_whatif.py --write-docs
 	$(BIN)/python benchmarks/bench_open_model.py --write-docs
+	$(BIN)/python benchmarks/bench_recording.py --write-docs
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -41,6 +41,7 @@ from erpcap.scenarios.distribute import (
     write_master_locustfile,
 )
 from erpcap.scenarios.launch import DEMO_PASSWORD, locust_command
+from erpcap.scenarios.own_locustfile import LocustfileScenario
 from erpcap.scenarios.shapes import Shape
 from erpcap.words import plural
 
@@ -118,6 +119,7 @@ class LoadPlan:
                 }
                 for m in self.scenario.users
             ],  # fmt: skip
+            **_locustfile_meta(self.scenario),
             "shape": self.shape.to_dict(),
             # the open model's schedule (scenarios/rate.py), or None for the closed model
             "rate": json.loads(self.rate) if self.rate else None,
@@ -130,6 +132,16 @@ class LoadPlan:
                 "timeout_s": self.timeout_s,
             },
         }
+
+
+def _locustfile_meta(scenario: Scenario) -> dict[str, Any]:
+    """run.json's ``scenario_kind`` and, for the user's own locustfile, its user classes
+    (``scenario_users`` stays empty: how many requests a task sends is unknown, so the
+    think time per request is too)."""
+    meta: dict[str, Any] = {"scenario_kind": scenario.kind}
+    if isinstance(scenario, LocustfileScenario):
+        meta["scenario_classes"] = [c.to_dict() for c in scenario.classes]
+    return meta
 
 
 @contextmanager
@@ -215,6 +227,9 @@ def record_run(
         run.update_meta(master={"expect_workers": master.expect_workers, "bind": master.address})
     run.update_meta(**plan.describe(), versions=versions(), host=host_facts(), started_at=iso())
     run.event("run_started", target=redact_url(plan.target), scenario=plan.scenario.name)
+    if isinstance(plan.scenario, LocustfileScenario):  # its own shape class is not used
+        for warning in plan.scenario.warnings():
+            run.add_warning(warning)
     collectors = _start_collectors(run, plan.collect, registry)
     for role, pid in (watch or {}).items():
         _watch(collectors, role, pid)

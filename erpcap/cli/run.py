@@ -21,6 +21,8 @@ allowed to load.
 examples:
   erpcap run --target http://127.0.0.1:8000 --scenario demo-mix --users 20 --duration 2m
   erpcap run --target http://127.0.0.1:8000 --shape steps --users 40 --duration 5m
+  erpcap run --target http://127.0.0.1:8080 --scenario tests/locustfile.py --users 20 --duration 2m
+      (your own locustfile, its user classes untouched; see docs/own-locustfile.md)
   erpcap run --target http://127.0.0.1:8000 --shape ladder.yaml --collect psutil:interval=0.5
   erpcap run --target http://127.0.0.1:8069 --scenario odoo.yaml --users 20   # any ERP: docs/declarative-scenarios.md
   erpcap run --target http://127.0.0.1:8000 --scenario peak-order --rate 30/s --duration 5m
@@ -59,7 +61,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     parser.add_argument("--target", required=True, help="base URL of the ERP's HTTP API")
     parser.add_argument(
-        "--scenario", default="demo-mix", help="scenario name or YAML file (default: demo-mix)"
+        "--scenario",
+        default="demo-mix",
+        help="scenario name, YAML file, or your own locustfile (.py) (default: demo-mix)",
     )
     parser.add_argument(
         "--shape",
