@@ -234,3 +234,23 @@ def test_a_python_locustfile_uses_the_adapter(tmp_path: Path) -> None:
     assert "Object no.such.model doesn't exist" in errors["no.such.model.search"]
     assert "The method 'unlink' does not exist" in errors["fast.unlink"]
     assert "not reached" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_locustfile_with_the_adapter_runs_through_erpcap(tmp_path: Path) -> None:
+    """The same locustfile as the user's own scenario of ``erpcap run``: each model and
+    method is a transaction of findings.json, the JSON-RPC errors are failed requests with
+    their messages, and the rows name the user classes."""
+    (tmp_path / "sales.py").write_text(LOCUSTFILE, encoding="utf-8")
+    with _server("odoo_server.py") as target:
+        result = _run(target, tmp_path / "sales.py", tmp_path / "runs", "unused")
+        seen = _stats(target)["calls"]
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = RunDir.open(tmp_path / "runs" / "latest")
+    tx = {t["name"]: t for t in run.read_findings()["transactions"]}
+    assert {"login", "sale.order.search", "sale.order.read", "res.partner.search",
+            "fast.search_count"} <= set(tx)  # fmt: skip
+    assert tx["sale.order.read"]["errors"] == 0
+    assert tx["sale.order.read"]["count"] == seen["sale.order.read"]
+    assert tx["no.such.model.search"]["errors"] == tx["no.such.model.search"]["count"] > 0
+    classes = set(run.read_table("requests")["user_class"])
+    assert classes == {"Sales", "Parties", "Fast"}
