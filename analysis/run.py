@@ -63,9 +63,12 @@ def _capacity(steps: list[dict[str, Any]]) -> dict[str, Any]:
         return {"unmeasured_steps": [s["step"] for s in steps]} if steps else {}
     peak = max(measured, key=lambda s: s["ok_rps"])
     ok = [s for s in measured if s["within_slo"]]
-    best = max(ok, key=lambda s: s["users"]) if ok else None
+    # an open-model run's steps hold one pool of users and vary the arrival rate
+    rated = any(s.get("rate") is not None for s in measured)
+    load = "rate" if rated else "users"
+    best = max(ok, key=lambda s: float(s.get(load) or 0)) if ok else None
     first_over = next((s for s in measured if not s["within_slo"]), None)
-    return {
+    block: dict[str, Any] = {
         "peak": {
             "ok_rps": peak["ok_rps"],
             "rps": peak["rps"],
@@ -79,6 +82,12 @@ def _capacity(steps: list[dict[str, Any]]) -> dict[str, Any]:
         ),
         "unmeasured_steps": [s["step"] for s in steps if not s.get("measured")],
     }
+    if rated:  # 1.5: the offered arrival rate (per second) of those steps
+        block["peak"]["rate"] = peak.get("rate")
+        block["rate_within_slo"] = best.get("rate") if best else None
+        if first_over:
+            block["first_step_over_slo"]["rate"] = first_over.get("rate")
+    return block
 
 
 def recorded_dsn(meta: dict[str, Any]) -> str | None:

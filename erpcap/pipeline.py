@@ -130,6 +130,7 @@ class LoadPlan:
                 "duration_s": self.shape.total_duration(),
                 "think_scale": self.think_scale,
                 "timeout_s": self.timeout_s,
+                "stop_when": self.stop_when,  # also when it never fired
             },
         }
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 SCHEMA_VERSION = "1.2"
 
 #: Version of the findings.json document.
-FINDINGS_VERSION = "1.4"
+FINDINGS_VERSION = "1.5"
 
 #: Version of gate.json, the outcome of ``erpcap gate`` (docs/budgets.md).
 GATE_VERSION = "1.0"

@@ -34,6 +34,8 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "q.target": "For the target",
         "users": "Today's system takes about {users} concurrent users within the response "
         "targets ({rps} of successful requests).",
+        "users.rate": "Today's system kept the response targets up to an offered {rate} per "
+        "second ({rps} of successful requests), in the open model.",
         "users.at_least": "Today's system took {users} concurrent users within the response "
         "targets ({rps} of successful requests), the most this run tried: at least that many.",
         "users.model": "The fitted scalability model puts the limit at about {users} users; "
@@ -65,6 +67,8 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "q.then": "其后",
         "q.target": "要达到目标",
         "users": "当前系统在响应目标内可支撑约 {users} 个并发用户（成功请求 {rps}）。",
+        "users.rate": "在开放模型下，当前系统在到达率不超过每秒 {rate} 时保持在响应目标内"
+        "（成功请求 {rps}）。",
         "users.at_least": "当前系统在响应目标内承受了 {users} 个并发用户（成功请求 {rps}），"
         "这是本次运行所试的最高负载：至少可支撑这么多。",
         "users.model": "拟合的可扩展性模型估计上限约为 {users} 个用户；它以平均响应时间对照 p95 "
@@ -101,6 +105,10 @@ def users_answer(data: model.ReportData, t: Translator) -> list[Sentence]:
     """How many users today's system takes at the targets: measured, then the model's."""
     cap = model.capacity(data)
     out = []
+    rate = cd.number(cap.get("rate_within_slo"))
+    if rate:  # an open-model run: its load is the arrival rate, its users one pool
+        rps = t.rps(cap.get("rps_within_slo"))
+        return [_mine(say(t, "users.rate", rate=f"{rate:g}", rps=rps), t)]
     if cd.number(cap.get("max_users_within_slo")) is not None:
         rps = t.rps(cap.get("rps_within_slo"))
         # no step broke a target: the top step is a floor, not the limit

@@ -384,3 +384,11 @@ def test_an_unknown_bottleneck_says_its_evidence_is_thin_once() -> None:
     block["texts"] = {"en": "The evidence is thin: no measured resource was busy."}
     page = _text(_section(render_html(docs.report_data(doc)), "management"))
     assert page.count("The evidence is thin") == 1  # its own sentence says it, once
+
+
+def test_an_open_model_run_is_answered_in_its_arrival_rate() -> None:
+    doc = docs.full()
+    doc["capacity"]["rate_within_slo"] = 30.0
+    for lang, words in (("en", "up to an offered 30 per second"), ("zh-CN", "每秒 30")):
+        page = _text(_section(render_html(docs.report_data(doc), lang=lang), "management"))
+        assert words in page and "concurrent users within" not in page

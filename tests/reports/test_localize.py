@@ -146,13 +146,13 @@ def test_english_report_shows_the_analysis_text(doc: dict[str, Any]) -> None:
 def test_unknown_finding_id_falls_back_to_english(doc: dict[str, Any]) -> None:
     plugin = {
         "id": "acme.queue_deep",
-        "severity": "warning",
+        "severity": "critical",  # so that summary.md's short list has room for it
         "title": "Message queue depth above 1,000",
         "detail": "The order queue backed up.",
         "evidence": {"depth": 1234},
         "fix": "Add consumers.",
     }
-    doc["findings"].append(plugin)
+    doc["findings"].insert(0, plugin)
     doc["verdict"]["reasons"].append(plugin["title"])
     html = render_html(_data(doc), lang="zh-CN")
     assert '<span class="title" lang="en">Message queue depth above 1,000</span>' in html
