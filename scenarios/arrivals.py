@@ -146,6 +146,7 @@ class OpenModel:
         recorder = getattr(self._environment, "erpcap_recorder", None)
         if recorder is not None:
             recorder.intended_start = self.intended_start
+            self.run = recorder.run  # a remote worker's events go to the master with its rows
         if self._loop is None:
             self._loop = gevent.spawn(self._drop_loop)
 

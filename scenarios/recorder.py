@@ -106,6 +106,11 @@ class RequestRecorder:
     def rows_written(self) -> int:
         return self._writer.rows_written
 
+    @property
+    def run(self) -> RunDir:
+        """Where its rows and events go (on a remote worker, the master: scenarios/remote.py)."""
+        return self._run
+
     # -- wiring -----------------------------------------------------------------------------
 
     def attach(self, environment: Any) -> None:

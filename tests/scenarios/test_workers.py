@@ -142,6 +142,28 @@ def _two_workers(target: str, spawn: Spawn, tmp_path: Path) -> None:
     assert {e["worker"] for e in _events(run.path, "in_flight")} == set(joined)
 
 
+def test_open_model_across_two_workers(stub_erp: str, spawn: Spawn, tmp_path: Path) -> None:
+    """``--rate`` with workers on other machines: each sends half of the schedule, paces its
+    rows, and its arrivals count reaches the master (with its rows, not on its own disk)."""
+    port = free_port()
+    argv = _master_argv(stub_erp, port, tmp_path / "runs", "6s", "--rate", "10/s")
+    master = spawn([a for a in argv if a not in ("--think-scale", "0.05")], "master")
+    workers = [spawn(_worker_argv("127.0.0.1", port), f"worker{i}") for i in (1, 2)]
+    assert _finished(master, tmp_path, "master", 60) == 0, (tmp_path / "master.log").read_text()
+    for i, worker in enumerate(workers, 1):
+        assert _finished(worker, tmp_path, f"worker{i}", 20) == 0
+
+    run = RunDir.open(tmp_path / "runs" / "latest")
+    reports = _events(run.path, "arrivals")
+    joined = {e["worker"] for e in _events(run.path, "worker_joined")}
+    assert {e["worker"] for e in reports} == joined and len(joined) == 2
+    assert [e["share"] for e in reports] == [0.5, 0.5]
+    arrivals = run.read_meta()["arrivals"]
+    assert arrivals["processes"] == 2 and arrivals["sent"] > 0
+    requests = run.read_table("requests")
+    assert requests["paced"].all() and set(requests["worker"]) == joined
+
+
 def test_worker_killed_mid_run_is_recorded(stub_erp: str, spawn: Spawn, tmp_path: Path) -> None:
     port = free_port()
     master = spawn(
