@@ -130,6 +130,27 @@ def test_own_locustfile_runs_end_to_end_and_gates(plain_server: str, tmp_path: P
     assert "checkout" in breached.stdout
 
 
+def test_own_locustfile_in_the_open_model(plain_server: str, tmp_path: Path) -> None:
+    """``--rate`` paces the user's own classes, whatever their ``wait_time``: each
+    transaction starts on the schedule and its first request keeps its intended start."""
+    (tmp_path / "shop_test.py").write_text(LOCUSTFILE, encoding="utf-8")
+    runs = tmp_path / "runs"
+    done = _erpcap(
+        "run", "--target", plain_server, "--scenario", "shop_test.py", "--rate", "20/s",
+        "--users", "6", "--duration", "5s", "--collect", "none", "--no-report",
+        "--out", str(runs), cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    run = (runs / "latest").resolve()
+    meta = json.loads((run / "run.json").read_text())
+    arrivals = meta["arrivals"]
+    assert arrivals["sent"] > 0 and arrivals["intended"] == arrivals["sent"] + arrivals["dropped"]
+    # about 20 a second for 5 s (Poisson: well within 50 to 150), not the classes' own pace
+    assert 50 <= arrivals["intended"] <= 150, arrivals
+    frame = pd.read_parquet(run / "requests.parquet")
+    assert frame["paced"].any() and set(frame["user_class"]) == {"Shopper", "StockApi"}
+
+
 BAD = {
     "syntax": ("from locust import HttpUser, task\n\nclass U(HttpUser)\n    pass\n", 3,
                "SyntaxError"),
