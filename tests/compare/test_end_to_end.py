@@ -7,7 +7,7 @@ transaction slower, and flag the regression for CI.
 from __future__ import annotations
 
 import hashlib
-import json
+import importlib.util
 import os
 import re
 import signal
@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 from urllib.parse import urlsplit
 
 import pytest
@@ -36,31 +36,23 @@ ORDERS = [{"id": i, "status": "open"} for i in range(1, 11)]
 COST_ROUNDS = 40_000
 
 
+def _json_server() -> ModuleType:
+    """tests/json_server.py, loaded by path (tests are not a package)."""
+    path = Path(__file__).parents[1] / "json_server.py"
+    spec = importlib.util.spec_from_file_location("erpcap_tests_json_server", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+json_server = _json_server()
+
+
 def _handler(cost_rounds: int) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def _send(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            length = int(self.headers.get("Content-Length") or 0)
-            self.rfile.read(length)
-            if urlsplit(self.path).path == "/auth/login":
-                self._send(200, {"access_token": "t", "token_type": "bearer", "expires_in": 3600})
-            else:
-                self._send(404, {"error": {"code": "not_found", "message": "no route"}})
-
-        def do_GET(self) -> None:  # noqa: N802
+    class Handler(json_server.TokenLoginHandler):  # type: ignore[misc]
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
             path = urlsplit(self.path).path
             if path == "/items":
                 self._send(200, {"items": ITEMS, "total": len(ITEMS)})
@@ -73,7 +65,7 @@ def _handler(cost_rounds: int) -> type[BaseHTTPRequestHandler]:
             elif match := re.fullmatch(r"/sales-orders/(\d+)", path):
                 self._send(200, {"id": int(match.group(1)), "status": "open", "lines": []})
             else:
-                self._send(404, {"error": {"code": "not_found", "message": "no route"}})
+                self._no_route()
 
     return Handler
 

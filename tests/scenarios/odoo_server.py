@@ -23,14 +23,15 @@ base64(login:uid:session)`` (else HTTP 401); errors as ``["UserError", [message,
 from __future__ import annotations
 
 import base64
-import contextlib
 import itertools
-import json
 import sys
 import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for json_server.py
+from json_server import JsonHandler, serve
 
 DB, LOGIN, PASSWORD, UID, SESSION = "demo", "admin", "admin", 2, "f00d"
 
@@ -110,22 +111,8 @@ def _dispatch(state: _State, service: str, method: str, args: list[Any]) -> Any:
     raise OdooError("builtins.NameError", f"service {service}.{method} is unknown")
 
 
-def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def _send(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+def _handler(state: _State) -> type[JsonHandler]:
+    class Handler(JsonHandler):
         def do_GET(self) -> None:
             if self.path == "/stats":
                 with state.lock:
@@ -134,8 +121,7 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
                 self._send(404, {"error": "not found"})
 
         def do_POST(self) -> None:
-            size = int(self.headers.get("Content-Length") or 0)
-            request = json.loads(self.rfile.read(size) or b"{}")
+            request = self._body(empty={})
             if self.path == f"/{DB}/":
                 self._tryton(request)
                 return
@@ -181,11 +167,7 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
 
 
 def main() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(_State()))
-    server.daemon_threads = True
-    print(f"PORT {server.server_address[1]}", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+    serve(_handler(_State()))
 
 
 if __name__ == "__main__":

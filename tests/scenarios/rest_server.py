@@ -17,17 +17,18 @@ after N requests (401 ``token_expired``), as a session timeout would. The API, u
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import json
 import re
 import sys
 import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for json_server.py
+from json_server import JsonHandler, serve
 
 PASSWORD = "s3cret"
 
@@ -47,28 +48,10 @@ class _State:
         self.warehouses: Counter[str] = Counter()
 
 
-def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def _send(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+def _handler(state: _State) -> type[JsonHandler]:
+    class Handler(JsonHandler):
         def _error(self, status: int, code: str, message: str) -> None:
             self._send(status, {"error": {"code": code, "message": message}})
-
-        def _body(self) -> Any:
-            size = int(self.headers.get("Content-Length") or 0)
-            return json.loads(self.rfile.read(size) or b"null")
 
         def do_GET(self) -> None:
             self._route("GET")
@@ -151,11 +134,7 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
 
 def main() -> None:
     uses = int(sys.argv[sys.argv.index("--token-uses") + 1]) if "--token-uses" in sys.argv else 0
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(_State(uses)))
-    server.daemon_threads = True
-    print(f"PORT {server.server_address[1]}", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+    serve(_handler(_State(uses)))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ The first ``/availability`` request starts a clock; every GET that arrives from 
 to ``AFTER_S + LENGTH_S`` seconds later is held until the window ends (a target that
 stalls: a lock, a full pool, a GC pause), then answered. The window, in epoch seconds, is
 written as JSON ``{"from": ..., "until": ...}`` to ``WINDOW_FILE`` when the clock starts.
-It listens on 127.0.0.1:PORT (``/health`` answers 200 once it is up).
+It listens on 127.0.0.1:PORT (``/health`` answers 200 once it is up) and prints ``PORT <n>``.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ import json
 import sys
 import threading
 import time
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for json_server.py
+from json_server import serve
 from stub_erp import _handler, _State  # the script's folder is on sys.path
 
 
@@ -41,14 +42,7 @@ def main() -> None:
                     time.sleep(window[1] - now)
             super().do_GET()
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), Stalling)
-    server.daemon_threads = True
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve(Stalling, port=port)
 
 
 if __name__ == "__main__":

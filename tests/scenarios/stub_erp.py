@@ -11,14 +11,16 @@ everything else (the reports, trace), which the scenario must survive.
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for json_server.py
+from json_server import JsonHandler, serve
 
 TOKEN = "stub-token"
 CUSTOMERS = [{"id": i, "code": f"C{i:04d}", "name": f"Customer {i}"} for i in range(1, 31)]
@@ -38,28 +40,10 @@ class _State:
         self.creates = itertools.count(1)
 
 
-def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True  # headers and body are two writes
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet
-            return
-
-        def _send(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+def _handler(state: _State) -> type[JsonHandler]:
+    class Handler(JsonHandler):
         def _error(self, status: int, code: str, message: str) -> None:
             self._send(status, {"error": {"code": code, "message": message, "details": None}})
-
-        def _body(self) -> Any:
-            length = int(self.headers.get("Content-Length") or 0)
-            return json.loads(self.rfile.read(length) or b"null")
 
         def _authorized(self) -> bool:
             if self.headers.get("Authorization") == f"Bearer {TOKEN}":
@@ -149,16 +133,7 @@ def main() -> None:
     )
     # --bind ADDR: another address of this machine (a network namespace's veth, in a test)
     bind = sys.argv[sys.argv.index("--bind") + 1] if "--bind" in sys.argv else "127.0.0.1"
-    server = ThreadingHTTPServer((bind, 0), _handler(_State(serial_ms)))
-    server.daemon_threads = True
-    print(f"PORT {server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    sys.exit(0)
+    serve(_handler(_State(serial_ms)), host=bind)
 
 
 if __name__ == "__main__":

@@ -16,15 +16,17 @@ Statements carry a sqlcommenter tag naming the operation (``/*op='reserve'*/``).
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from psycopg_pool import ConnectionPool
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/, for json_server.py
+from json_server import TokenLoginHandler, serve
 
 TOKEN = "planted-token"
 ITEMS = [{"id": i, "sku": f"I{i}", "name": f"Item {i}"} for i in range(1, 11)]
@@ -39,31 +41,11 @@ def _burn(seconds: float) -> int:
     return n
 
 
-def _handler(mode: str, pool: ConnectionPool[Any]) -> type[BaseHTTPRequestHandler]:
+def _handler(mode: str, pool: ConnectionPool[Any]) -> type[TokenLoginHandler]:
     serial = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def _send(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            length = int(self.headers.get("Content-Length") or 0)
-            self.rfile.read(length)
-            if urlsplit(self.path).path == "/auth/login":
-                self._send(200, {"access_token": TOKEN, "token_type": "bearer", "expires_in": 3600})
-            else:
-                self._send(404, {"error": {"code": "not_found", "message": "no route"}})
+    class Handler(TokenLoginHandler):
+        token = TOKEN
 
         def do_GET(self) -> None:  # noqa: N802
             path = urlsplit(self.path).path
@@ -76,7 +58,7 @@ def _handler(mode: str, pool: ConnectionPool[Any]) -> type[BaseHTTPRequestHandle
             elif path == "/availability":
                 self._send(200, {"item_id": 1, "available": self._work(), "lots": []})
             else:
-                self._send(404, {"error": {"code": "not_found", "message": "no route"}})
+                self._no_route()
 
         def _work(self) -> int:
             if mode == "cpu":
@@ -104,15 +86,7 @@ def _handler(mode: str, pool: ConnectionPool[Any]) -> type[BaseHTTPRequestHandle
 def main() -> None:
     mode, dsn = sys.argv[1], sys.argv[2]
     with ConnectionPool(dsn, min_size=POOL, max_size=POOL, kwargs={"autocommit": True}) as pool:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(mode, pool))
-        server.daemon_threads = True
-        print(f"PORT {server.server_address[1]}", flush=True)
-        try:
-            server.serve_forever(poll_interval=0.2)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.server_close()
+        serve(_handler(mode, pool))
 
 
 if __name__ == "__main__":

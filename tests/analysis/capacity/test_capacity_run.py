@@ -10,24 +10,18 @@ of the first step at or beyond N*, and the target's CPU per successful request m
 near the planted CPU_MS. Healthy: the same server without the lock, users thinking longer:
 throughput follows the users, and no knee is claimed.
 
-Run as a script, this file is the server: ``python test_capacity_run.py CPU_MS HOLD_MS``
-prints ``PORT <n>`` and serves on 127.0.0.1 until SIGTERM.
+The server is lock_server.py, in its own process.
 """
 
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -37,73 +31,14 @@ HOLD_MS = 20.0
 THINK_S = 0.1
 LADDER = (2, 4, 6, 8, 10, 12)
 STEP_S = 5
-
-
-def _burn(seconds: float) -> None:
-    """Spend ``seconds`` of this thread's CPU time (not wall time)."""
-    end = time.thread_time() + seconds
-    x = 0
-    while time.thread_time() < end:
-        x += 1
-
-
-def _handler(cpu_s: float, hold_s: float) -> type[BaseHTTPRequestHandler]:
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-        def _send(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            length = int(self.headers.get("Content-Length") or 0)
-            self.rfile.read(length)
-            if urlsplit(self.path).path == "/auth/login":
-                self._send(200, {"access_token": "t", "token_type": "bearer", "expires_in": 3600})
-            else:
-                self._send(404, {"error": {"code": "not_found", "message": "no route"}})
-
-        def do_GET(self) -> None:  # noqa: N802
-            path = urlsplit(self.path).path
-            if path == "/items":
-                self._send(200, {"items": [{"id": i} for i in range(1, 11)], "total": 10})
-            elif path == "/availability":
-                if hold_s:
-                    with lock:
-                        until = time.monotonic() + hold_s
-                        _burn(cpu_s)
-                        time.sleep(max(until - time.monotonic(), 0.0))
-                self._send(200, {"available": 5})
-            else:
-                self._send(404, {"error": {"code": "not_found", "message": "no route"}})
-
-    return Handler
-
-
-def serve(cpu_ms: float, hold_ms: float) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(cpu_ms / 1000.0, hold_ms / 1000.0))
-    server.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    print(f"PORT {server.server_address[1]}", flush=True)
-    server.serve_forever(poll_interval=0.1)
-    server.server_close()
+SERVER = Path(__file__).with_name("lock_server.py")
 
 
 @contextmanager
 def running_server(cpu_ms: float, hold_ms: float) -> Iterator[str]:
-    """This file as a server in its own process (its own group); stopped, children and all."""
+    """lock_server.py in its own process (its own group); stopped, children and all."""
     proc = subprocess.Popen(
-        [sys.executable, __file__, str(cpu_ms), str(hold_ms)],
+        [sys.executable, str(SERVER), str(cpu_ms), str(hold_ms)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -195,7 +130,3 @@ def test_a_think_time_bound_run_gets_no_knee(tmp_path: Path) -> None:
     assert "no knee" in doc["capacity"]["knee_note"]["en"]
     steps = [s for s in doc["steps"] if s["measured"]]
     assert steps[-1]["ok_rps"] > 4 * steps[0]["ok_rps"]  # throughput followed the users
-
-
-if __name__ == "__main__":
-    serve(float(sys.argv[1]), float(sys.argv[2]))
