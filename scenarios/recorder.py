@@ -54,6 +54,7 @@ import gevent
 from erpcap.rundir import RunDir
 from erpcap.scenarios.request_columns import (
     MAX_ERROR_CHARS,
+    NUMBERS,
     Entry,
     request_entry,
     requests_table,
@@ -259,7 +260,7 @@ class RequestRecorder:
         **_: Any,
     ) -> None:
         """The ``request`` listener: buffer one request (built into rows at the flush)."""
-        self.note_users()
+        users = self.note_users()
         sent_at = start_time if start_time is not None else time.time()
         known: Mapping[str, Any] = context if context is not None else _NO_CONTEXT
         # No user_class: a class of the user's own locustfile.
@@ -268,7 +269,9 @@ class RequestRecorder:
             due = known.get("intended_start")
         else:
             due = self.intended_start(sent_at)  # the open model
-        began = float(due) if isinstance(due, int | float) and due < sent_at else sent_at
+        began = float(due) if isinstance(due, NUMBERS) and due < sent_at else sent_at
+        if began < self._user_times[-1]:  # sent before the last change of the user count
+            users = self.users_at(began)
         self._entries.append(
             request_entry(
                 request_type,
@@ -279,7 +282,7 @@ class RequestRecorder:
                 known,
                 exception,
                 start_time,
-                self.users_at(began),
+                users,
                 user_class,
                 due,
             )

@@ -36,6 +36,10 @@ Entry = tuple[
 ]  # fmt: skip
 _FIELDS = 12
 
+#: For ``isinstance`` on the request path: ``int | float`` there builds a union per call
+#: (0.2 µs).
+NUMBERS = (int, float)
+
 
 def request_entry(
     request_type: str,
@@ -67,7 +71,7 @@ def request_entry(
         error = str(outcome) if outcome else None
     return (
         start_time,
-        due if isinstance(due, int | float) else None,
+        due if isinstance(due, NUMBERS) else None,
         name,
         context.get("group"),
         user_class,
