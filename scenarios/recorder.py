@@ -52,13 +52,7 @@ from typing import Any
 import gevent
 
 from erpcap.rundir import RunDir
-from erpcap.scenarios.request_columns import (
-    MAX_ERROR_CHARS,
-    NUMBERS,
-    Entry,
-    request_entry,
-    requests_table,
-)
+from erpcap.scenarios.request_columns import NUMBERS, Entry, request_entry, requests_table
 
 log = logging.getLogger("erpcap.recorder")
 
@@ -69,8 +63,6 @@ USERS_MESSAGE = "erpcap_users"
 
 #: Seconds between two samples of the active user count.
 USERS_SAMPLE_S = 0.1
-
-__all__ = ["MAX_ERROR_CHARS", "RequestRecorder", "request_row", "worker_id"]
 
 _NO_CONTEXT: MappingProxyType[str, Any] = MappingProxyType({})
 
