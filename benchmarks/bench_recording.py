@@ -219,7 +219,10 @@ BEFORE = (
     "that attaches it; the Locust process's CPU per request, medians of 3 alternating runs "
     "of 8 s): 98.6 µs without a recorder, 107.0 with the previous one, 100.1 with this one; "
     "erpcap's own Locust process (`locust_command`, the same file as a scenario) 101.6 "
-    "against plain Locust's 99.2."
+    "against plain Locust's 99.2. Two earlier runs of the same command with the columnar "
+    "recorder, the same day under more load, gave 0.91 (CPU per request 112 µs against "
+    "101.5) and 0.86 (107.5 against 100.5): the throughput ratio moves by a few hundredths "
+    "from run to run here."
 )
 
 
