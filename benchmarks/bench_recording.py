@@ -192,6 +192,8 @@ def recorder_cost_us(rows: int = 50_000) -> tuple[float, float]:
         recorder = RequestRecorder(run)
         recorder._environment = SimpleNamespace(runner=SimpleNamespace(user_count=10))
         response = SimpleNamespace(status_code=200)
+        recorder.on_request("GET", "/ping", 1.25, 12, response, {}, None, time.time())
+        recorder.flush()  # once, for what a process does only the first time (imports)
         started = time.process_time()
         for _ in range(rows):
             recorder.on_request("GET", "/ping", 1.25, 12, response, {}, None, time.time())
@@ -208,7 +210,28 @@ def summary(samples: list[Sample], field: str = "rps") -> tuple[float, float, fl
     return plain, erpcap, erpcap / plain
 
 
-def section(args: argparse.Namespace, samples: list[Sample], cost: tuple[float, float]) -> str:
+#: The figures before the columnar buffer (the row built per request as a dict of datetimes).
+BEFORE = (
+    "Before it (2026-12-05, commit 51dac00, the same command): 4.5 µs to build and buffer the "
+    "row and 2.8 µs to write it, measured apart; erpcap 112 µs of CPU per request against "
+    "plain Locust's 98 µs, 0.89 of plain Locust's requests/s. Measured the same day with the "
+    "recorder attached to plain Locust (this benchmark's locustfile plus an `init` listener "
+    "that attaches it; the Locust process's CPU per request, medians of 3 alternating runs "
+    "of 8 s): 98.6 µs without a recorder, 107.0 with the previous one, 100.1 with this one; "
+    "erpcap's own Locust process (`locust_command`, the same file as a scenario) 101.6 "
+    "against plain Locust's 99.2. Two earlier runs of the same command with the columnar "
+    "recorder, the same day under more load, gave 0.91 (CPU per request 112 µs against "
+    "101.5) and 0.86 (107.5 against 100.5): the throughput ratio moves by a few hundredths "
+    "from run to run here."
+)
+
+
+def section(
+    args: argparse.Namespace,
+    samples: list[Sample],
+    cost: tuple[float, float],
+    load: tuple[float, float] = (0.0, 0.0),
+) -> str:
     plain, erpcap, ratio = summary(samples)
     top_cpu = max(s.server_cpu for s in samples)
     lines = [
@@ -248,14 +271,28 @@ def section(args: argparse.Namespace, samples: list[Sample], cost: tuple[float, 
         f"{plain_us / erpcap_us:.2f} of plain Locust.",
         "",
         f"The recorder's own CPU per request, measured apart (no Locust, a tight loop): "
-        f"{cost[0]:.1f} µs to build and buffer the row, {cost[1]:.1f} µs to write it to a "
-        f"part file, {sum(cost):.1f} µs of the {erpcap_us - plain_us:.0f} µs measured above. "
-        "Timed inside a busy Locust process (process CPU time around its calls), the same "
-        "calls took about twice as long (8 µs and 2 µs a request on 2026-12-05); building "
-        "the rows in one batch at the flush instead of one per request did not lower the "
-        "total. What is left is Python work per request (a datetime and a dict per row, "
-        "Arrow's conversion of them at the flush): a columnar buffer (epoch microseconds, "
-        "arrays built at the flush) is the next step.",
+        f"{cost[0]:.1f} µs to buffer the request, {cost[1]:.1f} µs to build its row and "
+        f"write it to a part file"
+        + (
+            f", {sum(cost):.1f} µs of the {erpcap_us - plain_us:.0f} µs measured above. "
+            if erpcap_us - plain_us > sum(cost)
+            else f"; the difference measured above ({erpcap_us - plain_us:.0f} µs) is within "
+            "the noise of a shared machine. "
+        )
+        + "Per request the recorder keeps one tuple of plain values (epoch "
+        "seconds, ints, strings; scenarios/request_columns.py), and the flush, every 2 s, "
+        "builds the Arrow columns from them at once (timestamps from epoch microseconds with "
+        "numpy, rounded as `datetime.fromtimestamp` rounds): the rows hold the same values as "
+        "when each one was a dict of datetimes. " + BEFORE,
+        "",
+        f"Load average of the machine before the rounds (other processes share it; the "
+        f"benchmark adds about 1.2 while it runs): {load[0]:.1f}, and {load[1]:.1f} after "
+        "them"
+        + (
+            ": the figures are noisy, the CPU per request steadier than requests/s."
+            if load[0] >= 1.0
+            else "."
+        ),
         "",
     ]
     return "\n".join(lines)
@@ -290,11 +327,13 @@ def main() -> int:
     folder.mkdir(parents=True, exist_ok=True)
     cost = recorder_cost_us()
     print(f"recorder: {cost[0]:.1f} µs per row buffered, {cost[1]:.1f} µs per row flushed")
+    load_before = os.getloadavg()[0]
     samples = run_rounds(args, folder)
+    load = (load_before, os.getloadavg()[0])
     plain, erpcap, ratio = summary(samples)
     print(f"plain Locust {plain:,.0f} req/s, erpcap {erpcap:,.0f} req/s: ratio {ratio:.2f}")
     if args.write_docs:
-        write_docs(section(args, samples, cost))
+        write_docs(section(args, samples, cost, load))
     return 0
 
 

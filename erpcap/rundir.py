@@ -141,15 +141,30 @@ class PartWriter:
             self._seq += 1
             seq = self._seq
         present = _without_missing(self._schema, self._table, rows[0].keys())
-        table = _conform(
-            pa.Table.from_pylist(list(rows), schema=present), self._schema, self._table
-        )
+        return self._write(pa.Table.from_pylist(list(rows), schema=present), seq)
+
+    def write_table(self, data: pa.Table) -> int:
+        """Write ``data``, rows already in columns, as one part file now (the buffered rows
+        wait for :meth:`flush`); return how many rows it held.
+
+        For a writer that builds its columns itself (the request recorder): no row
+        becomes a dict. ``data`` has the schema's columns, or those of an older minor version.
+        """
+        if data.num_rows == 0:
+            return 0
+        with self._lock:
+            self._seq += 1
+            seq = self._seq
+        return self._write(data, seq)
+
+    def _write(self, data: pa.Table, seq: int) -> int:
+        table = _conform(data, self._schema, self._table)
         final = self._folder / f"{self._prefix}-{seq:06d}.parquet"
         tmp = final.with_name(f".{final.name}.tmp")
         pq.write_table(table, tmp)
         os.replace(tmp, final)
-        self.rows_written += len(rows)
-        return len(rows)
+        self.rows_written += table.num_rows
+        return int(table.num_rows)
 
 
 class RunDir:

@@ -43,28 +43,28 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 import gevent
 
 from erpcap.rundir import RunDir
-from erpcap.scenarios.catalog import group_of
+from erpcap.scenarios.request_columns import NUMBERS, Entry, request_entry, requests_table
 
 log = logging.getLogger("erpcap.recorder")
 
 #: Seconds between flushes of the buffered rows to a part file.
 FLUSH_EVERY_S = 2.0
 
-#: Longest error text kept per row, in characters.
-MAX_ERROR_CHARS = 500
-
 USERS_MESSAGE = "erpcap_users"
 
 #: Seconds between two samples of the active user count.
 USERS_SAMPLE_S = 0.1
+
+_NO_CONTEXT: MappingProxyType[str, Any] = MappingProxyType({})
 
 
 def worker_id() -> str:
@@ -82,9 +82,10 @@ class RequestRecorder:
     def __init__(self, run: RunDir, *, flush_every_s: float = FLUSH_EVERY_S) -> None:
         self._run = run
         self._writer = run.part_writer("requests")
-        # Rows since the last flush. Greenlets of one process never run at once, so a plain
-        # list needs no lock (the writer's lock, a gevent lock here, cost 2-3 µs a row).
-        self._rows: list[dict[str, Any]] = []
+        # Requests since the last flush, as plain tuples (request_columns.py; the table is
+        # built at the flush). Greenlets of one process never run at once, so a plain list
+        # needs no lock (the writer's lock, a gevent lock here, cost 2-3 µs a row).
+        self._entries: list[Entry] = []
         self._flush_every_s = flush_every_s
         self._worker = worker_id()
         self._environment: Any = None
@@ -158,6 +159,8 @@ class RequestRecorder:
         """
         if not self._user_counts:
             return self.current_users()
+        if when >= self._user_times[-1]:  # most requests: since the last change
+            return self._user_counts[-1]
         i = max(bisect.bisect_right(self._user_times, when) - 1, 0)
         # A request means a user was active: a 0 is a sample taken just before the spawn.
         if self._user_counts[i] == 0 and i + 1 < len(self._user_counts):
@@ -205,10 +208,11 @@ class RequestRecorder:
 
     def flush(self) -> int:
         """Write buffered rows as one part file; never raises (a lost part is logged)."""
-        rows, self._rows = self._rows, []
+        entries, self._entries = self._entries, []
+        if not entries:
+            return 0
         try:
-            self._writer.extend(rows)
-            return self._writer.flush()
+            return self._writer.write_table(requests_table(entries, self._worker))
         except Exception:  # a full disk must not kill the load test
             log.exception("could not write a requests part to %s", self._run.path)
             return 0
@@ -252,31 +256,32 @@ class RequestRecorder:
         start_time: float | None = None,
         **_: Any,
     ) -> None:
-        """The ``request`` listener: buffer one row."""
-        self.note_users()
+        """The ``request`` listener: buffer one request (built into rows at the flush)."""
+        users = self.note_users()
         sent_at = start_time if start_time is not None else time.time()
-        context = context if context is not None else {}
-        extra: dict[str, Any] = {}
-        if "user_class" not in context:  # a class of the user's own locustfile
-            extra["user_class"] = self.user_class_now()
-        if self.intended_start is not None and "intended_start" not in context:
-            extra["intended_start"] = self.intended_start(sent_at)  # the open model
-        if extra:
-            context = {**context, **extra}
-        due = context.get("intended_start")
-        began = float(due) if isinstance(due, int | float) and due < sent_at else sent_at
-        self._rows.append(
-            request_row(
-                request_type=request_type,
-                name=name,
-                response_time_ms=response_time,
-                response_length=response_length,
-                status_code=getattr(response, "status_code", 0) if response is not None else 0,
-                context=context,
-                exception=exception,
-                start_time=start_time,
-                users=self.users_at(began),
-                worker=self._worker,
+        known: Mapping[str, Any] = context if context is not None else _NO_CONTEXT
+        # No user_class: a class of the user's own locustfile.
+        user_class = known["user_class"] if "user_class" in known else self.user_class_now()
+        if self.intended_start is None or "intended_start" in known:
+            due = known.get("intended_start")
+        else:
+            due = self.intended_start(sent_at)  # the open model
+        began = float(due) if isinstance(due, NUMBERS) and due < sent_at else sent_at
+        if began < self._user_times[-1]:  # sent before the last change of the user count
+            users = self.users_at(began)
+        self._entries.append(
+            request_entry(
+                request_type,
+                name,
+                response_time,
+                response_length,
+                getattr(response, "status_code", 0) if response is not None else 0,
+                known,
+                exception,
+                start_time,
+                users,
+                user_class,
+                due,
             )
         )
 
@@ -298,52 +303,35 @@ def request_row(
     """One row of REQUESTS_SCHEMA from a Locust request event.
 
     ``service_us`` is Locust's response time (sent → response read); ``latency_us`` adds
-    the delay between the intended and the actual start (0 in the closed model).
+    the delay between the intended and the actual start (0 in the closed model). The
+    recorder builds the same rows many at a time (:mod:`erpcap.scenarios.request_columns`);
+    this is one of them.
 
     >>> row = request_row(request_type="GET", name="check_availability", response_time_ms=12.5,
     ...     response_length=90, status_code=200, context={"user_class": "OrderEntryUser"},
     ...     exception=None, start_time=1_700_000_000.0, users=3, worker="h:1")
     >>> row["group"], row["service_us"], row["latency_us"], row["ok"], row["error"]
     ('query', 12500, 12500, True, None)
+    >>> row["start"].timestamp(), row["intended_start"] == row["start"], row["paced"]
+    (1700000000.0, True, False)
     """
-    service_us = max(0, round((response_time_ms or 0.0) * 1000.0))
-    if start_time is not None:
-        start = datetime.fromtimestamp(start_time, UTC)
-    else:
-        start = (now or datetime.now(UTC)) - timedelta(microseconds=service_us)
-    intended_ts = context.get("intended_start")
-    intended = start
-    if isinstance(intended_ts, int | float):
-        intended = min(start, datetime.fromtimestamp(float(intended_ts), UTC))
-    delay_us = round((start - intended).total_seconds() * 1_000_000)
-    if exception is not None:
-        error: str | None = _error_text(exception)
-    else:
-        outcome = context.get("outcome")
-        error = str(outcome) if outcome else None
-    return {
-        "intended_start": intended,
-        "start": start,
-        "name": str(name),
-        "group": str(context.get("group") or group_of(str(name))),
-        "user_class": str(context.get("user_class", "")),
-        "method": str(request_type),
-        "status_code": int(status_code or 0),
-        "ok": exception is None,
-        "latency_us": service_us + delay_us,
-        "service_us": service_us,
-        "bytes": int(response_length or 0),
-        "users": int(users),
-        "worker": worker,
-        "error": error,
-        "paced": isinstance(intended_ts, int | float),
-    }
-
-
-def _error_text(exception: BaseException) -> str:
-    text = str(exception) or type(exception).__name__
-    # Locust wraps failure messages as CatchResponseError('...'); the text is what we set.
-    return text[:MAX_ERROR_CHARS]
+    if start_time is None and now is not None:  # the response ended at ``now``
+        start_time = now.timestamp() - max(0, round((response_time_ms or 0.0) * 1000.0)) / 1e6
+    entry = request_entry(
+        request_type,
+        name,
+        response_time_ms,
+        response_length,
+        status_code,
+        context,
+        exception,
+        start_time,
+        users,
+        context.get("user_class", ""),
+        context.get("intended_start"),
+    )
+    row: dict[str, Any] = requests_table([entry], worker).to_pylist()[0]
+    return row
 
 
 def stop_gracefully_on(environment: Any, signals: tuple[int, ...] = (signal.SIGTERM,)) -> None:

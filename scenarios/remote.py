@@ -5,8 +5,9 @@ Used by erpcap's locustfile (it imports no Locust module itself: the locustfile 
 ``register_message``, the connection a worker already has to its master):
 
 - on a remote worker (``erpcap worker``), :class:`ShippingRun` stands in for the run
-  directory, which lives on the master's machine: the recorder's buffered rows are sent as
-  one :data:`ROWS_MESSAGE` at every flush (every 2 s, and when the test stops), and its events
+  directory, which lives on the master's machine: the recorder's buffered rows (a table
+  by then: :meth:`ShippingWriter.write_table`) are sent as one :data:`ROWS_MESSAGE` at every
+  flush (every 2 s, and when the test stops), and its events
   (``in_flight``) as :data:`EVENT_MESSAGE`;
 - on the master (``erpcap run --master``), :class:`WorkerCollector` writes the rows it
   receives as request parts of the run directory, each row still naming its worker
@@ -32,6 +33,7 @@ from typing import Any
 
 import gevent
 import gevent.event
+import pyarrow as pa
 
 from erpcap import __version__
 from erpcap.rundir import PartWriter, RunDir, _schema, iso
@@ -112,6 +114,19 @@ def pack_rows(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     return {"columns": columns, "times": times, "rows": values}
 
 
+def pack_table(table: pa.Table) -> dict[str, Any]:
+    """A table as :func:`pack_rows` packs its rows (``pack_rows(table.to_pylist())``), built
+    from its columns: no row becomes a dict, no timestamp a ``datetime``."""
+    columns = list(table.column_names)
+    times = sorted(f.name for f in table.schema if pa.types.is_timestamp(f.type))
+    values = [(table[c].cast(pa.int64()) if c in times else table[c]).to_pylist() for c in columns]
+    return {
+        "columns": columns,
+        "times": times,
+        "rows": [list(r) for r in zip(*values, strict=True)],
+    }
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return (value.astimezone(UTC) - _EPOCH) // timedelta(microseconds=1)
@@ -151,6 +166,13 @@ class ShippingWriter(PartWriter):
         self._ship_run.send(ROWS_MESSAGE, {"table": self._ship_table, **pack_rows(rows)})
         self.rows_written += len(rows)
         return len(rows)
+
+    def write_table(self, data: pa.Table) -> int:
+        if data.num_rows == 0:
+            return 0
+        self._ship_run.send(ROWS_MESSAGE, {"table": self._ship_table, **pack_table(data)})
+        self.rows_written += data.num_rows
+        return int(data.num_rows)
 
 
 class ShippingRun(RunDir):

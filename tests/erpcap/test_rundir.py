@@ -96,6 +96,26 @@ def test_parts_are_readable_before_and_after_consolidation(tmp_path):
     assert str(merged["start"].dt.tz) == "UTC"
 
 
+def test_a_table_written_at_once_is_a_part_beside_the_buffered_rows(tmp_path):
+    """``write_table``: rows already in columns (the request recorder's) become a part now;
+    a table of an older minor version (no ``paced``) gets the column's default."""
+    import pyarrow as pa
+
+    run = RunDir.create(tmp_path / "r")
+    t0 = datetime(2026, 11, 25, 10, tzinfo=UTC)
+    writer = run.part_writer("requests")
+    writer.extend(_row(i, t0) for i in range(3))  # waits for flush()
+    older = pa.Table.from_pylist([_row(i, t0) for i in range(3, 5)])
+    assert writer.write_table(older) == 2
+    assert writer.write_table(older.slice(0, 0)) == 0  # no empty part
+    assert (writer.pending, run.count_rows("requests")) == (3, 2)
+    assert writer.flush() == 3
+    assert writer.rows_written == 5 and len(run._parts("requests")) == 2
+    table = run.read_table("requests")
+    assert sorted(table["latency_us"]) == [1000 + i for i in range(5)]
+    assert not table["paced"].any()
+
+
 def test_a_half_written_part_is_ignored(tmp_path):
     """A writer killed mid-flush leaves only a hidden temporary file, never a torn part."""
     run = RunDir.create(tmp_path / "r")
