@@ -27,7 +27,7 @@ examples:
   erpcap run --target http://127.0.0.1:8069 --scenario odoo.yaml --users 20   # any ERP: docs/declarative-scenarios.md
   erpcap run --target http://127.0.0.1:8000 --scenario peak-order --rate 30/s --duration 5m
   erpcap run --target http://127.0.0.1:8000 --rate rate.yaml --users 80   # docs/open-model.md
-  erpcap run --target http://127.0.0.1:8000 --shape steps --users 40 \
+  erpcap run --target http://127.0.0.1:8000 --shape steps --users 40 \\
       --collect psutil --collect postgres=postgresql://monitor@127.0.0.1:5432/erp --watch db=~postgres
   # the load from two machines running `erpcap worker --master-host THIS_HOST` (docs/workers.md)
   erpcap run --target http://10.0.0.9:8000 --allow-target 10.0.0.9 --master --expect-workers 2
