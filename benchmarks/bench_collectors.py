@@ -35,6 +35,7 @@ from pathlib import Path
 import httpx
 import psutil
 import psycopg
+from docs_section import replace_section  # this folder is first on sys.path
 
 from erpcap.collectors.base import default_registry
 from erpcap.processes import ManagedProcess, free_port
@@ -215,8 +216,6 @@ def main() -> None:
 
 
 def _write_docs(args: argparse.Namespace, samples: list[Sample], line: str) -> None:
-    docs = ROOT / "docs" / "benchmarks.md"
-    text = docs.read_text(encoding="utf-8")
     head = "## Collectors"
     rows = "\n".join(
         f"| {i // 2 + 1} | {s.kind} | {s.cpu_share:.1%} | {s.rss_mb:.0f} MB | {s.requests} |"
@@ -233,13 +232,7 @@ def _write_docs(args: argparse.Namespace, samples: list[Sample], line: str) -> N
         f"| round | collectors | CPU of the erpcap process (share of one core) | peak RSS | requests |\n"
         f"| ---: | --- | ---: | ---: | ---: |\n{rows}\n\n**{line}** (medians; goal: under 2 % of a core).\n"
     )
-    if head in text:
-        start = text.index(head)
-        end = text.find("\n## ", start + len(head))
-        text = text[:start] + section + (text[end:] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    docs.write_text(text, encoding="utf-8")
+    replace_section(head, section)
 
 
 if __name__ == "__main__":

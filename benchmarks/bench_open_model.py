@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from docs_section import replace_section  # this folder is first on sys.path
 
 from erpcap.processes import ManagedProcess, wait_http_ok
 from erpcap.rundir import RunDir
@@ -131,8 +132,6 @@ def _kinds(kinds: dict[str, int]) -> str:
 
 def write_docs(args: argparse.Namespace, f: dict[str, Any]) -> None:
     """Replace (or add, at the end) the "Open model" section of docs/benchmarks.md."""
-    docs = ROOT / "docs" / "benchmarks.md"
-    text = docs.read_text(encoding="utf-8")
     flags = f" --rate {args.rate:g} --seconds {args.seconds:g}"
     flags += f" --workers {args.workers}" if args.workers else ""
     section = (
@@ -159,13 +158,7 @@ def write_docs(args: argparse.Namespace, f: dict[str, Any]) -> None:
         "that fail with a connection reset are the pool's users all starting within the first "
         "second, not arrivals.\n"
     )
-    if HEAD in text:
-        start = text.index(HEAD)
-        end = text.find("\n## ", start + len(HEAD))
-        text = text[:start] + section + (text[end:] if end >= 0 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    docs.write_text(text, encoding="utf-8")
+    replace_section(HEAD, section)
 
 
 if __name__ == "__main__":

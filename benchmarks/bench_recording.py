@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import re
 import signal
 import statistics
 import subprocess
@@ -41,11 +40,11 @@ from pathlib import Path
 
 import httpx
 import psutil
+from docs_section import replace_section  # this folder is first on sys.path
 
 from erpcap.processes import die_with_parent
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "benchmarks.md"
 SERVER = ROOT / "tests" / "scenarios" / "plain_server.py"
 
 LOCUSTFILE = '''\
@@ -300,9 +299,7 @@ def section(
 
 def write_docs(text: str) -> None:
     """Replace (or add) the section, kept at the end of docs/benchmarks.md."""
-    doc = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
-    doc = re.sub(r"\n## Recording overhead\n.*?(?=\n## |\Z)", "\n", doc, flags=re.S)
-    DOCS.write_text(doc.rstrip() + "\n\n" + text, encoding="utf-8")
+    replace_section("## Recording overhead", text)
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,20 +31,26 @@ def stop_process(proc: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
 
 
 @contextmanager
-def running_stub(*args: str) -> Iterator[str]:
-    """The stub ERP (tests/scenarios/stub_erp.py) in its own process; yields its base URL."""
+def running_server(script: Path, *args: str) -> Iterator[str]:
+    """A test server script that prints ``PORT <n>`` first (stub_erp.py, rest_server.py, …)
+    in its own process on 127.0.0.1; yields its base URL, and stops it."""
     proc = subprocess.Popen(
-        [sys.executable, str(STUB), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        [sys.executable, str(script), *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
     )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().decode().split()
-        assert line[:1] == ["PORT"], f"stub ERP did not start: {line}"
+        assert line[:1] == ["PORT"], f"{script.name} did not start: {line}"
         yield f"http://127.0.0.1:{line[1]}"
     finally:
         stop_process(proc)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+def running_stub(*args: str) -> Any:
+    """The stub ERP (tests/scenarios/stub_erp.py) in its own process; yields its base URL."""
+    return running_server(STUB, *args)
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from erpcap.rundir import RunDir
 from erpcap.scenarios.rate import Schedule, rate_from_args
 from erpcap.scenarios.rest import load_rest_scenario
 
-from .conftest import stop_process
+from .conftest import running_server
 
 SERVER = Path(__file__).with_name("any_path_server.py")
 MIX = {"GET /orders/{id}": 0.6, "GET /items/{id}/stock": 0.3, "POST /orders": 0.1}
@@ -70,24 +70,13 @@ def test_a_modelled_workload_replays_against_a_target(tmp_path: Path) -> None:
     assert peak.peak_rate() > day.peak_rate() > 0  # the busiest minute beats any hour's mean
 
     served = tmp_path / "served.log"
-    proc = subprocess.Popen(
-        [sys.executable, str(SERVER), str(served)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        assert proc.stdout is not None
-        port = proc.stdout.readline().decode().split()[1]
+    with running_server(SERVER, str(served)) as target:
         out = tmp_path / "runs"
         result = _erpcap(
-            "run", "--target", f"http://127.0.0.1:{port}", "--scenario",
-            str(model / "scenario.yaml"), "--rate", "40/s", "--duration", "8s",
-            "--users", "20", "--collect", "none", "--no-report", "--out", str(out),
+            "run", "--target", target, "--scenario", str(model / "scenario.yaml"),
+            "--rate", "40/s", "--duration", "8s", "--users", "20", "--collect", "none",
+            "--no-report", "--out", str(out),
         )  # fmt: skip
-    finally:
-        stop_process(proc)
-        if proc.stdout is not None:
-            proc.stdout.close()
     assert result.returncode == 0, result.stderr
     run = RunDir(next(p for p in out.iterdir() if p.is_dir() and not p.is_symlink()))
     requests = run.read_table("requests")

@@ -11,9 +11,8 @@ import random
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +23,7 @@ from erpcap.scenarios.rest import load_rest_model
 from erpcap.scenarios.templates import dig, references, render
 from erpcap.scenarios.think_dist import ThinkTime
 
-from .conftest import stop_process
+from .conftest import running_server
 
 HERE = Path(__file__).parent
 
@@ -206,22 +205,8 @@ def test_think_distributions_have_their_mean_and_range(think, mean, low, high) -
 # -- end to end -----------------------------------------------------------------------------
 
 
-@contextmanager
-def _server(script: str, *args: str) -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, str(HERE / script), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().decode().split()
-        assert line[:1] == ["PORT"], f"{script} did not start: {line}"
-        yield f"http://127.0.0.1:{line[1]}"
-    finally:
-        stop_process(proc)
-        if proc.stdout is not None:
-            proc.stdout.close()
+def _server(script: str, *args: str) -> Any:
+    return running_server(HERE / script, *args)
 
 
 def _erpcap_run(target: str, scenario: Path, out: Path, env: dict[str, str] | None = None,
