@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     )
     shown = 0
     code: int | None = None
+    last = ""  # the log's last lines, read before the spool goes
     try:
         with sigterm_as_interrupt():
             worker.start()
@@ -85,11 +86,20 @@ def run(args: argparse.Namespace) -> int:
             if worker.poll() is None:
                 worker.stop()
             _echo(log_path, shown)
+            last = worker.tail(8)
             shutil.rmtree(spool, ignore_errors=True)  # the downloaded locustfile holds a password
     if code == 0:
         print("erpcap worker: the master's run ended", file=sys.stderr)
         return 0
-    print(f"erpcap worker: error: Locust's worker exited with code {code}", file=sys.stderr)
+    if "no locustfile response from master" in last:
+        print(
+            f"erpcap worker: error: no master answered at {args.master_host}:"
+            f"{args.master_port} (start `erpcap run --master --expect-workers N` there first, "
+            "and check that its port is open to this machine)",
+            file=sys.stderr,
+        )
+    else:
+        print(f"erpcap worker: error: Locust's worker exited with code {code}", file=sys.stderr)
     return 1
 
 
