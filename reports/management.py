@@ -36,6 +36,8 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "targets ({rps} of successful requests).",
         "users.rate": "Today's system kept the response targets up to an offered {rate} per "
         "second ({rps} of successful requests), in the open model.",
+        "users.rate_over": "Even the lowest arrival rate tried ({rate} per second) missed the "
+        "response targets.",
         "users.at_least": "Today's system took {users} concurrent users within the response "
         "targets ({rps} of successful requests), the most this run tried: at least that many.",
         "users.model": "The fitted scalability model puts the limit at about {users} users; "
@@ -69,6 +71,7 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "users": "当前系统在响应目标内可支撑约 {users} 个并发用户（成功请求 {rps}）。",
         "users.rate": "在开放模型下，当前系统在到达率不超过每秒 {rate} 时保持在响应目标内"
         "（成功请求 {rps}）。",
+        "users.rate_over": "即使是所试最低的到达率（每秒 {rate}）也未达到响应目标。",
         "users.at_least": "当前系统在响应目标内承受了 {users} 个并发用户（成功请求 {rps}），"
         "这是本次运行所试的最高负载：至少可支撑这么多。",
         "users.model": "拟合的可扩展性模型估计上限约为 {users} 个用户；它以平均响应时间对照 p95 "
@@ -105,11 +108,16 @@ def users_answer(data: model.ReportData, t: Translator) -> list[Sentence]:
     """How many users today's system takes at the targets: measured, then the model's."""
     cap = model.capacity(data)
     out = []
-    rate = cd.number(cap.get("rate_within_slo"))
-    if rate:  # an open-model run: its load is the arrival rate, its users one pool
-        rps = t.rps(cap.get("rps_within_slo"))
-        return [_mine(say(t, "users.rate", rate=f"{rate:g}", rps=rps), t)]
-    if cd.number(cap.get("max_users_within_slo")) is not None:
+    if "rate_within_slo" in cap:  # an open-model run: its load is the arrival rate
+        rate = cd.number(cap.get("rate_within_slo"))
+        if rate:
+            rps = t.rps(cap.get("rps_within_slo"))
+            return [_mine(say(t, "users.rate", rate=f"{rate:g}", rps=rps), t)]
+        over = cd.number(cd.as_dict(cap.get("first_step_over_slo")).get("rate"))
+        if over is not None:
+            return [_mine(say(t, "users.rate_over", rate=f"{over:g}"), t)]
+        return [_mine(say(t, "users.none"), t)]
+    if cd.number(cap.get("max_users_within_slo")):  # 0: no step kept the targets
         rps = t.rps(cap.get("rps_within_slo"))
         # no step broke a target: the top step is a floor, not the limit
         key = "users" if cap.get("first_step_over_slo") else "users.at_least"

@@ -392,3 +392,14 @@ def test_an_open_model_run_is_answered_in_its_arrival_rate() -> None:
     for lang, words in (("en", "up to an offered 30 per second"), ("zh-CN", "每秒 30")):
         page = _text(_section(render_html(docs.report_data(doc), lang=lang), "management"))
         assert words in page and "concurrent users within" not in page
+
+
+def test_a_run_that_kept_no_target_says_so_not_zero_users() -> None:
+    doc = docs.full()
+    doc["capacity"].update(max_users_within_slo=0, rps_within_slo=0.0)
+    page = _text(_section(render_html(docs.report_data(doc)), "management"))
+    assert "about 0 concurrent users" not in page and "missed the response targets" in page
+    doc["capacity"].update(rate_within_slo=None)
+    doc["capacity"]["first_step_over_slo"]["rate"] = 15.0
+    page = _text(_section(render_html(docs.report_data(doc)), "management"))
+    assert "lowest arrival rate tried (15 per second) missed" in page
