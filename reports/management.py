@@ -113,9 +113,9 @@ def users_answer(data: model.ReportData, t: Translator) -> list[Sentence]:
         if rate:
             rps = t.rps(cap.get("rps_within_slo"))
             return [_mine(say(t, "users.rate", rate=f"{rate:g}", rps=rps), t)]
-        over = cd.number(cd.as_dict(cap.get("first_step_over_slo")).get("rate"))
-        if over is not None:
-            return [_mine(say(t, "users.rate_over", rate=f"{over:g}"), t)]
+        lowest = cd.number(cd.as_dict(cap.get("first_step_over_slo")).get("rate"))
+        if lowest is not None:
+            return [_mine(say(t, "users.rate_over", rate=f"{lowest:g}"), t)]
         return [_mine(say(t, "users.none"), t)]
     if cd.number(cap.get("max_users_within_slo")):  # 0: no step kept the targets
         rps = t.rps(cap.get("rps_within_slo"))
