@@ -13,10 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from .audit import AuditTrail
-from .db import execute, rows
+from .db import Conn, execute, rows
 from .errors import ApiError, StockRace
 from .models import OrderLineIn
 from .sql import in_params
@@ -26,9 +24,7 @@ from .views import day
 Pick = tuple[dict[str, Any], int]
 
 
-def candidate_stock(
-    conn: Connection, item_ids: list[int], today: str
-) -> dict[int, list[dict[str, Any]]]:
+def candidate_stock(conn: Conn, item_ids: list[int], today: str) -> dict[int, list[dict[str, Any]]]:
     """Released, unexpired stock with free quantity per item, in FEFO order (no lock)."""
     marks, params = in_params("i", item_ids)
     stock = rows(
@@ -90,7 +86,7 @@ def _pick(candidates: list[dict[str, Any]], quantity: int) -> tuple[list[Pick], 
 
 
 def write_allocations(
-    conn: Connection,
+    conn: Conn,
     trail: AuditTrail,
     line_ids: list[int],
     plan: list[list[Pick]],
@@ -128,7 +124,7 @@ def write_allocations(
     return by_row
 
 
-def take_stock(conn: Connection, by_row: dict[int, int], now: str) -> None:
+def take_stock(conn: Conn, by_row: dict[int, int], now: str) -> None:
     """The guarded UPDATEs, in stock-row order: they take the hot row locks, held until commit.
 
     Raises :class:`StockRace` when a concurrent order took the stock since our read.

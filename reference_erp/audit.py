@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
-from .db import execute
+from .db import Conn, execute
 
 AUDIT_SQL = (
     "INSERT INTO audit_log (table_name, record_key, action, field, old_value, new_value, reason, changed_by, "
@@ -64,6 +62,6 @@ class AuditTrail:
         """Queue one row (written by :meth:`write`, in the order added)."""
         self.rows.append(audit_row(table, key, action, field, old, new, reason, self.user, self.at))
 
-    def write(self, conn: Connection) -> None:
+    def write(self, conn: Conn) -> None:
         """Insert the queued rows (nothing when there are none)."""
         execute(conn, AUDIT_SQL, self.rows)

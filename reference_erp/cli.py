@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--workers",
         type=int,
         default=None,
-        help="worker processes when the workers lever is on (default 2 x cores + 1, at most 8)",
+        help="worker processes when the workers lever is on (default cores + 1, at most 8)",
     )
     serve.add_argument(
         "--sql-tags",

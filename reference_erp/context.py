@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
 
 from .auth import TokenSigner
 from .cache import TTL_MASTER, Cache, CacheKeys, make_cache
-from .db import Database, normalize_url
+from .db import Conn, Database, execute, normalize_url
 from .jobs import JobQueue, make_queue
 from .metrics import Metrics
 from .postorder import process_orders
@@ -78,7 +77,7 @@ class AppContext:
             self.cache.delete(*(self.keys.availability(i) for i in set(item_ids)))
 
     # ------------------------------------------------------------------ post-order work
-    def after_order(self, conn: Connection, order_id: int) -> None:
+    def after_order(self, conn: Conn, order_id: int) -> None:
         """Synchronous post-order work inside the order transaction (``async`` lever off)."""
         if self.jobs is None:
             process_orders(conn, [order_id])
@@ -113,7 +112,7 @@ class AppContext:
             "cache": self.cache.backend,
             "queue": self.jobs.backend if self.jobs else "off",
             "report_db": "replica" if self.report_db is not self.db else "primary",
-            "pool": "queue-pool" if self.db.pooled else "null-pool",
+            "pool": self.db.pool_kind,
         }
 
     def close(self) -> None:
@@ -173,7 +172,7 @@ def prepare_database(settings: Settings) -> None:
             conn.rollback()
         with db.write() as conn:
             for stmt in index_statements(settings.lever("indexes")):
-                conn.execute(text(stmt))
+                execute(conn, stmt)
         if settings.lever("indexes"):
             with db.engine.connect() as conn:
                 conn.execute(text("ANALYZE"))

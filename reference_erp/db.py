@@ -1,7 +1,10 @@
 """Database access: engines per lever, read and write transactions, retries, counters.
 
 Both dialects run the same SQLAlchemy Core ``text()`` SQL; the few differences are data in
-:class:`Dialect` (row locks, ``SKIP LOCKED``), never ``if`` chains in the routes.
+:class:`Dialect` (row locks, ``SKIP LOCKED``), never ``if`` chains in the routes. With the
+``pool`` lever on PostgreSQL, the same SQL runs on psycopg's own pool instead (pgpool.py:
+prepared statements kept across requests, no SQLAlchemy per statement); the query helpers
+below take either kind of connection (:data:`Conn`).
 
 On SQLite, the service uses WAL, a busy timeout and ``BEGIN IMMEDIATE`` for writes, so writers
 queue up instead of failing halfway. On PostgreSQL, writers lock the stock rows they need
@@ -19,17 +22,26 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import psycopg
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import IntegrityError as SaIntegrityError
 from sqlalchemy.pool import NullPool
 
 from . import sqltags
+from .pgpool import PgConn, PgPool
 
 T = TypeVar("T")
 
 #: Per-request statement counter (a one-element list) set by the metrics middleware.
 STATEMENT_COUNTER: ContextVar[list[int] | None] = ContextVar("erp_statement_counter", default=None)
+
+#: A connection the query helpers take: SQLAlchemy's, or a pooled psycopg one (pgpool.py).
+Conn = Connection | PgConn
+
+#: A unique or foreign-key violation, from either kind of connection.
+IntegrityError = (SaIntegrityError, psycopg.IntegrityError)
 
 
 def normalize_url(url: str) -> str:
@@ -117,6 +129,15 @@ class Database:
         self._install_events()
         if sql_tags != "off":
             sqltags.install(self.engine, with_request=sql_tags == "on")
+        self._pg: PgPool | None = None
+        if pooled and self.dialect.name == "postgresql":
+            self._pg = PgPool(
+                self.url.replace("postgresql+psycopg://", "postgresql://", 1),
+                size=pool_size,
+                overflow=max_overflow,
+                tags=sql_tags,
+                counter=STATEMENT_COUNTER,
+            )
 
     # ------------------------------------------------------------------ events
     def _install_events(self) -> None:
@@ -157,24 +178,39 @@ class Database:
     @property
     def connections_in_use(self) -> int:
         """Connections currently checked out of this worker's engine."""
-        return self._in_use
+        return self._pg.in_use if self._pg is not None else self._in_use
+
+    @property
+    def pool_kind(self) -> str:
+        """What serves connections (for ``/profile``)."""
+        if self._pg is not None:
+            return "psycopg-pool"
+        return "queue-pool" if self.pooled else "null-pool"
 
     # ------------------------------------------------------------------ transactions
     @contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self) -> Iterator[Conn]:
         """A connection for reads; its implicit transaction is rolled back at the end."""
+        if self._pg is not None:
+            with self._pg.connection() as pg:
+                yield pg
+            return
         with self.engine.connect() as conn:
             yield conn
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self) -> Iterator[Conn]:
         """A write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on success."""
+        if self._pg is not None:
+            with self._pg.connection() as pg:
+                yield pg
+            return
         with self.engine.connect() as conn:
             conn.execution_options(erp_immediate=True)
             with conn.begin():
                 yield conn
 
-    def run_write(self, fn: Callable[[Connection], T], attempts: int = 5) -> T:
+    def run_write(self, fn: Callable[[Conn], T], attempts: int = 5) -> T:
         """Run ``fn`` in a write transaction, retrying deadlocks and serialization failures.
 
         Whatever ``fn`` raises rolls the whole transaction back: nothing is half-written.
@@ -183,47 +219,52 @@ class Database:
             try:
                 with self.write() as conn:
                     return fn(conn)
-            except DBAPIError as exc:
+            except (DBAPIError, psycopg.Error) as exc:
                 if attempt + 1 < attempts and self._retryable(exc):
                     time.sleep(random.uniform(0.001, 0.01) * (attempt + 1))  # jittered backoff
                     continue
                 raise
         raise AssertionError("unreachable")
 
-    def _retryable(self, exc: DBAPIError) -> bool:
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        if sqlstate in ("40P01", "40001", "55P03"):
+    def _retryable(self, exc: DBAPIError | psycopg.Error) -> bool:
+        orig = exc.orig if isinstance(exc, DBAPIError) else exc
+        if getattr(orig, "sqlstate", None) in ("40P01", "40001", "55P03"):
             return True
-        return "database is locked" in str(exc.orig)
+        return "database is locked" in str(orig)
 
     def dispose(self) -> None:
         """Close pooled connections."""
+        if self._pg is not None:
+            self._pg.close()
         self.engine.dispose()
 
 
 # ---------------------------------------------------------------------- query helpers
-def rows(
-    conn: Connection, sql: str, params: Mapping[str, Any] | None = None
-) -> list[dict[str, Any]]:
+def rows(conn: Conn, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Run ``sql`` and return every row as a dict."""
+    if isinstance(conn, PgConn):
+        return conn.run(sql, params).fetchall()
     return [dict(r) for r in conn.execute(text(sql), dict(params or {})).mappings()]
 
 
-def one(
-    conn: Connection, sql: str, params: Mapping[str, Any] | None = None
-) -> dict[str, Any] | None:
+def one(conn: Conn, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
     """Run ``sql`` and return the first row as a dict, or None."""
+    if isinstance(conn, PgConn):
+        return conn.run(sql, params).fetchone()
     row = conn.execute(text(sql), dict(params or {})).mappings().first()
     return dict(row) if row is not None else None
 
 
-def scalar(conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+def scalar(conn: Conn, sql: str, params: Mapping[str, Any] | None = None) -> Any:
     """Run ``sql`` and return the first column of the first row."""
+    if isinstance(conn, PgConn):
+        found = conn.run(sql, params).fetchone()
+        return None if found is None else next(iter(found.values()))
     return conn.execute(text(sql), dict(params or {})).scalar()
 
 
 def page(
-    conn: Connection,
+    conn: Conn,
     columns: str,
     table: str,
     filters: Mapping[str, Any],
@@ -247,16 +288,24 @@ def page(
 
 
 def execute(
-    conn: Connection, sql: str, params: Mapping[str, Any] | list[dict[str, Any]] | None = None
+    conn: Conn, sql: str, params: Mapping[str, Any] | list[dict[str, Any]] | None = None
 ) -> int:
     """Run a DML statement (or executemany with a list) and return the row count."""
     if isinstance(params, list):
         if not params:
             return 0
+        if isinstance(conn, PgConn):
+            return conn.run_many(sql, params)
         return conn.execute(text(sql), params).rowcount
+    if isinstance(conn, PgConn):
+        return conn.run(sql, params).rowcount
     return conn.execute(text(sql), dict(params or {})).rowcount
 
 
-def insert_returning_id(conn: Connection, sql: str, params: Mapping[str, Any]) -> int:
+def insert_returning_id(conn: Conn, sql: str, params: Mapping[str, Any]) -> int:
     """Run an ``INSERT ... RETURNING id`` and return the new id."""
+    if isinstance(conn, PgConn):
+        found = conn.run(sql + " RETURNING id", params).fetchone()
+        assert found is not None  # noqa: S101 - an INSERT ... RETURNING returns its row
+        return int(found["id"])
     return int(conn.execute(text(sql + " RETURNING id"), dict(params)).scalar_one())

@@ -84,6 +84,7 @@ def _is_busy(exc: BaseException) -> bool:
         for marker in (
             "database is locked",
             "QueuePool limit",
+            "PoolTimeout",
             "TimeoutError",
             "lock timeout",
             "too many clients",

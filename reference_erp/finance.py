@@ -10,12 +10,10 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from .audit import AuditTrail
 from .auth import Principal
 from .context import AppContext
-from .db import execute, insert_returning_id, one, rows
+from .db import Conn, execute, insert_returning_id, one, rows
 from .errors import ApiError
 from .ledger import post_journal, require_open_period
 from .models import InvoicingIn, PaymentIn
@@ -29,7 +27,7 @@ def record_payment(ctx: AppContext, user: Principal, body: PaymentIn) -> dict[st
     return ctx.db.run_write(lambda conn: _payment(ctx, conn, user, body))
 
 
-def _payment(ctx: AppContext, conn: Connection, user: Principal, body: PaymentIn) -> dict[str, Any]:
+def _payment(ctx: AppContext, conn: Conn, user: Principal, body: PaymentIn) -> dict[str, Any]:
     """The payment in one transaction; returns it with its applications."""
     d = ctx.db.dialect
     now = utc_now()
@@ -86,7 +84,7 @@ def _payment(ctx: AppContext, conn: Connection, user: Principal, body: PaymentIn
 
 
 def _insert_payment(
-    conn: Connection, body: PaymentIn, amount: float, pay_day: date, username: str, now: str
+    conn: Conn, body: PaymentIn, amount: float, pay_day: date, username: str, now: str
 ) -> int:
     """Insert the payment, all of it unapplied for now; return its id."""
     return insert_returning_id(
@@ -106,7 +104,7 @@ def _insert_payment(
 
 
 def _apply_payment(
-    conn: Connection,
+    conn: Conn,
     trail: AuditTrail,
     invoices: list[dict[str, Any]],
     pay_id: int,
@@ -131,7 +129,7 @@ def _apply_payment(
 
 
 def _apply_to_invoice(
-    conn: Connection,
+    conn: Conn,
     trail: AuditTrail,
     inv: dict[str, Any],
     take: float,
@@ -175,7 +173,7 @@ def run_invoicing(ctx: AppContext, user: Principal, body: InvoicingIn) -> dict[s
     return ctx.db.run_write(lambda conn: _invoicing(ctx, conn, user, body.limit))
 
 
-def _invoicing(ctx: AppContext, conn: Connection, user: Principal, limit: int) -> dict[str, Any]:
+def _invoicing(ctx: AppContext, conn: Conn, user: Principal, limit: int) -> dict[str, Any]:
     """The invoice run in one transaction; concurrent runs skip each other's orders."""
     d = ctx.db.dialect
     now = utc_now()
@@ -219,7 +217,7 @@ def _invoicing(ctx: AppContext, conn: Connection, user: Principal, limit: int) -
     }
 
 
-def _lines_by_order(conn: Connection, order_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+def _lines_by_order(conn: Conn, order_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """The lines of the orders, in line order, by order id (one query)."""
     marks, params = in_params("o", order_ids)
     all_lines = rows(
@@ -237,7 +235,7 @@ def _lines_by_order(conn: Connection, order_ids: list[int]) -> dict[int, list[di
 
 def _invoice_order(
     ctx: AppContext,
-    conn: Connection,
+    conn: Conn,
     trail: AuditTrail,
     order: dict[str, Any],
     lines: list[dict[str, Any]],
@@ -294,7 +292,7 @@ def _invoice_order(
 
 
 def _invoice_lines(
-    conn: Connection, inv_id: int, lines: list[dict[str, Any]], today: date
+    conn: Conn, inv_id: int, lines: list[dict[str, Any]], today: date
 ) -> tuple[float, float, list[dict[str, Any]]]:
     """Insert the invoice lines and mark the order lines invoiced.
 
@@ -361,7 +359,7 @@ def close_period(ctx: AppContext, user: Principal, period: str) -> dict[str, Any
     return ctx.db.run_write(lambda conn: _close(ctx, conn, user, period))
 
 
-def _close(ctx: AppContext, conn: Connection, user: Principal, period: str) -> dict[str, Any]:
+def _close(ctx: AppContext, conn: Conn, user: Principal, period: str) -> dict[str, Any]:
     """The period close in one transaction (the period row locked against postings)."""
     d = ctx.db.dialect
     now = utc_now()
@@ -412,7 +410,7 @@ def _close(ctx: AppContext, conn: Connection, user: Principal, period: str) -> d
     return _close_view(period, run, {"closed_at": now, "closed_by": user.username}, already=False)
 
 
-def _balanced_totals(conn: Connection, period: str) -> tuple[Any, float, float]:
+def _balanced_totals(conn: Conn, period: str) -> tuple[Any, float, float]:
     """The period's journal entry count, debit and credit totals; 409 when they differ."""
     totals = (
         one(
@@ -451,7 +449,7 @@ def _close_view(
     }
 
 
-def list_periods(conn: Connection) -> dict[str, Any]:
+def list_periods(conn: Conn) -> dict[str, Any]:
     """Fiscal periods with their status (discovery for the close scenarios)."""
     found = rows(
         conn,

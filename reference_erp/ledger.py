@@ -10,10 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from .context import AppContext
-from .db import execute, insert_returning_id, one
+from .db import Conn, execute, insert_returning_id, one
 from .errors import ApiError
 
 
@@ -26,7 +24,7 @@ def period_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def require_open_period(ctx: AppContext, conn: Connection, day: date) -> str:
+def require_open_period(ctx: AppContext, conn: Conn, day: date) -> str:
     """Return the open period of ``day`` or raise 409."""
     code = period_of(day)
     row = one(
@@ -53,7 +51,7 @@ def require_open_period(ctx: AppContext, conn: Connection, day: date) -> str:
 
 def post_journal(
     ctx: AppContext,
-    conn: Connection,
+    conn: Conn,
     day: date,
     source: str,
     source_id: int | None,

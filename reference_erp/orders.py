@@ -19,15 +19,12 @@ import json
 from datetime import date
 from typing import Any
 
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
-
 from . import allocation
 from .audit import AuditTrail
 from .auth import Principal
 from .cache import TTL_AVAILABILITY
 from .context import AppContext
-from .db import execute, insert_returning_id, one, rows, scalar
+from .db import Conn, IntegrityError, execute, insert_returning_id, one, rows, scalar
 from .errors import ApiError, StockRace
 from .models import OrderLineIn, SalesOrderIn
 from .sql import in_params, set_number, utc_now
@@ -35,7 +32,7 @@ from .views import day, order_summary, order_view
 
 
 # ---------------------------------------------------------------------- master data
-def load_customer(ctx: AppContext, conn: Connection, customer_id: int) -> dict[str, Any] | None:
+def load_customer(ctx: AppContext, conn: Conn, customer_id: int) -> dict[str, Any] | None:
     """The customer's header (cached with the ``cache`` lever)."""
 
     def load() -> dict[str, Any] | None:
@@ -63,7 +60,7 @@ def load_customer(ctx: AppContext, conn: Connection, customer_id: int) -> dict[s
 
 
 def load_items_priced(
-    ctx: AppContext, conn: Connection, price_list_id: int, item_ids: list[int]
+    ctx: AppContext, conn: Conn, price_list_id: int, item_ids: list[int]
 ) -> dict[int, dict[str, Any]]:
     """Item master rows with the customer's price, cached per (price list, item)."""
     found: dict[int, dict[str, Any]] = {}
@@ -100,7 +97,7 @@ def load_items_priced(
     return found
 
 
-def require_item(ctx: AppContext, conn: Connection, item_id: int) -> dict[str, Any]:
+def require_item(ctx: AppContext, conn: Conn, item_id: int) -> dict[str, Any]:
     """The item master row, or 404."""
 
     def load() -> dict[str, Any] | None:
@@ -121,7 +118,7 @@ def require_item(ctx: AppContext, conn: Connection, item_id: int) -> dict[str, A
 
 
 # ---------------------------------------------------------------------- availability
-def availability(ctx: AppContext, conn: Connection, item_id: int) -> dict[str, Any]:
+def availability(ctx: AppContext, conn: Conn, item_id: int) -> dict[str, Any]:
     """Released, unexpired, unallocated stock of an item by lot (FEFO order)."""
     require_item(ctx, conn, item_id)
 
@@ -216,7 +213,7 @@ def _replay(ctx: AppContext, user: Principal, key: str, digest: str) -> dict[str
 
 def _create_in_tx(
     ctx: AppContext,
-    conn: Connection,
+    conn: Conn,
     user: Principal,
     body: SalesOrderIn,
     idem_key: str | None,
@@ -260,7 +257,7 @@ def _create_in_tx(
 
 
 def _customer_and_ship_to(
-    ctx: AppContext, conn: Connection, body: SalesOrderIn
+    ctx: AppContext, conn: Conn, body: SalesOrderIn
 ) -> tuple[dict[str, Any], int]:
     """The ordering customer and the consignee (its first one by default), or 422."""
     customer = load_customer(ctx, conn, body.customer_id)
@@ -283,7 +280,7 @@ def _customer_and_ship_to(
 
 
 def _priced_items(
-    ctx: AppContext, conn: Connection, price_list_id: int, item_ids: list[int]
+    ctx: AppContext, conn: Conn, price_list_id: int, item_ids: list[int]
 ) -> dict[int, dict[str, Any]]:
     """The ordered items with the customer's prices, or 422 when one is unknown or inactive."""
     items = load_items_priced(ctx, conn, price_list_id, item_ids)
@@ -318,7 +315,7 @@ def _order_row(
 
 
 def _insert_order(
-    conn: Connection, trail: AuditTrail, order_row: dict[str, Any], digest: str, now: str
+    conn: Conn, trail: AuditTrail, order_row: dict[str, Any], digest: str, now: str
 ) -> tuple[int, str]:
     """Insert the order header; return its id and number."""
     temp_number = "TMP-" + hashlib.sha1(f"{digest}{now}{id(order_row)}".encode()).hexdigest()[:16]
@@ -336,7 +333,7 @@ def _insert_order(
 
 
 def _insert_lines(
-    conn: Connection,
+    conn: Conn,
     trail: AuditTrail,
     order_id: int,
     lines: list[OrderLineIn],
@@ -390,7 +387,7 @@ OrderParts = tuple[
 ]
 
 
-def get_order(conn: Connection, order_id: int, *, batched: bool) -> dict[str, Any]:
+def get_order(conn: Conn, order_id: int, *, batched: bool) -> dict[str, Any]:
     """The order with lines, allocations and shipments: joined queries, or N+1 when not batched
     (the ``batching`` lever)."""
     order = one(
@@ -407,7 +404,7 @@ def get_order(conn: Connection, order_id: int, *, batched: bool) -> dict[str, An
     return order_view(order, *load(conn, order_id))
 
 
-def _order_parts_batched(conn: Connection, order_id: int) -> OrderParts:
+def _order_parts_batched(conn: Conn, order_id: int) -> OrderParts:
     """Lines, allocations, shipments and shipment lines in four joined queries (or three)."""
     lines = rows(
         conn,
@@ -439,7 +436,7 @@ def _order_parts_batched(conn: Connection, order_id: int) -> OrderParts:
     return lines, allocs, ships, ship_lines
 
 
-def _order_parts_row_by_row(conn: Connection, order_id: int) -> OrderParts:
+def _order_parts_row_by_row(conn: Conn, order_id: int) -> OrderParts:
     """The legacy access pattern: one query per line, per allocation, per shipment."""
     lines = rows(
         conn,
@@ -481,7 +478,7 @@ def _order_parts_row_by_row(conn: Connection, order_id: int) -> OrderParts:
     return lines, allocs, ships, ship_lines
 
 
-def _shipments(conn: Connection, order_id: int) -> list[dict[str, Any]]:
+def _shipments(conn: Conn, order_id: int) -> list[dict[str, Any]]:
     """The order's shipment headers (the same query on both paths)."""
     return rows(
         conn,
@@ -492,7 +489,7 @@ def _shipments(conn: Connection, order_id: int) -> list[dict[str, Any]]:
 
 
 def customer_orders(
-    ctx: AppContext, conn: Connection, customer_id: int, limit: int, *, batched: bool
+    ctx: AppContext, conn: Conn, customer_id: int, limit: int, *, batched: bool
 ) -> dict[str, Any]:
     """A customer's most recent orders with line counts: one query, or one per order when not
     batched (the ``batching`` lever)."""
@@ -507,7 +504,7 @@ def customer_orders(
     }
 
 
-def _recent_orders_batched(conn: Connection, customer_id: int, limit: int) -> list[dict[str, Any]]:
+def _recent_orders_batched(conn: Conn, customer_id: int, limit: int) -> list[dict[str, Any]]:
     """The most recent orders and their line counts in one query."""
     return rows(
         conn,
@@ -522,9 +519,7 @@ def _recent_orders_batched(conn: Connection, customer_id: int, limit: int) -> li
     )
 
 
-def _recent_orders_row_by_row(
-    conn: Connection, customer_id: int, limit: int
-) -> list[dict[str, Any]]:
+def _recent_orders_row_by_row(conn: Conn, customer_id: int, limit: int) -> list[dict[str, Any]]:
     """The legacy access pattern: the orders, then one aggregate query per order."""
     found = rows(
         conn,
@@ -547,7 +542,7 @@ def _recent_orders_row_by_row(
 
 
 def list_orders(
-    conn: Connection, status: str | None, customer_id: int | None, limit: int, offset: int
+    conn: Conn, status: str | None, customer_id: int | None, limit: int, offset: int
 ) -> dict[str, Any]:
     """Discovery list of orders, newest first."""
     where: list[str] = ["1 = 1"]

@@ -15,13 +15,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
-from .db import execute, rows
+from .db import Conn, execute, rows
 from .sql import in_params, utc_now
 
 
-def process_orders(conn: Connection, order_ids: list[int]) -> int:
+def process_orders(conn: Conn, order_ids: list[int]) -> int:
     """Do the post-order work for ``order_ids``; return how many orders exist."""
     ids = sorted(set(order_ids))
     if not ids:

@@ -11,12 +11,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from .audit import AuditTrail
 from .auth import Principal, verify_password
 from .context import AppContext
-from .db import Dialect, execute, insert_returning_id, one, rows
+from .db import Conn, Dialect, execute, insert_returning_id, one, rows
 from .errors import ApiError
 from .ledger import post_journal
 from .models import ReceiptIn, ReleaseIn
@@ -29,7 +27,7 @@ def receive_goods(ctx: AppContext, user: Principal, body: ReceiptIn) -> dict[str
     return ctx.db.run_write(lambda conn: _receive(ctx, conn, user, body))
 
 
-def _receive(ctx: AppContext, conn: Connection, user: Principal, body: ReceiptIn) -> dict[str, Any]:
+def _receive(ctx: AppContext, conn: Conn, user: Principal, body: ReceiptIn) -> dict[str, Any]:
     """Goods receipt in one transaction; returns the new lot with its quantity and location."""
     now = utc_now()
     today = date.today()
@@ -81,7 +79,7 @@ def _receive(ctx: AppContext, conn: Connection, user: Principal, body: ReceiptIn
     return {**lot_view(lot), "quantity": body.quantity, "location_id": int(loc["id"])}
 
 
-def _receivable_item(conn: Connection, body: ReceiptIn) -> dict[str, Any]:
+def _receivable_item(conn: Conn, body: ReceiptIn) -> dict[str, Any]:
     """The received item, checked with the supplier and the quantity; 422 otherwise."""
     item = one(
         conn,
@@ -110,7 +108,7 @@ def _receivable_item(conn: Connection, body: ReceiptIn) -> dict[str, Any]:
 
 
 def _insert_lot(
-    conn: Connection, body: ReceiptIn, today: date, expiry: date, now: str
+    conn: Conn, body: ReceiptIn, today: date, expiry: date, now: str
 ) -> tuple[int, str]:
     """Insert the new lot in quarantine; return its id and number."""
     lot_id = insert_returning_id(
@@ -150,7 +148,7 @@ def release_lot(ctx: AppContext, user: Principal, lot_id: int, body: ReleaseIn) 
 
 
 def _release(
-    ctx: AppContext, conn: Connection, user: Principal, lot_id: int, body: ReleaseIn
+    ctx: AppContext, conn: Conn, user: Principal, lot_id: int, body: ReleaseIn
 ) -> tuple[dict[str, Any], int]:
     """The QA decision in one transaction; returns (lot with signature, item id)."""
     d = ctx.db.dialect
@@ -197,7 +195,7 @@ def _release(
     return out, int(lot["item_id"])
 
 
-def _quarantined_lot(conn: Connection, d: Dialect, lot_id: int) -> dict[str, Any]:
+def _quarantined_lot(conn: Conn, d: Dialect, lot_id: int) -> dict[str, Any]:
     """The lot, locked; 404 when it does not exist, 409 when it is not in quarantine."""
     lot = one(conn, f"SELECT * FROM lot WHERE id = :id{d.for_update}", {"id": lot_id})
     if lot is None:
@@ -213,7 +211,7 @@ def _quarantined_lot(conn: Connection, d: Dialect, lot_id: int) -> dict[str, Any
 
 
 def _move_stock(
-    conn: Connection,
+    conn: Conn,
     d: Dialect,
     trail: AuditTrail,
     lot: dict[str, Any],
@@ -258,7 +256,7 @@ def _move_stock(
 
 
 def _transfer(
-    conn: Connection,
+    conn: Conn,
     d: Dialect,
     lot: dict[str, Any],
     stock_id: int,
@@ -294,7 +292,7 @@ def _transfer(
 
 
 def _sign_decision(
-    conn: Connection, lot_id: int, new_status: str, body: ReleaseIn, username: str, now: str
+    conn: Conn, lot_id: int, new_status: str, body: ReleaseIn, username: str, now: str
 ) -> tuple[int, int]:
     """Insert the inspection result and the e-signature; return their ids."""
     insp_id = insert_returning_id(
@@ -317,7 +315,7 @@ def _sign_decision(
     return insp_id, sig_id
 
 
-def _open_nonconformance(conn: Connection, lot_id: int, reason: str | None, now: str) -> None:
+def _open_nonconformance(conn: Conn, lot_id: int, reason: str | None, now: str) -> None:
     """Open a nonconformance for a rejected lot."""
     nc_id = insert_returning_id(
         conn,
@@ -334,7 +332,7 @@ def _open_nonconformance(conn: Connection, lot_id: int, reason: str | None, now:
 
 
 # ---------------------------------------------------------------------- queries (report database)
-def _lot_or_404(conn: Connection, lot_id: int) -> dict[str, Any]:
+def _lot_or_404(conn: Conn, lot_id: int) -> dict[str, Any]:
     lot = one(conn, "SELECT * FROM lot WHERE id = :id", {"id": lot_id})
     if lot is None:
         raise ApiError(404, "not_found", f"lot {lot_id} does not exist", {"lot_id": lot_id})

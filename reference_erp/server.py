@@ -23,9 +23,7 @@ import time
 import urllib.request
 from typing import TextIO
 
-from sqlalchemy import text
-
-from .db import Database, redact
+from .db import Database, redact, rows
 from .errors import ServeError
 from .lifeline import ENV_SUPERVISOR
 from .passwords import verify_password
@@ -66,7 +64,7 @@ def check_database(settings: Settings, *, check_passwords: bool = True) -> bool:
     db = Database(settings.db_url, pooled=False)
     try:
         with db.read() as conn:
-            found = conn.execute(text("SELECT username, password_hash FROM app_user")).all()
+            found = rows(conn, "SELECT username, password_hash FROM app_user")
     except Exception as exc:  # noqa: BLE001 - turned into one line
         text_ = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "no such table" in text_ or "does not exist" in text_ or "UndefinedTable" in text_:
@@ -78,7 +76,8 @@ def check_database(settings: Settings, *, check_passwords: bool = True) -> bool:
     finally:
         db.dispose()
     return any(
-        name in DEMO_USERS and verify_password(DEFAULT_DEMO_PASSWORD, h) for name, h in found
+        r["username"] in DEMO_USERS and verify_password(DEFAULT_DEMO_PASSWORD, r["password_hash"])
+        for r in found
     )
 
 
@@ -125,6 +124,21 @@ def tcp_socket(sock: socket.socket) -> socket.socket:
         fixed.set_inheritable(True)
         return fixed
     return sock
+
+
+def server_stack(settings: Settings) -> dict[str, str]:
+    """uvicorn's event loop and HTTP parser: with the ``workers`` lever, the fast ones (uvloop
+    and httptools, C extensions, where installed); without it, the pure-Python ones (asyncio,
+    h11) that a legacy deployment runs.
+
+    >>> server_stack(Settings.resolve("sqlite:///x", "legacy"))
+    {'loop': 'asyncio', 'http': 'h11'}
+    >>> server_stack(Settings.resolve("sqlite:///x", "upgraded"))
+    {'loop': 'auto', 'http': 'auto'}
+    """
+    if settings.lever("workers"):
+        return {"loop": "auto", "http": "auto"}  # uvicorn takes uvloop and httptools if present
+    return {"loop": "asyncio", "http": "h11"}
 
 
 def _exit_cleanly(_signum: int, _frame: object) -> None:
@@ -183,6 +197,7 @@ def serve(settings: Settings, *, out: TextIO | None = None, err: TextIO | None =
             "log_level": "warning",
             "access_log": False,
             "timeout_graceful_shutdown": 5,
+            **server_stack(settings),
         }
         if settings.workers > 1:
             from uvicorn.supervisors import Multiprocess

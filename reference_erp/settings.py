@@ -65,8 +65,13 @@ def parse_lever(text: str) -> tuple[str, bool]:
 
 
 def default_workers() -> int:
-    """Worker count for the ``workers`` lever without ``--workers``: 2 x cores + 1, at most 8."""
-    return max(2, min(2 * (os.cpu_count() or 1) + 1, 8))
+    """Worker count for the ``workers`` lever without ``--workers``: cores + 1, at most 8.
+
+    The workers are CPU-bound (the database waits are short with the other levers on) and
+    share the cores with the database: more processes than cores + 1 only add switching
+    (measured in docs/benchmarks.md, "Reference ERP").
+    """
+    return max(2, min((os.cpu_count() or 1) + 1, 8))
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from . import gs1
 from .audit import AuditTrail
 from .auth import Principal
 from .context import AppContext
-from .db import Dialect, execute, insert_returning_id, one, rows
+from .db import Conn, Dialect, execute, insert_returning_id, one, rows
 from .errors import ApiError
 from .ledger import post_journal
 from .sql import Ref, in_params, record_moves, set_number, stock_move, utc_now
@@ -33,7 +31,7 @@ def ship_order(ctx: AppContext, user: Principal, order_id: int) -> dict[str, Any
 
 
 def _ship_in_tx(
-    ctx: AppContext, conn: Connection, user: Principal, order_id: int
+    ctx: AppContext, conn: Conn, user: Principal, order_id: int
 ) -> tuple[dict[str, Any], list[int]]:
     """Goods issue in one transaction; returns (shipment document, item ids)."""
     d = ctx.db.dialect
@@ -84,7 +82,7 @@ def _ship_in_tx(
     return shipment, sorted({int(a["item_id"]) for a in allocs})
 
 
-def _open_order(conn: Connection, d: Dialect, order_id: int) -> dict[str, Any]:
+def _open_order(conn: Conn, d: Dialect, order_id: int) -> dict[str, Any]:
     """The order, locked; 404 when it does not exist, 409 when it is not open."""
     order = one(
         conn,
@@ -105,7 +103,7 @@ def _open_order(conn: Connection, d: Dialect, order_id: int) -> dict[str, Any]:
     return order
 
 
-def _open_allocations(conn: Connection, order_id: int) -> list[dict[str, Any]]:
+def _open_allocations(conn: Conn, order_id: int) -> list[dict[str, Any]]:
     """The order's open allocations with what shipping needs, in stock-row order."""
     return rows(
         conn,
@@ -119,7 +117,7 @@ def _open_allocations(conn: Connection, order_id: int) -> list[dict[str, Any]]:
     )
 
 
-def _lock_stock_rows(conn: Connection, d: Dialect, allocs: list[dict[str, Any]]) -> None:
+def _lock_stock_rows(conn: Conn, d: Dialect, allocs: list[dict[str, Any]]) -> None:
     """Lock the stock rows of the allocations in id order (PostgreSQL; SQLite's writer lock
     already serialises)."""
     if d.for_update:
@@ -133,7 +131,7 @@ def _lock_stock_rows(conn: Connection, d: Dialect, allocs: list[dict[str, Any]])
 
 
 def _insert_shipment(
-    conn: Connection, trail: AuditTrail, order: dict[str, Any], username: str, now: str
+    conn: Conn, trail: AuditTrail, order: dict[str, Any], username: str, now: str
 ) -> tuple[int, str]:
     """Insert the shipment header; return its id and number."""
     order_id = int(order["id"])
@@ -155,9 +153,7 @@ def _insert_shipment(
     return ship_id, number
 
 
-def _issue_stock(
-    conn: Connection, trail: AuditTrail, a: dict[str, Any], number: str, now: str
-) -> None:
+def _issue_stock(conn: Conn, trail: AuditTrail, a: dict[str, Any], number: str, now: str) -> None:
     """Take an allocation's quantity out of stock (guarded), mark it shipped, count it on the
     order line; 409 ``stock_mismatch`` when the allocated stock is gone."""
     qty = int(a["quantity"])
@@ -191,7 +187,7 @@ def _issue_stock(
     )
 
 
-def _pick_serials(conn: Connection, d: Dialect, a: dict[str, Any]) -> list[str | None]:
+def _pick_serials(conn: Conn, d: Dialect, a: dict[str, Any]) -> list[str | None]:
     """The serial numbers to ship for an allocation, marked shipped; ``[None]`` (one line
     without serial) for an item without serials or a lot with fewer serials in stock."""
     qty = int(a["quantity"])
@@ -213,9 +209,7 @@ def _pick_serials(conn: Connection, d: Dialect, a: dict[str, Any]) -> list[str |
     return [p["serial"] for p in picked]
 
 
-def _ship_units(
-    conn: Connection, d: Dialect, a: dict[str, Any], ship_id: int
-) -> list[dict[str, Any]]:
+def _ship_units(conn: Conn, d: Dialect, a: dict[str, Any], ship_id: int) -> list[dict[str, Any]]:
     """Insert the shipment lines of an allocation, one per serial (else one), with UDIs."""
     qty = int(a["quantity"])
     expiry = day(a["expiry_date"]) or ""

@@ -6,9 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
-from .db import execute
+from .db import Conn, execute
 
 #: What a stock movement refers to: (table, id, user, time).
 Ref = tuple[str, int, str, str]
@@ -29,7 +27,7 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def set_number(conn: Connection, table: str, column: str, row_id: int, number: str) -> None:
+def set_number(conn: Conn, table: str, column: str, row_id: int, number: str) -> None:
     """Give a new row its document number, derived from its id (``SO00005001``).
 
     Documents are inserted with a unique temporary number first, since the id is only known
@@ -66,6 +64,6 @@ def stock_move(
     }
 
 
-def record_moves(conn: Connection, moves: list[dict[str, Any]]) -> None:
+def record_moves(conn: Conn, moves: list[dict[str, Any]]) -> None:
     """Write stock movements to the inventory ledger (``inventory_txn``), in one statement."""
     execute(conn, INVENTORY_TXN_SQL, moves)

@@ -240,7 +240,9 @@ def test_pool_lever_keeps_connections(lever_db, servers):
     on = servers.start(lever_db, "--profile", "legacy", "--lever", "pool=on")
     for _ in range(5):
         on.call("manager", "GET", "/items")
-    assert on.profile()["backends"]["pool"] == "queue-pool" and _backend_connections(lever_db) >= 1
+    assert (
+        on.profile()["backends"]["pool"] == "psycopg-pool" and _backend_connections(lever_db) >= 1
+    )
 
 
 @pytest.mark.postgres

@@ -1,0 +1,123 @@
+"""The ``pool`` lever on PostgreSQL: psycopg's own connection pool, statements prepared once.
+
+A pooled connection lives across requests, so what the driver prepares on it (psycopg
+prepares a statement text it has run five times on a connection) is reused by later requests:
+the server parses and plans it once, and the client sends only the parameters. The routes'
+SQL is the same ``:name`` text both dialects run through SQLAlchemy; here it is turned into
+psycopg's ``%(name)s`` once per text and run on the raw connection, with each connection's one
+cursor reused and rows made into dicts by psycopg itself. SQLAlchemy's statement compilation
+and result wrapping, about two thirds of the client's CPU per statement, are left out.
+
+Statements carry the request's SQL tag and count in the request's statement counter exactly
+as on the SQLAlchemy path (db.py, sqltags.py).
+
+>>> pyformat("SELECT a::text FROM t WHERE id = :id AND d > CAST(:d AS date) AND n LIKE 'x%'")
+"SELECT a::text FROM t WHERE id = %(id)s AND d > CAST(%(d)s AS date) AND n LIKE 'x%%'"
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import ConnectionPool
+
+from . import sqltags
+
+#: A ``:name`` bind parameter, as SQLAlchemy's ``text()`` reads it (not ``::cast``).
+_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
+
+
+@lru_cache(maxsize=4096)
+def pyformat(sql: str) -> str:
+    """``sql`` with ``:name`` parameters as psycopg's ``%(name)s`` (and ``%`` escaped)."""
+    return _BIND.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+class PgConn:
+    """One pooled psycopg connection, with the calls the query helpers of db.py make."""
+
+    __slots__ = ("raw", "_cur", "_tags", "_with_request", "_counter")
+
+    def __init__(self, raw: psycopg.Connection[DictRow], tags: str, counter: Any) -> None:
+        self.raw = raw
+        self._cur = raw.cursor()
+        self._tags = tags != "off"
+        self._with_request = tags == "on"
+        self._counter = counter
+
+    def _sql(self, sql: str, has_params: bool) -> str:
+        text = pyformat(sql) if has_params else sql
+        if self._tags:
+            tag = sqltags.REQUEST_TAG.get()
+            if tag is not None:
+                comment = tag.comment(self._with_request)
+                text += comment.replace("%", "%%") if has_params else comment
+        counter = self._counter.get()
+        if counter is not None:
+            counter[0] += 1
+        return text
+
+    def run(self, sql: str, params: Mapping[str, Any] | None) -> psycopg.Cursor[DictRow]:
+        """Execute ``sql`` on this connection's cursor and return the cursor."""
+        return self._cur.execute(self._sql(sql, bool(params)), params or None)
+
+    def run_many(self, sql: str, params: list[dict[str, Any]]) -> int:
+        """``executemany`` (psycopg pipelines it: one round trip); the total row count."""
+        self._cur.executemany(self._sql(sql, True), params)
+        return self._cur.rowcount
+
+
+class PgPool:
+    """A psycopg pool of ``PgConn``: read and write transactions like :class:`db.Database`'s."""
+
+    def __init__(self, url: str, *, size: int, overflow: int, tags: str, counter: Any) -> None:
+        self._tags = tags
+        self._counter = counter
+        self._lock = threading.Lock()
+        self.in_use = 0
+        self.pool: ConnectionPool[psycopg.Connection[DictRow]] = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=size + overflow,
+            timeout=20,
+            kwargs={"application_name": "erpcap-reference-erp", "row_factory": dict_row},
+            name="erpcap-reference-erp",
+            open=True,
+        )
+
+    @contextmanager
+    def connection(self) -> Iterator[PgConn]:
+        """A connection in a transaction, committed at the end; rolled back on an error. The
+        connection goes back to the pool either way.
+
+        A read ends with COMMIT too (it wrote nothing, so that is the same as a rollback):
+        psycopg forgets every prepared statement of a connection on ROLLBACK.
+        """
+        raw = self.pool.getconn()
+        with self._lock:
+            self.in_use += 1
+        try:
+            conn = PgConn(raw, self._tags, self._counter)
+            try:
+                yield conn
+            except BaseException:
+                if not raw.closed:
+                    with suppress(psycopg.Error):  # a broken connection: the pool drops it
+                        raw.rollback()
+                raise
+            raw.commit()
+        finally:
+            with self._lock:
+                self.in_use -= 1
+            self.pool.putconn(raw)
+
+    def close(self) -> None:
+        """Close every connection of the pool."""
+        self.pool.close()
