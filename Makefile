@@ -2,7 +2,8 @@
 #   make demo   the whole pipeline against the bundled reference ERP (virtualenv made on first use)
 #   make test   install what the tests need (Python and Debian packages, services), lint,
 #               type-check (mypy --strict), run the tests
-#   make bench  benchmarks; figures go to docs/benchmarks.md
+#   make bench  every benchmark (about an hour); figures and the machine's facts go to
+#               docs/benchmarks.md
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -49,7 +50,9 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .
 
 bench: $(VENV)/.installed-test services
-	$(BIN)/python benchmarks/bench_reference_erp.py
+	$(BIN)/python benchmarks/bench_reference_erp.py --write-docs
+	$(BIN)/python benchmarks/bench_analysis.py --write-docs
+	$(BIN)/python benchmarks/bench_sql_tags.py --write-docs
 	$(BIN)/python benchmarks/bench_collectors.py --write-docs
 	$(BIN)/python benchmarks/bench_sql.py --write-docs
 	$(BIN)/python benchmarks/bench_whatif.py --write-docs
