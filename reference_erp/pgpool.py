@@ -40,6 +40,34 @@ def pyformat(sql: str) -> str:
     return _BIND.sub(r"%(\1)s", sql.replace("%", "%%"))
 
 
+_VALUES = re.compile(
+    r"\A\s*INSERT\s+INTO\s[^()]+\([^()]*\)\s*VALUES\s*(\((?:[^()']|'[^']*')*\))\s*\Z", re.I
+)
+
+
+#: Parameters in one multi-row INSERT at most (the protocol allows 65,535).
+MAX_PARAMS = 20_000
+
+
+@lru_cache(maxsize=512)
+def multi_row(sql: str, rows: int) -> str | None:
+    """A plain ``INSERT INTO t (cols) VALUES (...)`` of ``rows`` rows as one statement, its
+    parameters suffixed with ``__N`` per row; None for anything else (a nested parenthesis, a
+    clause after the values such as ``ON CONFLICT``, which a repeated key would break).
+
+    >>> multi_row("INSERT INTO t (a, b) VALUES (:a, 'x(')", 2)
+    "INSERT INTO t (a, b) VALUES (:a__0, 'x('), (:a__1, 'x(')"
+    >>> multi_row("INSERT INTO t (a) VALUES (:a) ON CONFLICT (a) DO NOTHING", 2) is None
+    True
+    """
+    found = _VALUES.match(sql)
+    if found is None:
+        return None
+    row = found.group(1)
+    rendered = ", ".join(_BIND.sub(rf":\1__{n}", row) for n in range(rows))
+    return sql[: found.start(1)] + rendered + sql[found.end(1) :]
+
+
 class PgConn:
     """One pooled psycopg connection, with the calls the query helpers of db.py make."""
 
@@ -69,8 +97,13 @@ class PgConn:
         return self._cur.execute(self._sql(sql, bool(params)), params or None)
 
     def run_many(self, sql: str, params: list[dict[str, Any]]) -> int:
-        """``executemany`` (psycopg pipelines it: one round trip); the total row count."""
-        self._cur.executemany(self._sql(sql, True), params)
+        """One statement per row, or one multi-row ``INSERT`` when ``sql`` is a plain
+        ``INSERT ... VALUES (...)``; the total row count."""
+        small = len(params) > 1 and len(params) * len(params[0]) <= MAX_PARAMS
+        if small and (values := multi_row(sql, len(params))) is not None:
+            merged = {f"{k}__{n}": v for n, row in enumerate(params) for k, v in row.items()}
+            return self.run(values, merged).rowcount
+        self._cur.executemany(self._sql(sql, True), params)  # psycopg pipelines the rows
         return self._cur.rowcount
 
 

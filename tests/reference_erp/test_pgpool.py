@@ -151,3 +151,19 @@ def test_a_deadlock_is_retried_and_nothing_half_written(dbs: tuple[Database, Dat
     assert pooled.run_write(order) == 2
     with pooled.read() as conn:
         assert [r["code"] for r in rows(conn, "SELECT code FROM part")] == ["d1"]
+
+
+def test_row_lists_insert_in_one_statement_or_row_by_row(dbs: tuple[Database, Database]) -> None:
+    pooled, _ = dbs
+    many = [{"c": f"m{n}", "q": n} for n in range(2500)]  # over MAX_PARAMS: row by row
+    upsert = (
+        "INSERT INTO part (code, qty) VALUES (:c, :q) "
+        "ON CONFLICT (code) DO UPDATE SET qty = part.qty + excluded.qty"
+    )
+    with pooled.write() as conn:
+        assert execute(conn, "INSERT INTO part (code, qty) VALUES (:c, :q)", many[:3]) == 3
+        assert execute(conn, "INSERT INTO part (code, qty) VALUES (:c, :q)", many[3:]) == 2497
+        # a repeated key in one list: one statement would fail, row by row adds up
+        assert execute(conn, upsert, [{"c": "m1", "q": 5}, {"c": "m1", "q": 5}]) == 2
+    with pooled.read() as conn:
+        assert scalar(conn, "SELECT SUM(qty) FROM part") == sum(range(2500)) + 10
