@@ -202,6 +202,23 @@ def test_a_noisy_neighbour_and_a_busy_generator_are_warned_about() -> None:
     assert found["host.noisy_neighbour"].severity == "warning"
     assert found["generator.saturated"].evidence["step"] == 2
     assert block["kind"] in ("generator", "unknown")
+    # 95 % of one process's core: 2 processes would each stay under 60 %, and 2 cores allow it.
+    assert ids["generator.saturated"]["evidence"]["suggested_workers"] == 2
+    assert "--workers 2" in ids["generator.saturated"]["texts"]["zh-CN"]
+    generator = found["generator.saturated"]
+    assert generator.evidence["suggested_workers"] == 2
+    assert all("--workers 2" in generator.texts[lang].fix for lang in ("en", "zh-CN"))
+
+
+def test_a_busy_generator_with_a_process_per_core_is_sent_to_more_machines() -> None:
+    resources = {"processes": [{"role": "locust", "cpu_percent": {"mean": 170.0, "max": 190.0}}]}
+    ctx = Context(meta={"host": {"cpu_count": 2}, "parameters": {"workers": 2}}, overall={},
+                  transactions=[], steps=LADDER, resources=resources, errors=[], slo=Slo(),
+                  capacity={})  # fmt: skip
+    (finding,) = generator_busy(ctx)
+    assert finding.evidence["suggested_workers"] == 2 and finding.evidence["host_cores"] == 2
+    assert "more machines" in finding.texts["en"].fix and "--workers" not in finding.texts["en"].fix
+    assert "erpcap worker" in finding.texts["zh-CN"].fix
 
 
 def test_a_local_database_it_does_not_watch_is_not_called_a_neighbour() -> None:
