@@ -34,9 +34,9 @@ WINDOW_S = 5.0
 
 
 def suggested_workers(per_process_percent: float, *, processes: int, cores: int | None) -> int:
-    """The Locust processes that would each use under :data:`TARGET_PERCENT` of a core,
-    capped by ``cores`` (None: no cap)."""
-    need = max(1, math.ceil(processes * per_process_percent / TARGET_PERCENT))
+    """The Locust processes that would each use under :data:`TARGET_PERCENT` of a core (at
+    least one more than now), capped by ``cores`` (None: no cap)."""
+    need = max(processes + 1, math.ceil(processes * per_process_percent / TARGET_PERCENT))
     return min(need, cores) if cores else need
 
 

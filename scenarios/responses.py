@@ -19,6 +19,10 @@ use either. The two clients differ where a request went wrong, and these helpers
 'connection error: [Errno 111] Connection refused'
 >>> reason(type("R", (), {"status_code": 404})())
 'Not Found'
+>>> json_or_none(type("R", (), {"content": b'{"id": 7}'})()), json_or_none(type("R", (), {"content": b""})())
+({'id': 7}, None)
+>>> json_or_none(type("R", (), {"content": b"<html>"})()), json_or_none(type("R", (), {"content": None})())
+(None, None)
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ def test_the_cpu_counts_per_process_and_the_suggestion_stops_at_the_cores() -> N
     # The same CPU over two processes is healthy.
     assert _feed(GeneratorWatch(processes=2, cores=8), BUSY) == []
     assert suggested_workers(70.0, processes=4, cores=None) == 5
+    assert suggested_workers(50.0, processes=1, cores=4) == 2  # never fewer than one more
 
 
 def test_the_warning_is_printed_once_and_noted_as_an_event(tmp_path: Path) -> None:
