@@ -309,12 +309,14 @@ def record_run(
 
 def _check_generator(run: RunDir, progress: Progress, watch: GeneratorWatch, pid: int) -> None:
     """Sample the Locust processes' CPU; the first time they are busy (erpcap/generator.py),
-    say so on one line and note a ``generator_busy`` event."""
+    say so on one line and note it as a ``generator_busy`` event and in run.json (so that the
+    analysis says it too, also when no collector sampled the CPU)."""
     seconds = tree_cpu_seconds(pid)
     busy = watch.add(time.monotonic(), seconds) if seconds is not None else None
     if busy is not None:
         progress.stage(busy.line())
         run.event("generator_busy", **busy.evidence())
+        run.update_meta(generator_busy=busy.evidence())
 
 
 def _dropped_so_far(run: RunDir) -> str:

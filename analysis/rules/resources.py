@@ -64,11 +64,12 @@ def host_cpu(ctx: Context) -> Iterable[Finding]:
 def generator_busy(ctx: Context) -> Iterable[Finding]:
     """Locust runs greenlets on one core per process; near 100 % it delays requests.
 
-    Judged over the whole run and, through the bottleneck attribution's warning
-    (analysis/capacity/bottleneck_warnings.py), per measured step: a generator saturated at
-    the top step only is diluted in the run's mean. One finding, the whole run's first; its
-    fix names the ``--workers`` that would bring each process under 60 % of a core
-    (``suggested_workers`` in the evidence).
+    Judged over the whole run, through the bottleneck attribution's warning
+    (analysis/capacity/bottleneck_warnings.py) per measured step (a generator saturated at
+    the top step only is diluted in the run's mean), and from what ``erpcap run`` saw live
+    (``generator_busy`` in run.json: 5 s over 80 %, also without a CPU collector). One
+    finding, the first of these; its fix names the ``--workers`` that would bring each
+    process under 60 % of a core (``suggested_workers`` in the evidence).
     """
     workers = max(1, int(ctx.meta.get("parameters", {}).get("workers") or 1))
     cores = _cores(ctx.meta)
@@ -107,6 +108,17 @@ def generator_busy(ctx: Context) -> Iterable[Finding]:
             phrases={"advice": workers_advice(suggested, processes, cores)},
         )
         return
+    live = ctx.meta.get("generator_busy")
+    if isinstance(live, dict) and live.get("per_process_percent"):
+        processes = int(live.get("processes") or workers)
+        suggested = int(live.get("suggested_workers") or processes + 1)
+        yield GENERATOR.make(
+            "warning",
+            subject=Subject("resource", "locust cpu"),
+            values={"percent": Quantity(float(live["per_process_percent"]), "percent")},
+            evidence={**live, "seen": "live", "host_cores": live.get("cores", cores)},
+            phrases={"advice": workers_advice(suggested, processes, live.get("cores", cores))},
+        )
 
 
 def _cores(meta: dict[str, Any]) -> int | None:

@@ -70,6 +70,8 @@ def test_the_warning_is_printed_once_and_noted_as_an_event(tmp_path: Path) -> No
     assert len(events) == 1
     assert events[0]["suggested_workers"] == 4 and events[0]["processes"] == 1
     assert events[0]["per_process_percent"] >= 150
+    assert run.read_meta()["generator_busy"] == {k: v for k, v in events[0].items()
+                                                 if k not in ("ts", "kind")}  # fmt: skip
 
 
 def test_a_gone_process_is_no_sample() -> None:

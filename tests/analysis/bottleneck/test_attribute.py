@@ -221,6 +221,18 @@ def test_a_busy_generator_with_a_process_per_core_is_sent_to_more_machines() -> 
     assert "erpcap worker" in finding.texts["zh-CN"].fix
 
 
+def test_what_erpcap_run_saw_live_is_a_finding_without_a_cpu_collector() -> None:
+    live = {"per_process_percent": 91.0, "processes": 1, "cores": 4, "suggested_workers": 2}
+    ctx = Context(meta={"generator_busy": live, "parameters": {"workers": 0}}, overall={},
+                  transactions=[], steps=[], resources={}, errors=[], slo=Slo())  # fmt: skip
+    (finding,) = generator_busy(ctx)
+    assert finding.evidence["seen"] == "live" and finding.evidence["suggested_workers"] == 2
+    assert "91%" in finding.texts["en"].title and "91%" in finding.texts["zh-CN"].title
+    assert all("--workers 2" in finding.texts[lang].fix for lang in ("en", "zh-CN"))
+    assert not list(generator_busy(Context(meta={}, overall={}, transactions=[], steps=[],
+                                           resources={}, errors=[], slo=Slo())))  # fmt: skip
+
+
 def test_a_local_database_it_does_not_watch_is_not_called_a_neighbour() -> None:
     per_step = [{"roles": {"app": 20.0}, "host": 30.0, "waits": {"CPU": 0.5}},
                 {"roles": {"app": 30.0}, "host": 90.0, "waits": {"CPU": 3.0}},
