@@ -9,6 +9,7 @@ is valid and keeps every request that was recorded.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import tempfile
@@ -24,6 +25,7 @@ from erpcap.collectors.base import Collector, Registry, parse_collect_spec
 from erpcap.compaction import MIN_PARTS
 from erpcap.errors import StageError
 from erpcap.facts import host_facts, redact_url, versions
+from erpcap.generator import GeneratorWatch, tree_cpu_seconds
 from erpcap.processes import ManagedProcess
 from erpcap.progress import Progress
 from erpcap.rundir import RunDir, iso
@@ -243,6 +245,7 @@ def record_run(
     code: int | None = None
     started = time.monotonic()
     compacted = started
+    generator = GeneratorWatch(processes=plan.workers, cores=os.cpu_count())
     try:
         with sigterm_as_interrupt():
             locust.start()
@@ -275,6 +278,8 @@ def record_run(
                     where += _dropped_so_far(run)
                 if elapsed > total:
                     where += " · shape complete, stopping users"
+                if master is None and step is not None:
+                    _check_generator(run, progress, generator, locust.pid)
                 requests = run.count_rows("requests")
                 progress.status(
                     f"{where} · {plural(requests, 'request')} recorded",
@@ -300,6 +305,18 @@ def record_run(
                 shutil.rmtree(master_dir, ignore_errors=True)
             status, reason = _finish(run, status, reason, code, locust, master)
     return status
+
+
+def _check_generator(run: RunDir, progress: Progress, watch: GeneratorWatch, pid: int) -> None:
+    """Sample the Locust processes' CPU; the first time they are busy (erpcap/generator.py),
+    say so on one line and note it as a ``generator_busy`` event and in run.json (so that the
+    analysis says it too, also when no collector sampled the CPU)."""
+    seconds = tree_cpu_seconds(pid)
+    busy = watch.add(time.monotonic(), seconds) if seconds is not None else None
+    if busy is not None:
+        progress.stage(busy.line())
+        run.event("generator_busy", **busy.evidence())
+        run.update_meta(generator_busy=busy.evidence())
 
 
 def _dropped_so_far(run: RunDir) -> str:

@@ -15,8 +15,8 @@ Two dialects, as data (:data:`DIALECTS`):
 An ``error`` member in a reply (HTTP 200 or not) is a failed request whose error text is the
 error's message; an HTTP 401 drops the session, so the next call logs in again.
 
-:class:`RpcClient` sends through any Locust-style HTTP client (``HttpUser.client`` or
-``FastHttpUser.client``: ``post(path, json=, headers=, name=, catch_response=True)``), naming
+:class:`RpcClient` sends through any Locust-style HTTP client (``FastHttpUser.client``, as
+erpcap's users have, or ``HttpUser.client``: ``post(path, json=, headers=, name=, catch_response=True)``), naming
 each request by model and method (``sale.order.search_read``) so that every report shows one
 row per call type. :mod:`erpcap.scenarios.jsonrpc_users` has ready Locust users
 (``OdooUser``, ``TrytonUser``); the YAML scenarios use the same client.
@@ -42,6 +42,8 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
+
+from erpcap.scenarios.responses import connection_error, json_or_none
 
 #: The dialects :class:`RpcClient` speaks.
 DIALECTS = ("odoo", "tryton")
@@ -140,7 +142,8 @@ class RpcClient:
         dialect: ``odoo`` or ``tryton``.
         db, user, password: the database and the credentials of the login.
         path: the endpoint, when it is not the dialect's default.
-        timeout: seconds per request (HttpUser only), or None for the client's default.
+        timeout: seconds per request, for an ``HttpUser``'s client only (a ``FastHttpUser``
+            takes its time-out from its class), or None.
         track: a context manager factory around each request (erpcap's recorder counts
             requests in flight with it).
         error: the exception class raised on a failed call (a subclass of :class:`RpcError`).
@@ -223,15 +226,12 @@ class RpcClient:
         ):
             status = int(getattr(response, "status_code", 0) or 0)
             if status == 0:
-                text = f"connection error: {getattr(response, 'error', None)}"
+                text = connection_error(response)
                 response.failure(text)
                 raise self.error(text)
             if status == 401:
                 self.session = None
-            try:
-                reply = response.json()
-            except ValueError:
-                reply = None
+            reply = json_or_none(response)
             try:
                 if status >= 400 and not (isinstance(reply, dict) and "error" in reply):
                     raise RpcError(f"HTTP {status}")

@@ -26,7 +26,7 @@ import os
 from contextlib import AbstractContextManager, nullcontext, suppress
 from typing import Any, ClassVar
 
-from locust import HttpUser
+from locust.contrib.fasthttp import FastHttpUser
 from locust.exception import RescheduleTask
 
 from erpcap.scenarios.jsonrpc import RpcClient, RpcError
@@ -42,14 +42,18 @@ def tracker(user: Any) -> AbstractContextManager[Any]:
     return recorder.in_flight() if recorder is not None else nullcontext()
 
 
-class JsonRpcUser(HttpUser):
+class JsonRpcUser(FastHttpUser):
     """A Locust user with a logged-in :class:`RpcClient` as ``self.rpc``.
 
     Set ``dialect`` (``odoo`` or ``tryton``), ``db``, ``username`` and ``password`` on the
-    subclass; empty ones come from ``$ERP_DB``, ``$ERP_USER`` and ``$ERP_PASSWORD``.
+    subclass; empty ones come from ``$ERP_DB``, ``$ERP_USER`` and ``$ERP_PASSWORD``. A
+    ``FastHttpUser``: set ``network_timeout`` and ``connection_timeout`` (seconds) for
+    another time-out than Locust's 60 s.
     """
 
     abstract = True
+    #: Verify the target's TLS certificate, as ``HttpUser`` (requests) and the preflight do.
+    insecure = False
     dialect: ClassVar[str] = "odoo"
     db: ClassVar[str] = ""
     username: ClassVar[str] = ""

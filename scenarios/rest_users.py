@@ -1,7 +1,7 @@
 """Locust users of a declarative scenario (imported inside the Locust process only).
 
 :func:`rest_user_classes` turns a :class:`~erpcap.scenarios.rest.RestModel` into one Locust
-``HttpUser`` class. Each user:
+``FastHttpUser`` class. Each user:
 
 - logs in once at its start (the ``login`` step, a request named ``login``, and/or the
   ``jsonrpc`` login), keeps the values it saves and sends the login's ``headers`` with every
@@ -19,7 +19,6 @@ failed request whose error text says which; the user goes on.
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import random
 import threading
@@ -28,12 +27,14 @@ from contextlib import nullcontext
 from typing import Any, ClassVar
 
 import gevent
-from locust import HttpUser, task
+from locust import task
+from locust.contrib.fasthttp import FastHttpUser
 
 from erpcap.scenarios.catalog import Scenario
 from erpcap.scenarios.jsonrpc import RpcClient
 from erpcap.scenarios.jsonrpc_users import RpcFailed
 from erpcap.scenarios.launch import LoadSettings
+from erpcap.scenarios.responses import connection_error, json_body, json_or_none, reason
 from erpcap.scenarios.rest import RestModel, Step, feeders_of, load_rest_model
 from erpcap.scenarios.templates import dig, references, render
 from erpcap.scenarios.think_dist import ThinkTime
@@ -57,10 +58,16 @@ class FeederRows:
             return {name: next(self._cycles[name]) for name in names}
 
 
-class RestUser(HttpUser):
-    """One user of a declarative scenario; concrete classes come from :func:`rest_user_classes`."""
+class RestUser(FastHttpUser):
+    """One user of a declarative scenario; concrete classes come from :func:`rest_user_classes`.
+
+    Its time-out (the scenario's ``timeout``, else ``--timeout``) is the class's
+    ``network_timeout`` and ``connection_timeout``, set by :func:`rest_user_classes`.
+    """
 
     abstract = True
+    #: Verify the target's TLS certificate, as ``HttpUser`` (requests) and the preflight do.
+    insecure = False
     model: ClassVar[RestModel]
     settings: ClassVar[LoadSettings]
     rows: ClassVar[FeederRows]
@@ -69,7 +76,7 @@ class RestUser(HttpUser):
     login_feeders: ClassVar[tuple[str, ...]]
 
     def __init__(self, environment: Any) -> None:
-        super().__init__(environment)  # type: ignore[no-untyped-call]
+        super().__init__(environment)
         seed, number = self.settings.seed, next(self.numbers)
         self.rng = random.Random(f"{seed}:rest:{number}") if seed is not None else random.Random()
         self.saved: dict[str, Any] = {}
@@ -78,7 +85,6 @@ class RestUser(HttpUser):
         self.logged_in = False
         self.rpc: RpcClient | None = None
         self._think: ThinkTime = self.model.think
-        self._timeout = self.model.timeout_s or self.settings.timeout_s
 
     # -- Locust hooks -----------------------------------------------------------------------
 
@@ -128,7 +134,7 @@ class RestUser(HttpUser):
                 self.rpc = RpcClient(
                     self.client, dialect=settings.dialect, db=self._fill(settings.db),
                     user=self._fill(settings.user), password=self._fill(settings.password),
-                    path=settings.path, timeout=self._timeout, track=self._track,
+                    path=settings.path, track=self._track,
                     error=RpcFailed,
                 )  # fmt: skip
             try:
@@ -170,14 +176,13 @@ class RestUser(HttpUser):
                 params=params,
                 json=body,
                 headers=headers,
-                timeout=self._timeout,
                 catch_response=True,
                 context={"group": group or step.group},
             ) as response,
         ):
             status = int(response.status_code or 0)
             if status == 0:
-                response.failure(f"connection error: {getattr(response, 'error', None)}")
+                response.failure(connection_error(response))
                 return False
             if status >= 400:
                 if status == 401:
@@ -215,8 +220,8 @@ class RestUser(HttpUser):
         if not step.save:
             return None
         try:
-            body = response.json()
-        except (ValueError, json.JSONDecodeError):
+            body = json_body(response)
+        except ValueError:
             return f"the response is not JSON, so {', '.join(step.save)} cannot be saved"
         for name, path in step.save.items():
             try:
@@ -229,6 +234,7 @@ class RestUser(HttpUser):
 def rest_user_classes(scenario: Scenario, settings: LoadSettings) -> dict[str, type[Any]]:
     """The Locust user class of a declarative scenario, keyed by its class name."""
     model = load_rest_model(scenario.source or scenario.name)
+    timeout = model.timeout_s or settings.timeout_s
     rpc = model.jsonrpc
     used = [*(model.login.feeders if model.login else ())]
     if rpc is not None:
@@ -240,6 +246,8 @@ def rest_user_classes(scenario: Scenario, settings: LoadSettings) -> dict[str, t
         "settings": settings,
         "rows": FeederRows(model),
         "numbers": itertools.count(1),
+        "network_timeout": timeout,
+        "connection_timeout": timeout,
         "__module__": __name__,
     }
     return {"ScenarioUser": type("ScenarioUser", (RestUser,), attrs)}
@@ -248,10 +256,7 @@ def rest_user_classes(scenario: Scenario, settings: LoadSettings) -> dict[str, t
 def _error_text(response: Any) -> str:
     """The error message of a JSON error body (``error.message``, ``message``, ``detail``,
     ``error``), else the start of the body or the HTTP reason."""
-    try:
-        body = response.json()
-    except (ValueError, json.JSONDecodeError):
-        body = None
+    body = json_or_none(response)
     if isinstance(body, dict):
         error = body.get("error")
         if isinstance(error, dict) and error.get("message"):
@@ -260,5 +265,11 @@ def _error_text(response: Any) -> str:
         for key in ("message", "detail", "error"):
             if isinstance(body.get(key), str) and body[key]:
                 return str(body[key])
-    text = (getattr(response, "text", "") or "").strip()
-    return " ".join(text.split())[:BODY_CHARS] or str(getattr(response, "reason", "") or "")
+    text = _text(response)
+    return " ".join(text.split())[:BODY_CHARS] or reason(response)
+
+
+def _text(response: Any) -> str:
+    """The body as text (UTF-8, undecodable bytes replaced), or ``""``."""
+    content = getattr(response, "content", None)
+    return content.decode("utf-8", "replace").strip() if isinstance(content, bytes) else ""

@@ -17,7 +17,6 @@ again.
 from __future__ import annotations
 
 import itertools
-import json
 import random
 import time
 import uuid
@@ -27,21 +26,29 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import gevent
-from locust import HttpUser, task
+from locust import task
+from locust.contrib.fasthttp import FastHttpUser
 
 from erpcap.scenarios.catalog import BUSINESS_OUTCOMES, ROLES, Role, Scenario, UserMix
 from erpcap.scenarios.ids import IdPool
 from erpcap.scenarios.launch import LoadSettings
+from erpcap.scenarios.responses import connection_error, json_or_none, reason
 from erpcap.scenarios.think import Pacer, think_time
 
 #: Page size of the discovery list calls.
 PAGE = 200
 
 
-class ErpUser(HttpUser):
-    """One user of a role; concrete classes come from :func:`user_classes`."""
+class ErpUser(FastHttpUser):
+    """One user of a role; concrete classes come from :func:`user_classes`.
+
+    A ``FastHttpUser``: its time-out (``--timeout``) is the class's ``network_timeout`` and
+    ``connection_timeout``, set by :func:`user_classes`, not an argument of each request.
+    """
 
     abstract = True
+    #: Verify the target's TLS certificate, as ``HttpUser`` (requests) and the preflight do.
+    insecure = False
     role: ClassVar[Role]
     mix: ClassVar[UserMix]
     settings: ClassVar[LoadSettings]
@@ -139,7 +146,6 @@ class ErpUser(HttpUser):
                 json=json,
                 params=params,
                 headers=all_headers,
-                timeout=self.settings.timeout_s,
                 catch_response=True,
                 context=context,
             ) as response,
@@ -147,9 +153,9 @@ class ErpUser(HttpUser):
             status = int(response.status_code or 0)
             if 200 <= status < 400:
                 response.success()
-                return _json(response)
+                return json_or_none(response)
             if status == 0:
-                response.failure(f"connection error: {getattr(response, 'error', None)}")
+                response.failure(connection_error(response))
                 return None
             code, message = _error(response)
             if status == 401 and op != "login":
@@ -344,6 +350,8 @@ def user_classes(scenario: Scenario, settings: LoadSettings) -> dict[str, type[E
             "settings": settings,
             "ids": ids,
             "numbers": numbers,
+            "network_timeout": settings.timeout_s,
+            "connection_timeout": settings.timeout_s,
             "__module__": __name__,
         }
         classes[role.class_name] = type(role.class_name, (ErpUser,), attrs)
@@ -353,20 +361,13 @@ def user_classes(scenario: Scenario, settings: LoadSettings) -> dict[str, type[E
 # -- response helpers -----------------------------------------------------------------------
 
 
-def _json(response: Any) -> Any:
-    try:
-        return response.json()
-    except (ValueError, json.JSONDecodeError):
-        return None
-
-
 def _error(response: Any) -> tuple[str, str]:
     """The ``(code, message)`` of the API's error envelope, or the HTTP reason."""
-    body = _json(response)
+    body = json_or_none(response)
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         err = body["error"]
         return str(err.get("code") or "error"), str(err.get("message") or "")
-    return "http_error", str(getattr(response, "reason", "") or "")
+    return "http_error", reason(response)
 
 
 def _id(body: Any, alternative: str) -> int | None:

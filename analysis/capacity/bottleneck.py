@@ -276,7 +276,7 @@ def _warnings(views: list[StepView], cores: int | None, workers: int) -> list[di
     """Each warning (generator, neighbour) at the first measured step where it holds: from
     there on the figures describe more than the system under test."""
     out: list[dict[str, Any]] = []
-    for check in (lambda v: generator(v, workers), lambda v: neighbour(v, cores)):
+    for check in (lambda v: generator(v, workers, cores), lambda v: neighbour(v, cores)):
         found = next((w for w in map(check, views) if w is not None), None)
         if found is not None:
             out.append(found)

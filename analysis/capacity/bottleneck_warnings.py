@@ -1,7 +1,9 @@
 """Warnings that invalidate the figures: a saturated load generator, and a noisy neighbour.
 
 **Generator**: Locust runs its users' greenlets on one core per process; at 80 % of a core
-per process or more it sends requests late, and the run measures the generator.
+per process or more it sends requests late, and the run measures the generator. The warning
+suggests the ``--workers`` that would bring each process under 60 % (erpcap/generator.py,
+the same rule ``erpcap run`` applies live).
 
 **Noisy neighbour**: the host's busy cores minus the cores the watched roles used is CPU
 that processes outside the watched roles took. When that is at least a quarter of the
@@ -19,36 +21,65 @@ from typing import Any
 from erpcap.analysis.capacity.bottleneck_data import StepView
 from erpcap.analysis.capacity.demands import GENERATOR_ROLES
 from erpcap.findings import phrase
+from erpcap.generator import BUSY_PERCENT, TARGET_PERCENT, suggested_workers
 
 #: Locust CPU per process (% of one core) from which the generator is called saturated.
-GENERATOR_PERCENT = 80.0
+GENERATOR_PERCENT = BUSY_PERCENT
 #: Unwatched CPU, as a share of the host's cores, from which a neighbour is reported …
 NEIGHBOUR_SHARE = 0.25
 #: … while the host is at least this busy (% of all cores).
 NEIGHBOUR_HOST_PERCENT = 50.0
 
 
-def generator(view: StepView, workers: int) -> dict[str, Any] | None:
+def generator(view: StepView, workers: int, cores: int | None = None) -> dict[str, Any] | None:
     """The generator warning at ``view``, or None."""
     cpu = next((v for r, v in view.cpu.items() if r in GENERATOR_ROLES), None)
     if cpu is None:
         return None
-    per_process = cpu / max(1, workers)
+    processes = max(1, workers)
+    per_process = cpu / processes
     if per_process < GENERATOR_PERCENT:
         return None
+    suggested = suggested_workers(per_process, processes=processes, cores=cores)
     return {
         "id": "generator.saturated",
         "step": view.step,
         "evidence": {"step": view.step, "users": view.users, "locust_cpu_percent": cpu,
-                     "workers": max(1, workers), "per_process_percent": round(per_process, 1)},
+                     "workers": processes, "per_process_percent": round(per_process, 1),
+                     "host_cores": cores, "suggested_workers": suggested},
         "texts": phrase(
             en=f"The load generator used {per_process:.0f}% of a core per process at step "
             f"{view.step}: it may have sent requests late, so the figures describe it, not the "
-            "system under test.",
+            f"system under test. {workers_advice(suggested, processes, cores)['en']}",
             zh_CN=f"第 {view.step} 阶负载生成器每个进程占用一个核心的 {per_process:.0f}%："
-            "它可能推迟了请求，此时的数据描述的是负载生成器，而不是被测系统。",
+            "它可能推迟了请求，此时的数据描述的是负载生成器，而不是被测系统。"
+            f"{workers_advice(suggested, processes, cores)['zh-CN']}",
         ),
     }  # fmt: skip
+
+
+def workers_advice(suggested: int, processes: int, cores: int | None) -> dict[str, str]:
+    """What to run next time, in English and Chinese: ``--workers N``, or more machines when
+    this one has no more cores than Locust processes.
+
+    >>> workers_advice(2, 1, 4)["en"]
+    'Run with --workers 2 to bring each Locust process under 60% of a core.'
+    >>> workers_advice(2, 2, 2)["zh-CN"][:16]
+    '这台机器已没有更多核心（2 个）'
+    """
+    if suggested > processes:
+        return phrase(
+            en=f"Run with --workers {suggested} to bring each Locust process under "
+            f"{TARGET_PERCENT:.0f}% of a core.",
+            zh_CN=f"请使用 --workers {suggested} 运行，使每个 Locust 进程低于一个核心的 "
+            f"{TARGET_PERCENT:.0f}%。",
+        )
+    return phrase(
+        en=f"This machine has no more cores ({cores}) for Locust processes: run the generator "
+        "on more machines (erpcap run --master, erpcap worker).",
+        zh_CN=f"这台机器已没有更多核心（{cores} 个）可供 Locust 进程使用：请在更多机器上运行负载"
+        "生成器（erpcap run --master，erpcap worker）。",
+    )
 
 
 def neighbour(view: StepView, cores: int | None) -> dict[str, Any] | None:

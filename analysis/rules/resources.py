@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from erpcap.analysis.capacity.bottleneck_warnings import workers_advice
 from erpcap.analysis.rules.base import Context
 from erpcap.findings import Finding, FindingKind, Quantity, Subject, Texts
+from erpcap.generator import BUSY_PERCENT, suggested_workers
 
 HOST_CPU = FindingKind(
     id="resources.host_cpu_high",
@@ -35,12 +38,12 @@ GENERATOR = FindingKind(
             "The load generator was busy ({percent} of a core per process)",
             "A saturated Locust process sends requests late; latencies and throughput then "
             "describe the generator, not the ERP.",
-            "Run with more Locust worker processes (--workers) or on another machine.",
+            "{advice}",
         ),
         "zh-CN": Texts(
             "负载生成器过于繁忙（每个进程占用一个核心的 {percent}）",
             "已饱和的 Locust 进程会推迟发送请求；此时的延迟和吞吐量描述的是负载生成器，而不是 ERP。",
-            "增加 Locust 工作进程（--workers）或在另一台机器上运行。",
+            "{advice}",
         ),
     },
 )
@@ -61,33 +64,64 @@ def host_cpu(ctx: Context) -> Iterable[Finding]:
 def generator_busy(ctx: Context) -> Iterable[Finding]:
     """Locust runs greenlets on one core per process; near 100 % it delays requests.
 
-    Judged over the whole run and, through the bottleneck attribution's warning
-    (analysis/capacity/bottleneck_warnings.py), per measured step: a generator saturated at
-    the top step only is diluted in the run's mean. One finding, the whole run's first.
+    Judged over the whole run, through the bottleneck attribution's warning
+    (analysis/capacity/bottleneck_warnings.py) per measured step (a generator saturated at
+    the top step only is diluted in the run's mean), and from what ``erpcap run`` saw live
+    (``generator_busy`` in run.json: 5 s over 80 %, also without a CPU collector). One
+    finding, the first of these; its fix names the ``--workers`` that would bring each
+    process under 60 % of a core (``suggested_workers`` in the evidence).
     """
     workers = max(1, int(ctx.meta.get("parameters", {}).get("workers") or 1))
+    cores = _cores(ctx.meta)
     for proc in ctx.resources.get("processes", []):
         cpu = proc.get("cpu_percent")
         if proc.get("role") != "locust" or not cpu:
             continue
         per_process = cpu["mean"] / workers
-        if per_process >= 80:
+        if per_process >= BUSY_PERCENT:
+            suggested = suggested_workers(per_process, processes=workers, cores=cores)
             yield GENERATOR.make(
                 "warning",
                 subject=Subject("resource", "locust cpu"),
                 values={"percent": Quantity(per_process, "percent")},
-                evidence={"locust_cpu_percent": cpu, "workers": workers},
-            )
+                evidence={"locust_cpu_percent": cpu, "workers": workers, "host_cores": cores,
+                          "suggested_workers": suggested},
+                phrases={"advice": workers_advice(suggested, workers, cores)},
+            )  # fmt: skip
             return
     block = ctx.capacity.get("bottleneck") or {}
     for warning in block.get("warnings") or []:
         if warning.get("id") != GENERATOR.id:
             continue
         ev = warning.get("evidence") or {}
+        processes = int(ev.get("workers") or workers)
+        percent = float(ev.get("per_process_percent") or 0.0)
+        suggested = int(
+            ev.get("suggested_workers")
+            or suggested_workers(percent, processes=processes, cores=cores)
+        )
         yield GENERATOR.make(
             "warning",
             subject=Subject("step", str(ev.get("step"))),
             values={"percent": Quantity(ev.get("per_process_percent"), "percent")},
-            evidence=dict(ev),
+            evidence={**ev, "suggested_workers": suggested},
+            phrases={"advice": workers_advice(suggested, processes, cores)},
         )
         return
+    live = ctx.meta.get("generator_busy")
+    if isinstance(live, dict) and live.get("per_process_percent"):
+        processes = int(live.get("processes") or workers)
+        suggested = int(live.get("suggested_workers") or processes + 1)
+        yield GENERATOR.make(
+            "warning",
+            subject=Subject("resource", "locust cpu"),
+            values={"percent": Quantity(float(live["per_process_percent"]), "percent")},
+            evidence={**live, "seen": "live", "host_cores": live.get("cores", cores)},
+            phrases={"advice": workers_advice(suggested, processes, live.get("cores", cores))},
+        )
+
+
+def _cores(meta: dict[str, Any]) -> int | None:
+    """The generator host's logical cores (run.json's host facts), or None."""
+    count = (meta.get("host") or {}).get("cpu_count")
+    return int(count) if isinstance(count, int | float) and count > 0 else None

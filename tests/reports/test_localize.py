@@ -248,3 +248,16 @@ def test_missing_notes_of_the_analysis_are_translated(make_run) -> None:
 def _escaped(text: str) -> str:
     """``text`` as jinja2's autoescaping writes it into the page."""
     return str(markupsafe.escape(text))
+
+
+def test_the_busy_generator_names_the_workers_it_needs_where_users_look(
+    doc: dict[str, Any],
+) -> None:
+    found = next(f for f in doc["findings"] if f["id"] == "generator.saturated")
+    assert found["evidence"]["suggested_workers"] == 2  # 86 % of one process / 60 %, rounded up
+    assert "--workers 2" in found["fix"] and "--workers 2" in found["texts"]["zh-CN"]["fix"]
+    for lang in ("en", "zh-CN"):
+        fix = found["texts"][lang]["fix"]
+        assert fix in render_markdown(_data(doc), lang=lang)
+        html = render_html(_data(doc), lang=lang)
+        assert fix in html or _escaped(fix) in html

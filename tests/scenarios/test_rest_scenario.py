@@ -232,6 +232,9 @@ def test_a_declarative_scenario_runs_end_to_end(scenario_dir: Path) -> None:
         assert result.returncode == 0, result.stderr[-3000:]
         seen = _stats(target)
     run = RunDir.open(scenario_dir / "runs" / "latest")
+    # An idle generator (4 users, most of their time thinking) gets no live warning.
+    assert "load generator uses" not in result.stderr
+    assert not [e for e in run.read_events() if e["kind"] == "generator_busy"]
     findings = run.read_findings()
     tx = {t["name"]: t for t in findings["transactions"]}
     assert set(tx) == {"login", "check_availability", "create_order", "get_order", "slow_report"}

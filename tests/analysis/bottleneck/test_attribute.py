@@ -202,6 +202,35 @@ def test_a_noisy_neighbour_and_a_busy_generator_are_warned_about() -> None:
     assert found["host.noisy_neighbour"].severity == "warning"
     assert found["generator.saturated"].evidence["step"] == 2
     assert block["kind"] in ("generator", "unknown")
+    # 95 % of one process's core: 2 processes would each stay under 60 %, and 2 cores allow it.
+    assert ids["generator.saturated"]["evidence"]["suggested_workers"] == 2
+    assert "--workers 2" in ids["generator.saturated"]["texts"]["zh-CN"]
+    generator = found["generator.saturated"]
+    assert generator.evidence["suggested_workers"] == 2
+    assert all("--workers 2" in generator.texts[lang].fix for lang in ("en", "zh-CN"))
+
+
+def test_a_busy_generator_with_a_process_per_core_is_sent_to_more_machines() -> None:
+    resources = {"processes": [{"role": "locust", "cpu_percent": {"mean": 170.0, "max": 190.0}}]}
+    ctx = Context(meta={"host": {"cpu_count": 2}, "parameters": {"workers": 2}}, overall={},
+                  transactions=[], steps=LADDER, resources=resources, errors=[], slo=Slo(),
+                  capacity={})  # fmt: skip
+    (finding,) = generator_busy(ctx)
+    assert finding.evidence["suggested_workers"] == 2 and finding.evidence["host_cores"] == 2
+    assert "more machines" in finding.texts["en"].fix and "--workers" not in finding.texts["en"].fix
+    assert "erpcap worker" in finding.texts["zh-CN"].fix
+
+
+def test_what_erpcap_run_saw_live_is_a_finding_without_a_cpu_collector() -> None:
+    live = {"per_process_percent": 91.0, "processes": 1, "cores": 4, "suggested_workers": 2}
+    ctx = Context(meta={"generator_busy": live, "parameters": {"workers": 0}}, overall={},
+                  transactions=[], steps=[], resources={}, errors=[], slo=Slo())  # fmt: skip
+    (finding,) = generator_busy(ctx)
+    assert finding.evidence["seen"] == "live" and finding.evidence["suggested_workers"] == 2
+    assert "91%" in finding.texts["en"].title and "91%" in finding.texts["zh-CN"].title
+    assert all("--workers 2" in finding.texts[lang].fix for lang in ("en", "zh-CN"))
+    assert not list(generator_busy(Context(meta={}, overall={}, transactions=[], steps=[],
+                                           resources={}, errors=[], slo=Slo())))  # fmt: skip
 
 
 def test_a_local_database_it_does_not_watch_is_not_called_a_neighbour() -> None:
