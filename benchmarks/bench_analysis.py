@@ -20,17 +20,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-
 from docs_section import replace_section  # this folder is first on sys.path
+from machine import Machine
+
 from erpcap.rundir import RunDir
 from erpcap.types import REQUESTS_SCHEMA
-from machine import Machine
 
 NAMES = [
     ("create_sales_order", "order"), ("ship_order", "order"), ("record_payment", "order"),
