@@ -397,7 +397,9 @@ class RunDir:
 
         ``compact``: text columns come as pandas categoricals (each distinct text held once,
         a small integer per row), so that millions of requests fit in memory; the values and
-        their order are those :meth:`read_table` gives.
+        their order are those :meth:`read_table` gives. The frame is built column by column
+        from Arrow's memory, some columns sharing it: read it, or copy it before changing it
+        in place.
         """
         schema = _schema(table)
         if columns is not None:
@@ -405,6 +407,9 @@ class RunDir:
         if compact:
             schema = _dictionary_strings(schema)
         data = self._read_arrow(table, schema)
+        if not compact:
+            whole: pd.DataFrame = data.to_pandas()
+            return whole
         frame: pd.DataFrame = data.to_pandas(self_destruct=True, split_blocks=True)
         del data  # each Arrow column was freed as it was converted
         # Arrow's allocator keeps what it freed for reuse; the analysis that follows allocates
