@@ -482,9 +482,12 @@ class RunDir:
         tmp = path.with_name(f".{path.name}.tmp")
         with pq.ParquetWriter(tmp, schema) as writer:
             for lo in range(0, data.num_rows, CONSOLIDATE_ROWS):
-                rows = data.slice(lo, CONSOLIDATE_ROWS)
-                if order is not None:  # a stable sort, as the writers' order within a time
-                    rows = data.take(order.slice(lo, CONSOLIDATE_ROWS))
+                # a stable sort: rows of one start time keep the order they were read in
+                rows = (
+                    data.slice(lo, CONSOLIDATE_ROWS)
+                    if order is None
+                    else data.take(order.slice(lo, CONSOLIDATE_ROWS))
+                )
                 writer.write_table(rows.cast(schema))
         os.replace(tmp, path)
         count = int(data.num_rows)
