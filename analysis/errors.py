@@ -109,7 +109,7 @@ def error_groups(requests: pd.DataFrame) -> pd.DataFrame:
     if failed.empty:
         return pd.DataFrame(columns=GROUP_COLUMNS)
     raw = (
-        failed.assign(error=failed["error"].fillna("").astype(str))
+        failed.assign(error=failed["error"].astype(object).fillna("").astype(str))
         .groupby(["name", "status_code", "error"], sort=False, observed=True)
         .size()
         .reset_index(name="count")

@@ -124,10 +124,21 @@ def grouped_stats(
     """:func:`latency_stats` per value of column ``by``, busiest first.
 
     Columns named in ``extra`` are copied from the first row of each group (for example the
-    transaction's group next to its name).
+    transaction's group next to its name). Rows without a value of ``by`` are left out.
+
+    Only the columns the statistics read are copied, one group at a time, so that a frame of
+    millions of requests is never copied whole.
     """
+    codes, keys = _codes(frame[by])
+    order = np.argsort(codes, kind="stable")  # each group's rows, in their original order
+    bounds = np.concatenate(([0], np.cumsum(np.bincount(codes + 1, minlength=len(keys) + 1))))
+    used = [c for c in (*_STATS_COLUMNS, *extra) if c in frame.columns]
     rows = []
-    for key, part in frame.groupby(by, sort=False, observed=True):
+    for code, key in enumerate(keys):
+        lo, hi = bounds[code + 1], bounds[code + 2]  # code -1 (no value) comes first
+        if lo == hi:
+            continue
+        part = frame[used].take(order[lo:hi])
         row: dict[str, Any] = {"name": str(key)}
         for column in extra:
             row[column] = str(part[column].iloc[0])
@@ -135,3 +146,15 @@ def grouped_stats(
         rows.append(row)
     rows.sort(key=lambda r: (-r["count"], r["name"]))
     return rows
+
+
+#: The columns :func:`latency_stats` reads.
+_STATS_COLUMNS = ("ok", RESPONSE, "latency_us", "service_us", "paced")
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """A small integer per row (-1 where there is no value) and the value of each integer."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), list(column.cat.categories)
+    codes, uniques = pd.factorize(column, sort=False)
+    return codes, list(uniques)

@@ -23,6 +23,12 @@ from erpcap.analysis.rules import MIN_SAMPLES, Slo
 from erpcap.analysis.steps import Step, requests_in, single_step, steps_from_events
 from erpcap.rundir import iso
 
+#: The columns of requests.parquet the statistics read (the others stay on disk).
+REQUEST_COLUMNS = (
+    "start", "name", "group", "status_code", "ok", "latency_us", "service_us", "users",
+    "error", "paced",
+)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Measured:

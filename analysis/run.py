@@ -17,7 +17,7 @@ from erpcap.analysis.capacity.bottleneck import attribute
 from erpcap.analysis.capacity.sizing import size
 from erpcap.analysis.latency import with_response
 from erpcap.analysis.load_stats import from_load_stats
-from erpcap.analysis.measured import Measured, from_requests
+from erpcap.analysis.measured import REQUEST_COLUMNS, Measured, from_requests
 from erpcap.analysis.plan import alert_rules, make_plan
 from erpcap.analysis.resources import summarize
 from erpcap.analysis.rules import MIN_SAMPLES, Context, Rule, Slo, registered_rules
@@ -234,7 +234,10 @@ def analyze_run(
     slo = slo or Slo.recorded(meta)  # the scenario's per-transaction targets, if any
     inputs = run.inputs()
     _refuse_less_data(run, inputs, force=force)
-    requests = with_response(run.read_table("requests").sort_values("start", kind="stable"))
+    requests = run.read_columns("requests", REQUEST_COLUMNS)
+    if not requests["start"].is_monotonic_increasing:  # parts of several processes
+        requests = requests.sort_values("start", kind="stable")
+    requests = with_response(requests)
     metrics = run.read_table("metrics")
     events = run.read_events()
     if requests.empty and run.has_table("load_stats"):

@@ -23,7 +23,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -388,7 +388,37 @@ class RunDir:
         A part that cannot be read (a run killed mid-write leaves only ``.tmp`` files, which
         are ignored) is reported as a RunDirError naming it.
         """
+        return self.read_columns(table, None, compact=False)
+
+    def read_columns(
+        self, table: str, columns: Sequence[str] | None, *, compact: bool = True
+    ) -> pd.DataFrame:
+        """``columns`` of ``table`` (all when None), read as :meth:`read_table` reads it.
+
+        ``compact``: text columns come as pandas categoricals (each distinct text held once,
+        a small integer per row), so that millions of requests fit in memory; the values and
+        their order are those :meth:`read_table` gives. The frame is built column by column
+        from Arrow's memory, some columns sharing it: read it, or copy it before changing it
+        in place.
+        """
         schema = _schema(table)
+        if columns is not None:
+            schema = pa.schema([schema.field(c) for c in columns])
+        if compact:
+            schema = _dictionary_strings(schema)
+        data = self._read_arrow(table, schema)
+        if not compact:
+            whole: pd.DataFrame = data.to_pandas()
+            return whole
+        frame: pd.DataFrame = data.to_pandas(self_destruct=True, split_blocks=True)
+        del data  # each Arrow column was freed as it was converted
+        # Arrow's allocator keeps what it freed for reuse; the analysis that follows allocates
+        # with NumPy, so give it back (hundreds of MB for millions of requests)
+        pa.default_memory_pool().release_unused()
+        return frame
+
+    def _read_arrow(self, table: str, schema: pa.Schema) -> pa.Table:
+        """The consolidated file plus the parts of ``table``, in ``schema``."""
         for attempt in range(3):
             try:
                 return self._read_files(table, schema)
@@ -397,7 +427,7 @@ class RunDir:
                     raise
         raise AssertionError("unreachable")
 
-    def _read_files(self, table: str, schema: pa.Schema) -> pd.DataFrame:
+    def _read_files(self, table: str, schema: pa.Schema) -> pa.Table:
         pieces: list[pa.Table] = []
         files = []
         main = self.path / f"{table}.parquet"
@@ -406,7 +436,7 @@ class RunDir:
         files.extend(self._parts(table))
         for file in files:
             try:
-                pieces.append(_conform(pq.read_table(file), schema, table))
+                pieces.append(_conform(_read_file(file, schema, table), schema, table))
             except FileNotFoundError:
                 raise  # merged by a compaction meanwhile: read_table lists again
             except (pa.ArrowInvalid, OSError) as exc:
@@ -417,9 +447,7 @@ class RunDir:
                     else "move the damaged part aside; the other parts still hold the data"
                 )
                 raise RunDirError(f"cannot read table file: {exc}", path=file, hint=hint) from exc
-        data = pa.concat_tables(pieces) if pieces else schema.empty_table()
-        frame: pd.DataFrame = data.to_pandas()
-        return frame
+        return pa.concat_tables(pieces) if pieces else schema.empty_table()
 
     def write_table(self, table: str, frame: pd.DataFrame) -> Path:
         """Replace ``table`` with ``frame`` (used for derived tables such as intervals)."""
@@ -445,12 +473,26 @@ class RunDir:
         if not parts:
             main = self.path / f"{table}.parquet"
             return pq.read_metadata(main).num_rows if main.exists() else 0
-        frame = self.read_table(table)
-        if "start" in frame.columns:
-            frame = frame.sort_values("start", kind="stable")
-        elif "ts" in frame.columns:
-            frame = frame.sort_values("ts", kind="stable")
-        self.write_table(table, frame)
+        schema = _schema(table)
+        # Arrow only, text dictionary-encoded: millions of rows without a Python object each
+        data = self._read_arrow(table, _dictionary_strings(schema))
+        key = next((k for k in ("start", "ts") if k in schema.names), None)
+        order = pc.sort_indices(data, sort_keys=[(key, "ascending")]) if key else None
+        path = self.path / f"{table}.parquet"
+        tmp = path.with_name(f".{path.name}.tmp")
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for lo in range(0, data.num_rows, CONSOLIDATE_ROWS):
+                # a stable sort: rows of one start time keep the order they were read in
+                rows = (
+                    data.slice(lo, CONSOLIDATE_ROWS)
+                    if order is None
+                    else data.take(order.slice(lo, CONSOLIDATE_ROWS))
+                )
+                writer.write_table(rows.cast(schema))
+        os.replace(tmp, path)
+        count = int(data.num_rows)
+        del data, order
+        pa.default_memory_pool().release_unused()
         live = set(parts)
         leftovers = [p for p in self.all_parts(table) if p not in live]
         for part in leftovers + parts:  # replaced leftovers first: they must not outlive
@@ -458,7 +500,7 @@ class RunDir:
         folder = self.path / table
         with contextlib.suppress(OSError):
             folder.rmdir()
-        return len(frame)
+        return count
 
     def count_rows(self, table: str) -> int:
         """Rows in ``table`` from Parquet footers only (cheap; for progress displays).
@@ -585,7 +627,7 @@ def _conform(data: pa.Table, schema: pa.Schema, table: str) -> pa.Table:
     know are added with their documented default (:data:`COLUMN_DEFAULTS`)."""
     derived = DERIVED_DEFAULTS.get(table, {})
     for name, value in COLUMN_DEFAULTS.get(table, {}).items():
-        if name in data.column_names:
+        if name in data.column_names or name not in schema.names:
             continue
         if name in derived and set(derived[name]) <= set(data.column_names):
             left, right = derived[name]
@@ -594,6 +636,35 @@ def _conform(data: pa.Table, schema: pa.Schema, table: str) -> pa.Table:
             column = pa.array([value] * data.num_rows, type=schema.field(name).type)
         data = data.append_column(name, column)
     return data.select(schema.names).cast(schema)
+
+
+#: Rows per row group of a consolidated table (each sorted slice is written as one).
+CONSOLIDATE_ROWS = 1_000_000
+
+
+def _read_file(file: Path, schema: pa.Schema, table: str) -> pa.Table:
+    """The columns of ``schema`` that ``file`` holds (and those a missing one is derived
+    from: :data:`DERIVED_DEFAULTS`), text columns of a dictionary type read as such."""
+    if schema.equals(_schema(table)):
+        return pq.read_table(file)
+    dictionary = [f.name for f in schema if pa.types.is_dictionary(f.type)]
+    with pq.ParquetFile(file, read_dictionary=dictionary) as parquet:
+        have = set(parquet.schema_arrow.names)
+        wanted = [n for n in schema.names if n in have]
+        for name, sources in DERIVED_DEFAULTS.get(table, {}).items():
+            if name in schema.names and name not in have:
+                wanted += [s for s in sources if s in have and s not in wanted]
+        return parquet.read(columns=wanted)
+
+
+def _dictionary_strings(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with every text column dictionary-encoded (a pandas categorical)."""
+    return pa.schema(
+        [
+            f.with_type(pa.dictionary(pa.int32(), f.type)) if pa.types.is_string(f.type) else f
+            for f in schema
+        ]
+    )
 
 
 def _schema(table: str) -> pa.Schema:

@@ -53,7 +53,8 @@ def read_side(label: str, folder: str | Path) -> Side:
             hint=f"run `erpcap analyze {run.path}` first",
         )
     findings = run.read_findings(current=True)
-    requests = run.read_table("requests")
+    columns = ("start", "name", "group", "ok", "latency_us", "service_us", "paced")
+    requests = run.read_columns("requests", columns)
     passed = requests["ok"].to_numpy(dtype=bool)
     tally = pd.DataFrame({"name": requests["name"].astype(str), "failed": ~passed})
     counts = tally.groupby("name", sort=True)["failed"].agg(["size", "sum"])
