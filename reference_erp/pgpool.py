@@ -4,15 +4,16 @@ A pooled connection lives across requests, so what the driver prepares on it (ps
 prepares a statement text it has run five times on a connection) is reused by later requests:
 the server parses and plans it once, and the client sends only the parameters. The routes'
 SQL is the same ``:name`` text both dialects run through SQLAlchemy; here it is turned into
-psycopg's ``%(name)s`` once per text and run on the raw connection, with each connection's one
-cursor reused and rows made into dicts by psycopg itself. SQLAlchemy's statement compilation
-and result wrapping, about two thirds of the client's CPU per statement, are left out.
+PostgreSQL's own ``$1, $2, ...`` once per text and run on a raw cursor (``psycopg.RawCursor``:
+the driver does not parse the text, which the request's tag makes new for every request),
+with rows made into dicts by psycopg itself. SQLAlchemy's statement compilation and result
+wrapping, about two thirds of the client's CPU per statement, are left out.
 
 Statements carry the request's SQL tag and count in the request's statement counter exactly
 as on the SQLAlchemy path (db.py, sqltags.py).
 
->>> pyformat("SELECT a::text FROM t WHERE id = :id AND d > CAST(:d AS date) AND n LIKE 'x%'")
-"SELECT a::text FROM t WHERE id = %(id)s AND d > CAST(%(d)s AS date) AND n LIKE 'x%%'"
+>>> positional("SELECT a::text FROM t WHERE id = :id AND d > CAST(:d AS date) OR id = :id")
+('SELECT a::text FROM t WHERE id = $1 AND d > CAST($2 AS date) OR id = $1', ('id', 'd'))
 """
 
 from __future__ import annotations
@@ -35,9 +36,15 @@ _BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
 
 
 @lru_cache(maxsize=4096)
-def pyformat(sql: str) -> str:
-    """``sql`` with ``:name`` parameters as psycopg's ``%(name)s`` (and ``%`` escaped)."""
-    return _BIND.sub(r"%(\1)s", sql.replace("%", "%%"))
+def positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``sql`` with its ``:name`` parameters as ``$1, $2, ...`` (in order of first use), and
+    the names in that order."""
+    names: dict[str, int] = {}
+
+    def number(found: re.Match[str]) -> str:
+        return f"${names.setdefault(found.group(1), len(names) + 1)}"
+
+    return _BIND.sub(number, sql), tuple(names)
 
 
 _VALUES = re.compile(
@@ -75,26 +82,26 @@ class PgConn:
 
     def __init__(self, raw: psycopg.Connection[DictRow], tags: str, counter: Any) -> None:
         self.raw = raw
-        self._cur = raw.cursor()
+        self._cur = psycopg.RawCursor(raw, row_factory=dict_row)
         self._tags = tags != "off"
         self._with_request = tags == "on"
         self._counter = counter
 
-    def _sql(self, sql: str, has_params: bool) -> str:
-        text = pyformat(sql) if has_params else sql
+    def _sql(self, sql: str) -> tuple[str, tuple[str, ...]]:
+        text, names = positional(sql)
         if self._tags:
             tag = sqltags.REQUEST_TAG.get()
             if tag is not None:
-                comment = tag.comment(self._with_request)
-                text += comment.replace("%", "%%") if has_params else comment
+                text += tag.comment(self._with_request)
         counter = self._counter.get()
         if counter is not None:
             counter[0] += 1
-        return text
+        return text, names
 
-    def run(self, sql: str, params: Mapping[str, Any] | None) -> psycopg.Cursor[DictRow]:
+    def run(self, sql: str, params: Mapping[str, Any] | None) -> psycopg.RawCursor[DictRow]:
         """Execute ``sql`` on this connection's cursor and return the cursor."""
-        return self._cur.execute(self._sql(sql, bool(params)), params or None)
+        text, names = self._sql(sql)
+        return self._cur.execute(text, [params[n] for n in names] if params else None)
 
     def run_many(self, sql: str, params: list[dict[str, Any]]) -> int:
         """One statement per row, or one multi-row ``INSERT`` when ``sql`` is a plain
@@ -103,7 +110,8 @@ class PgConn:
         if small and (values := multi_row(sql, len(params))) is not None:
             merged = {f"{k}__{n}": v for n, row in enumerate(params) for k, v in row.items()}
             return self.run(values, merged).rowcount
-        self._cur.executemany(self._sql(sql, True), params)  # psycopg pipelines the rows
+        text, names = self._sql(sql)
+        self._cur.executemany(text, [[row[n] for n in names] for row in params])  # pipelined
         return self._cur.rowcount
 
 

@@ -20,8 +20,9 @@ from .settings import LEVERS
 router = APIRouter()
 
 
-def get_ctx(request: Request) -> AppContext:
-    """The per-process application context."""
+async def get_ctx(request: Request) -> AppContext:
+    """The per-process application context (``async``: FastAPI runs a plain ``def`` dependency
+    on a worker thread, a hop per request for a lookup)."""
     return request.app.state.ctx  # type: ignore[no-any-return]
 
 
