@@ -1,8 +1,8 @@
 """What erpcap's users read of a response, the same for any Locust HTTP client.
 
-erpcap's own users run on Locust's ``FastHttpUser`` (geventhttpclient: about twice the
-requests per generator CPU-second of ``HttpUser``'s requests); a user's own locustfile may
-use either. The two clients differ where a request went wrong, and these helpers hide it:
+erpcap's own users run on Locust's ``FastHttpUser`` (geventhttpclient: about five times the
+requests per generator CPU-second of ``HttpUser``'s requests, docs/benchmarks.md); a user's
+own locustfile may use either. The two clients differ where a request went wrong, and these helpers hide it:
 
 - a body that is empty or not JSON: ``HttpUser``'s ``json()`` raises ``ValueError``,
   ``FastHttpUser``'s may raise ``TypeError`` (no text); :func:`json_body` raises
