@@ -190,7 +190,8 @@ class Database:
     # ------------------------------------------------------------------ transactions
     @contextmanager
     def read(self) -> Iterator[Conn]:
-        """A connection for reads; its implicit transaction is rolled back at the end."""
+        """A connection for reads; its implicit transaction is rolled back at the end (ended
+        with COMMIT on psycopg's pool, which forgets its prepared statements on ROLLBACK)."""
         if self._pg is not None:
             with self._pg.connection() as pg:
                 yield pg
