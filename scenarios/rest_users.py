@@ -26,7 +26,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import nullcontext
 from typing import Any, ClassVar
 
-import gevent
 from locust import task
 from locust.contrib.fasthttp import FastHttpUser
 
@@ -38,6 +37,7 @@ from erpcap.scenarios.responses import connection_error, json_body, json_or_none
 from erpcap.scenarios.rest import RestModel, Step, feeders_of, load_rest_model
 from erpcap.scenarios.templates import dig, references, render
 from erpcap.scenarios.think_dist import ThinkTime
+from erpcap.scenarios.user_sleep import stoppable_sleep
 
 #: Characters of a response body kept in an error text when it has no error message.
 BODY_CHARS = 120
@@ -99,7 +99,7 @@ class RestUser(FastHttpUser):
         self.login()
         # Spread the first transactions over part of a think time, so a step does not start
         # as one burst.
-        gevent.sleep(self.wait_time() * self.rng.random())
+        stoppable_sleep(self, self.wait_time() * self.rng.random())
 
     @task
     def act(self) -> None:

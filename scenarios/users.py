@@ -25,7 +25,6 @@ from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-import gevent
 from locust import task
 from locust.contrib.fasthttp import FastHttpUser
 
@@ -34,6 +33,7 @@ from erpcap.scenarios.ids import IdPool
 from erpcap.scenarios.launch import LoadSettings
 from erpcap.scenarios.responses import connection_error, json_or_none, reason
 from erpcap.scenarios.think import Pacer, think_time
+from erpcap.scenarios.user_sleep import stoppable_sleep
 
 #: Page size of the discovery list calls.
 PAGE = 200
@@ -91,7 +91,7 @@ class ErpUser(FastHttpUser):
         # Spread the first steps so a step of the ladder does not start as one burst: a
         # paced user waits for its first arrival, a thinking user for part of a think time.
         wait = self.wait_time()
-        gevent.sleep(wait if self._pacer is not None else wait * self.rng.random())
+        stoppable_sleep(self, wait if self._pacer is not None else wait * self.rng.random())
 
     @task
     def act(self) -> None:

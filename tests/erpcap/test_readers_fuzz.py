@@ -22,7 +22,7 @@ from erpcap.scenarios.catalog import load_scenario_file
 from erpcap.scenarios.shapes import load_shape_file
 
 FUZZ = settings(
-    max_examples=int(os.environ.get("ERPCAP_FUZZ_EXAMPLES", "150")),
+    max_examples=int(os.environ.get("ERPCAP_FUZZ_EXAMPLES", "80")),  # more: set the variable
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -2,7 +2,9 @@
 
 It runs on databases of its own (the fuzzer closes periods and posts at random) with a bounded
 number of examples per operation, as the ``st`` command line in a subprocess: SQLite with the
-embedded backends, and PostgreSQL with Redis, RabbitMQ and two workers.
+embedded backends, and PostgreSQL with Redis, RabbitMQ and two workers. Each role is fuzzed
+once (a run costs about ten seconds, mostly the fuzzer's start): warehouse and manager on
+SQLite, sales, qa and finance on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def _fuzz(server: ErpServer, role: str, cwd: Path, examples: int) -> None:
 
 @pytest.mark.slow
 @needs_st
-@pytest.mark.parametrize("role", ["sales", "warehouse", "qa", "finance", "manager"])
+@pytest.mark.parametrize("role", ["warehouse", "manager"])  # the others: on PostgreSQL below
 def test_fuzzing_finds_no_server_error(fuzz_server, role, tmp_path):
     _fuzz(fuzz_server, role, tmp_path, 15)
 

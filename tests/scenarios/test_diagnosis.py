@@ -20,7 +20,7 @@ from erpcap.rundir import RunDir
 
 from .conftest import running_stub
 
-SHAPE = "steps:\n" + "".join(f"  - users: {n}\n    duration: 10s\n" for n in (2, 4, 8, 16))
+SHAPE = "steps:\n" + "".join(f"  - users: {n}\n    duration: 8s\n" for n in (2, 4, 8, 16))
 SCENARIO = "users:\n  - role: order_entry\n    tasks: {check_availability: 3, get_sales_order: 1}\n"
 
 

@@ -39,7 +39,7 @@ def test_the_plan_puts_first_the_lever_that_measures_best(tmp_path: Path) -> Non
     result = subprocess.run(
         [sys.executable, "-m", "erpcap", "whatif", "--db", DB, "--out", str(tmp_path),
          "--scale", "0.3", "--levers", "indexes,batching", "--no-all",
-         "--steps", "5,10,20,30", "--step-seconds", "8"],
+         "--steps", "5,10,20,30", "--step-seconds", "7"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
