@@ -284,15 +284,29 @@ def bench_profile(
     return steps, best
 
 
+def _numbers(text: str) -> list[float]:
+    """``0.5,1`` as numbers, for argparse (a bad list is one usage line, not a traceback)."""
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, got {text!r}"
+        ) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument(
-        "--scales", default="0.5,1", help="data scales, each seeded and run with every profile"
+        "--scales",
+        type=_numbers,
+        default="0.5,1",
+        help="data scales, each seeded and run with every profile",
     )
     p.add_argument(
         "--rates",
+        type=_numbers,
         default="10,20,30,40,50,60,80,100,120,140,160,180,200,220,240,260,300,340,380,420",
         help="offered order rates per step (orders/s)",
     )
@@ -301,18 +315,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=None, help="workers for the upgraded profile")
     p.add_argument("--threads", type=int, default=200, help="load generator threads")
     p.add_argument(
-        "--seed-scales", default="0.05", help="extra scales whose seeding time is measured"
+        "--seed-scales",
+        type=_numbers,
+        default="0.05",
+        help="extra scales whose seeding time is measured",
     )
     p.add_argument("--profiles", default="legacy,upgraded")
     p.add_argument("--write-docs", action="store_true", help="write docs/benchmarks.md")
     args = p.parse_args(argv)
-    rates = [float(r) for r in args.rates.split(",")]
-    scales = [float(s) for s in args.scales.split(",") if s]
+    rates, scales = args.rates, args.scales
     machine = Machine.now()
     t_all = time.perf_counter()
     print(machine.line(), flush=True)
     seeding: list[tuple[str, float, float]] = []
-    for scale in [float(s) for s in args.seed_scales.split(",") if s]:
+    for scale in args.seed_scales:
         path = f"/tmp/erpcap_bench_{scale}.sqlite"
         seeding.append(("sqlite", scale, seed(f"sqlite:///{path}", scale)))
         Path(path).unlink(missing_ok=True)

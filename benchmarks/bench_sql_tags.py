@@ -67,10 +67,12 @@ def main() -> None:
     parser.add_argument("--write-docs", action="store_true", help="write docs/benchmarks.md")
     args = parser.parse_args()
     machine = Machine.now()
+    profiles = args.profiles.split(",")
+    unknown = [p for p in profiles if p not in ("legacy", "upgraded")]
+    if unknown:  # before any profile runs
+        parser.error(f"unknown profile {unknown[0]!r}: use legacy and/or upgraded")
     results = {}
-    for profile in args.profiles.split(","):
-        if profile not in ("legacy", "upgraded"):
-            raise SystemExit(f"unknown profile {profile!r}: use legacy and/or upgraded")
+    for profile in profiles:
         results[profile] = measure(profile, args.requests)
         _print(profile, results[profile])
     if args.write_docs:
