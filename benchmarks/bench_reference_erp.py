@@ -37,7 +37,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from docs_section import replace_section  # this folder is first on sys.path
+from docs_section import kept_notes, replace_section  # this folder is first on sys.path
 from machine import Machine
 
 from erpcap.reference_erp.settings import default_workers
@@ -443,22 +443,9 @@ def write_docs(
     ]
     lines += [f"| {e} | {s:g} | {t:.1f} |" for e, s, t in seeding]
     section = "\n".join(lines) + "\n"
-    keep = _kept_notes()
+    keep = kept_notes("## Reference ERP")
     replace_section("## Reference ERP", section + keep, machine=machine)
     print("wrote docs/benchmarks.md")
-
-
-def _kept_notes() -> str:
-    """The hand-written part of the section (from its ``### `` heading on), kept as it is."""
-    docs = ROOT / "docs" / "benchmarks.md"
-    text = docs.read_text(encoding="utf-8") if docs.exists() else ""
-    start = text.find("## Reference ERP\n")
-    if start < 0:
-        return ""
-    end = text.find("\n## ", start + 5)
-    body = text[start : end if end >= 0 else len(text)]
-    sub = body.find("\n### ")
-    return "" if sub < 0 else body[sub:].rstrip("\n") + "\n"
 
 
 if __name__ == "__main__":

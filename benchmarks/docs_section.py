@@ -36,10 +36,34 @@ def replace_section(
     title, _, body = section.partition("\n")
     section = f"{title}\n\n{machine}\n\n{body.lstrip(chr(10))}"
     text = docs.read_text(encoding="utf-8") if docs.exists() else "# Benchmarks\n"
-    start = text.find(head + "\n")
+    start, end = _bounds(text, head)
     if start >= 0:
-        end = text.find("\n## ", start + len(head))
-        text = text[:start] + section.rstrip("\n") + "\n" + (text[end:] if end >= 0 else "")
+        text = text[:start] + section.rstrip("\n") + "\n" + text[end:]
     else:
         text = text.rstrip("\n") + "\n\n" + section
     docs.write_text(text, encoding="utf-8")
+
+
+def kept_notes(head: str, docs: Path = DOCS) -> str:
+    """The hand-written end of the section ``head``: from its first ``### `` heading on (a
+    benchmark that rewrites its section appends it again), or ``""``.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "b.md"
+    >>> _ = path.write_text("## A\\nfigures\\n\\n### Why\\nnotes\\n\\n## C\\n")
+    >>> kept_notes("## A", path)
+    '\\n### Why\\nnotes\\n'
+    """
+    text = docs.read_text(encoding="utf-8") if docs.exists() else ""
+    start, end = _bounds(text, head)
+    sub = text.find("\n### ", start, end) if start >= 0 else -1
+    return "" if sub < 0 else text[sub:end].rstrip("\n") + "\n"
+
+
+def _bounds(text: str, head: str) -> tuple[int, int]:
+    """Where the section ``head`` starts and ends in ``text`` (start -1 when it is not there)."""
+    start = text.find(head + "\n")
+    if start < 0:
+        return -1, -1
+    end = text.find("\n## ", start + len(head))
+    return start, end if end >= 0 else len(text)
